@@ -1,0 +1,8 @@
+/* Placeholder until this command is written: refuses clearly instead of pretending. */
+#include "cmd.h"
+
+int cmd_report(int argc, char **argv, const struct global *g)
+{
+	(void)argc; (void)argv; (void)g;
+	return cmd_fail("report: not implemented yet");
+}

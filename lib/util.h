@@ -1,0 +1,31 @@
+/* Small parsers and clocks shared by every module. Library style: return -1 (or 0/1)
+ * and never print or exit. Times are integer milliseconds since the Unix epoch. */
+#ifndef CLAWSS_UTIL_H
+#define CLAWSS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "250ms", "5s", "2m", "1h", "1.5s": a positive number with a unit. -1 on error. */
+int duration_parse(const char *s, int64_t *ms);
+/* Print a duration compactly ("1.5s", "2m", "250ms") into buf. */
+const char *duration_format(int64_t ms, char *buf, size_t len);
+/* RFC 3339 ("2026-11-22T10:00:00Z", "…T10:00:00.250+01:00") or a duration meaning
+ * "that long before now". -1 on error. */
+int time_parse(const char *s, int64_t now, int64_t *ms);
+/* RFC 3339 UTC with milliseconds: "2026-11-22T10:00:00.123Z". buf >= 32 bytes. */
+const char *time_format(int64_t ms, char *buf, size_t len);
+int64_t time_now_ms(void);
+/* Milliseconds since the epoch at which the machine booted (CLOCK_REALTIME minus
+ * CLOCK_BOOTTIME), for turning /proc start times into wall-clock times. */
+int64_t time_boot_ms(void);
+/* This boot's id (/proc/sys/kernel/random/boot_id), 36 characters + NUL. -1 on error. */
+int boot_id_read(char *buf, size_t len);
+/* Start time of process pid in ms since the epoch from /proc/pid/stat; -1 on error. */
+int64_t proc_start_ms(int pid);
+/* Parse a whole decimal integer in [min, max]; -1 on error. */
+int int_parse(const char *s, long long min, long long max, long long *out);
+/* Shell-style glob match (fnmatch without flags); 1 on match. */
+int glob_match(const char *pattern, const char *s);
+
+#endif

@@ -1,0 +1,77 @@
+/* The database schema, version 1. Documented for sqlite3 users in man/clawss.8 (DATABASE).
+ * Times are integer milliseconds since the Unix epoch (UTC). Addresses are text, IPv4
+ * for v4-mapped IPv6. A NULL means "the kernel did not tell us". */
+#ifndef CLAWSS_SCHEMA_H
+#define CLAWSS_SCHEMA_H
+
+#define STORE_APPLICATION_ID 0x636c6177 /* "claw": marks the file as ours */
+#define STORE_SCHEMA_VERSION 1
+
+static const char store_schema_v1[] =
+	"CREATE TABLE meta (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE containers (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  engine_id TEXT,\n"                     /* Docker/Podman id, else NULL */
+	"  image TEXT,\n"
+	"  netns_ino INTEGER NOT NULL,\n"
+	"  boot_id TEXT NOT NULL,\n"
+	"  started INTEGER,\n"                    /* engine or process start, else NULL */
+	"  first_seen INTEGER NOT NULL,\n"
+	"  last_seen INTEGER NOT NULL,\n"
+	"  ended INTEGER\n"                       /* when the target ended, else NULL */
+	");\n"
+	"CREATE INDEX containers_ns ON containers(boot_id, netns_ino);\n"
+	"CREATE TABLE sockets (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id) ON DELETE CASCADE,\n"
+	"  cookie INTEGER NOT NULL,\n"            /* kernel socket cookie (raw from /proc: 2^63|inode) */
+	"  proto TEXT NOT NULL,\n"                /* tcp udp raw packet */
+	"  family TEXT NOT NULL,\n"               /* ipv4 ipv6 packet */
+	"  direction TEXT NOT NULL,\n"            /* out in listen */
+	"  local_addr TEXT,\n"
+	"  local_port INTEGER,\n"                 /* RAW: IP protocol; PACKET: ethertype */
+	"  remote_addr TEXT,\n"
+	"  remote_port INTEGER,\n"
+	"  state INTEGER NOT NULL,\n"             /* kernel TCP state number; view gives names */
+	"  first_seen INTEGER NOT NULL,\n"
+	"  last_seen INTEGER NOT NULL,\n"
+	"  closed_at INTEGER,\n"                  /* NULL while open */
+	"  bytes_sent INTEGER,\n"
+	"  bytes_received INTEGER,\n"
+	"  pid INTEGER,\n"
+	"  comm TEXT,\n"
+	"  uid INTEGER,\n"
+	"  inode INTEGER,\n"
+	"  seen_alive INTEGER NOT NULL DEFAULT 0\n" /* 1: a poll saw it open, not only its end */
+	");\n"
+	"CREATE UNIQUE INDEX sockets_cookie ON sockets(container_id, cookie);\n"
+	"CREATE INDEX sockets_first ON sockets(container_id, first_seen);\n"
+	"CREATE TABLE activity (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id) ON DELETE CASCADE,\n"
+	"  kind TEXT NOT NULL,\n"                 /* lost-events, exec, ... */
+	"  start INTEGER NOT NULL,\n"
+	"  end INTEGER,\n"
+	"  count INTEGER,\n"
+	"  detail TEXT\n"
+	");\n"
+	"CREATE INDEX activity_container ON activity(container_id, start);\n"
+	/* Names as report --format json spells them, for people at the sqlite3 prompt. */
+	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n"
+	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n"
+	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n"
+	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n"
+	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n"
+	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n"
+	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n"
+	"  ELSE 'UNKNOWN' END END AS state,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
+	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm\n"
+	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n";
+
+#endif

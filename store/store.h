@@ -1,0 +1,73 @@
+/* The SQLite store. Library style: functions return 0 on success and -1 on failure with
+ * a message in store_errmsg(); they never print or exit. Writers use one
+ * BEGIN IMMEDIATE ... COMMIT per poll; readers open the file read-only. */
+#ifndef CLAWSS_STORE_H
+#define CLAWSS_STORE_H
+
+#include <stdint.h>
+#include "../lib/sock.h"
+
+struct store;
+struct sqlite3;
+
+enum store_mode {
+	STORE_READ,   /* read-only; the file must exist and be a clawss database */
+	STORE_WRITE,  /* create the file (and its directory, mode 0700) if missing; migrate */
+};
+
+/* Opens path. A file that is not a clawss database (wrong application_id, not SQLite,
+ * truncated), or whose schema is newer than this binary knows, is refused and left
+ * byte-for-byte untouched. On failure *out is NULL and err holds "path: why". */
+int store_open(struct store **out, const char *path, enum store_mode mode,
+	       char *err, unsigned errlen);
+void store_close(struct store *st);
+const char *store_errmsg(const struct store *st);
+/* The connection, for report/ queries (read side). */
+struct sqlite3 *store_db(struct store *st);
+
+int store_begin(struct store *st);     /* BEGIN IMMEDIATE */
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+struct store_container {
+	int64_t id;              /* set by store_container_attach */
+	const char *name;
+	const char *engine_id;   /* NULL when not an engine container */
+	const char *image;       /* NULL when unknown */
+	uint64_t netns_ino;
+	int64_t started;         /* ms; 0 = unknown */
+};
+
+/* Finds the container row for (this boot, netns_ino, name) that has not ended, or
+ * inserts one with first_seen = last_seen = now. Sets c->id. */
+int store_container_attach(struct store *st, struct store_container *c, int64_t now);
+int store_container_seen(struct store *st, int64_t id, int64_t now);
+int store_container_end(struct store *st, int64_t id, int64_t when);
+
+/* One socket row. bytes and addresses follow s->have; closed_at 0 means still open. */
+struct store_socket {
+	int64_t rowid;           /* set by insert; required by update */
+	int64_t container_id;
+	struct sk sk;
+	int direction;           /* enum sk_dir */
+	int64_t first_seen, last_seen, closed_at;
+	int seen_alive;
+	int pid;                 /* 0 = unknown */
+	const char *comm;        /* NULL = unknown */
+};
+
+int store_socket_insert(struct store *st, struct store_socket *s);
+/* Updates state, addresses, last_seen, closed_at, bytes, owner, seen_alive of s->rowid. */
+int store_socket_update(struct store *st, const struct store_socket *s);
+/* Calls cb for every socket of the container that is not closed (how `sample` and a
+ * restarted `watch` pick up where the last run stopped). cb returns 0 to go on. */
+int store_socket_each_open(struct store *st, int64_t container_id,
+			   int (*cb)(void *arg, const struct store_socket *s), void *arg);
+/* Records an incident or activity window (kind "lost-events", "exec", ...). */
+int store_activity(struct store *st, int64_t container_id, const char *kind,
+		   int64_t start, int64_t end, int64_t count, const char *detail);
+/* Number of rows the store has written since open (inserts + updates): for tests and
+ * benchmarks of "writes follow change". */
+int64_t store_rows_written(const struct store *st);
+
+#endif
