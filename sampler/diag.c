@@ -1,0 +1,422 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/packet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <libmnl/libmnl.h>
+#include "diag.h"
+
+/* libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE; the kernel fills up to 32 KiB per recv. */
+#define DIAG_BUFSIZE 32768
+#define DESTROY_RCVBUF (4 << 20)
+
+struct diag {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	unsigned int seq;
+	void (*tap)(void *, const void *, size_t);
+	void *tap_arg;
+	char buf[DIAG_BUFSIZE];
+};
+
+struct parse_ctx {
+	int proto;
+	diag_cb cb;
+	void *arg;
+	int cb_ret;
+};
+
+static struct diag *diag_new(void)
+{
+	struct diag *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!d->nl) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct diag *diag_open(void)
+{
+	struct diag *d = diag_new();
+	if (!d)
+		return NULL;
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		diag_close(d);
+		return NULL;
+	}
+	d->portid = mnl_socket_get_portid(d->nl);
+	d->seq = 1;
+	return d;
+}
+
+struct diag *diag_open_destroy(void)
+{
+	unsigned int groups = (1u << (SKNLGRP_INET_TCP_DESTROY - 1)) |
+			      (1u << (SKNLGRP_INET_UDP_DESTROY - 1)) |
+			      (1u << (SKNLGRP_INET6_TCP_DESTROY - 1)) |
+			      (1u << (SKNLGRP_INET6_UDP_DESTROY - 1));
+	int size = DESTROY_RCVBUF;
+	struct diag *d = diag_new();
+	if (!d)
+		return NULL;
+	int fd = mnl_socket_get_fd(d->nl);
+	/* a short connection flood outruns the default buffer (PLATFORM.md) */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (mnl_socket_bind(d->nl, groups, MNL_SOCKET_AUTOPID) < 0) {
+		diag_close(d);
+		return NULL;
+	}
+	d->portid = mnl_socket_get_portid(d->nl);
+	return d;
+}
+
+void diag_close(struct diag *d)
+{
+	if (!d)
+		return;
+	mnl_socket_close(d->nl);
+	free(d);
+}
+
+int diag_fd(const struct diag *d)
+{
+	return mnl_socket_get_fd(d->nl);
+}
+
+void diag_set_tap(struct diag *d, void (*tap)(void *, const void *, size_t), void *arg)
+{
+	d->tap = tap;
+	d->tap_arg = arg;
+}
+
+static void copy_addr(uint8_t *dst, const uint32_t *src, int family)
+{
+	memset(dst, 0, 16);
+	memcpy(dst, src, family == SKF_IPV4 ? 4 : 16);
+}
+
+static int addr_is_zero(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, 16) == 0;
+}
+
+static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
+{
+	const struct inet_diag_msg *m;
+	const struct nlattr *attr;
+	struct tcp_info ti;
+	size_t tilen = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	m = mnl_nlmsg_get_payload(nlh);
+	memset(s, 0, sizeof(*s));
+	memset(&ti, 0, sizeof(ti));
+	mnl_attr_for_each(attr, nlh, sizeof(*m)) {
+		if (mnl_attr_type_valid(attr, INET_DIAG_MAX) <= 0)
+			continue;
+		switch (mnl_attr_get_type(attr)) {
+		case INET_DIAG_PROTOCOL:
+			if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+				return -1;
+			/* notifications say which protocol; a raw socket's attribute is
+			 * its IP protocol, which it also reports as its local port */
+			if (proto == 0) {
+				switch (mnl_attr_get_u8(attr)) {
+				case IPPROTO_TCP: proto = SK_TCP; break;
+				case IPPROTO_UDP: proto = SK_UDP; break;
+				}
+			}
+			break;
+		case INET_DIAG_INFO:
+			/* the kernel's tcp_info may be larger or smaller than our headers' */
+			tilen = mnl_attr_get_payload_len(attr);
+			if (tilen > sizeof(ti))
+				tilen = sizeof(ti);
+			memcpy(&ti, mnl_attr_get_payload(attr), tilen);
+			break;
+		}
+	}
+	if (proto != SK_TCP && proto != SK_UDP && proto != SK_RAW) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	s->proto = proto;
+	s->family = m->idiag_family == AF_INET ? SKF_IPV4 : SKF_IPV6;
+	s->state = m->idiag_state;
+	s->cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+	copy_addr(s->laddr, m->id.idiag_src, s->family);
+	copy_addr(s->raddr, m->id.idiag_dst, s->family);
+	s->lport = ntohs(m->id.idiag_sport);
+	s->rport = ntohs(m->id.idiag_dport);
+	s->ifindex = m->id.idiag_if;
+	s->uid = m->idiag_uid;
+	s->inode = m->idiag_inode;
+	s->have = SK_HAVE_LADDR | SK_HAVE_RADDR | SK_HAVE_LPORT | SK_HAVE_RPORT;
+	/* destroy notifications carry neither uid nor inode (they read 0) */
+	if (s->inode)
+		s->have |= SK_HAVE_INODE | SK_HAVE_UID;
+	if (proto == SK_TCP && tilen >= offsetof(struct tcp_info, tcpi_bytes_received) +
+					 sizeof(ti.tcpi_bytes_received)) {
+		s->bytes_sent = tilen >= offsetof(struct tcp_info, tcpi_bytes_sent) +
+					 sizeof(ti.tcpi_bytes_sent)
+				? ti.tcpi_bytes_sent : ti.tcpi_bytes_acked;
+		s->bytes_received = ti.tcpi_bytes_received;
+		s->have |= SK_HAVE_BYTES;
+	}
+	if (proto == SK_TCP && s->state != SKS_LISTEN && s->rport == 0 &&
+	    !addr_is_zero(s->raddr)) {
+		/* reset by tcp_disconnect before it was freed (RST close): the remote port,
+		 * the local address and the byte counters are gone (PLATFORM.md) */
+		s->have &= ~(SK_HAVE_RPORT | SK_HAVE_LADDR | SK_HAVE_BYTES);
+	}
+	return 0;
+}
+
+static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
+{
+	const struct packet_diag_msg *m;
+	const struct nlattr *attr;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	m = mnl_nlmsg_get_payload(nlh);
+	if (m->pdiag_family != AF_PACKET) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	s->proto = SK_PACKET;
+	s->family = SKF_PACKET;
+	s->state = SKS_CLOSE;
+	s->cookie = (uint64_t)m->pdiag_cookie[0] | (uint64_t)m->pdiag_cookie[1] << 32;
+	s->lport = ntohs(m->pdiag_num);
+	s->inode = m->pdiag_ino;
+	s->have = SK_HAVE_LPORT | SK_HAVE_INODE;
+	mnl_attr_for_each(attr, nlh, sizeof(*m)) {
+		if (mnl_attr_type_valid(attr, PACKET_DIAG_MAX) <= 0)
+			continue;
+		switch (mnl_attr_get_type(attr)) {
+		case PACKET_DIAG_INFO:
+			if (mnl_attr_get_payload_len(attr) >= sizeof(struct packet_diag_info)) {
+				const struct packet_diag_info *pi = mnl_attr_get_payload(attr);
+				s->ifindex = pi->pdi_index;
+			}
+			break;
+		case PACKET_DIAG_UID:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+				return -1;
+			s->uid = mnl_attr_get_u32(attr);
+			s->have |= SK_HAVE_UID;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct parse_ctx *ctx = data;
+	struct sk s;
+	int rc;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return MNL_CB_OK;
+	rc = ctx->proto == SK_PACKET ? parse_packet(nlh, &s) : parse_inet(nlh, ctx->proto, &s);
+	if (rc < 0)
+		return MNL_CB_ERROR;
+	ctx->cb_ret = ctx->cb(ctx->arg, &s);
+	return ctx->cb_ret ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+/* libmnl's default NLMSG_DONE handler drops the error the kernel puts there, so a dump
+ * the kernel cannot do (no raw_diag) would look like "no sockets" (PLATFORM.md). */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+		int err = *(const int *)mnl_nlmsg_get_payload(nlh);
+		if (err < 0) {
+			errno = -err;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nlmsgerr)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	if (e->error == 0)
+		return MNL_CB_STOP;
+	errno = e->error < 0 ? -e->error : e->error;
+	return MNL_CB_ERROR;
+}
+
+static int noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static int run_cb(const void *buf, size_t len, unsigned int seq, unsigned int portid,
+		  struct parse_ctx *ctx)
+{
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
+	ctl[NLMSG_NOOP] = noop_cb;
+	ctl[NLMSG_ERROR] = error_cb;
+	ctl[NLMSG_DONE] = done_cb;
+	ctl[NLMSG_OVERRUN] = noop_cb;
+	return mnl_cb_run2(buf, len, seq, portid, data_cb, ctx, ctl, NLMSG_MIN_TYPE);
+}
+
+int diag_parse(const void *buf, size_t len, int proto, diag_cb cb, void *arg)
+{
+	struct parse_ctx ctx = { .proto = proto, .cb = cb, .arg = arg };
+	const struct nlmsghdr *nlh = buf;
+	int done = 0;
+
+	/* walk ourselves first to tell DONE apart from a callback's STOP */
+	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			done = 1;
+	}
+	int rc = run_cb(buf, len, 0, 0, &ctx);
+	if (rc < 0)
+		return -1;
+	return done || rc == MNL_CB_STOP ? 1 : 0;
+}
+
+static int has_end(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return 1;
+	return 0;
+}
+
+int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct parse_ctx ctx = { .proto = proto, .cb = cb, .arg = arg };
+	unsigned int seq = ++d->seq;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (proto == SK_PACKET) {
+		struct packet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_PACKET;
+		r->pdiag_show = PACKET_SHOW_INFO;
+	} else {
+		struct inet_diag_req_raw *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = family == SKF_IPV4 ? AF_INET : AF_INET6;
+		r->idiag_states = ~0u;
+		switch (proto) {
+		case SK_TCP:
+			r->sdiag_protocol = IPPROTO_TCP;
+			r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+			break;
+		case SK_UDP:
+			r->sdiag_protocol = IPPROTO_UDP;
+			break;
+		case SK_RAW:
+			/* IPPROTO_RAW as the raw protocol asks raw_diag for every raw socket */
+			r->sdiag_protocol = IPPROTO_RAW;
+			r->sdiag_raw_protocol = IPPROTO_RAW;
+			break;
+		default:
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	int failed = 0, err = 0;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (d->tap)
+			d->tap(d->tap_arg, d->buf, (size_t)n);
+		if (!failed) {
+			int rc = run_cb(d->buf, (size_t)n, seq, d->portid, &ctx);
+			if (rc == MNL_CB_STOP && !ctx.cb_ret)
+				return 0;
+			if (rc < 0 || ctx.cb_ret) {
+				failed = 1;
+				err = rc < 0 ? errno : ECANCELED;
+			}
+		}
+		/* after a failure, read the rest of this dump so the next one starts clean */
+		if (failed && has_end(d->buf, (size_t)n)) {
+			errno = err;
+			return -1;
+		}
+	}
+}
+
+int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
+{
+	struct parse_ctx ctx = { .proto = 0, .cb = cb, .arg = arg };
+	int fd = mnl_socket_get_fd(d->nl);
+	int count = 0;
+
+	*lost = 0;
+	for (;;) {
+		ssize_t n = recv(fd, d->buf, sizeof(d->buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return count;
+			if (errno == ENOBUFS) {
+				*lost = 1;
+				continue;
+			}
+			return -1;
+		}
+		if (n == 0)
+			return count;
+		if (d->tap)
+			d->tap(d->tap_arg, d->buf, (size_t)n);
+		const struct nlmsghdr *nlh = (const void *)d->buf;
+		for (int left = (int)n; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				count++;
+		if (mnl_cb_run2(d->buf, (size_t)n, 0, 0, data_cb, &ctx, NULL, 0) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	}
+}

@@ -1,0 +1,44 @@
+/* NETLINK_SOCK_DIAG: dumps of TCP, UDP, RAW and PACKET sockets, and the kernel's
+ * socket-destroy notifications. Everything leaves this file as a struct sk; no libmnl
+ * type is visible outside it. Library style: -1 and errno, never print. */
+#ifndef CLAWSS_DIAG_H
+#define CLAWSS_DIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../lib/sock.h"
+
+struct diag;
+
+typedef int (*diag_cb)(void *arg, const struct sk *s);
+
+/* A socket for request/response dumps, in the calling thread's network namespace. */
+struct diag *diag_open(void);
+/* A socket subscribed to the four TCP/UDP destroy groups, non-blocking, with a 4 MiB
+ * receive buffer (SO_RCVBUFFORCE, falling back to SO_RCVBUF without CAP_NET_ADMIN). */
+struct diag *diag_open_destroy(void);
+void diag_close(struct diag *d);
+int diag_fd(const struct diag *d);
+
+/* Dumps every socket of one kind (family SKF_IPV4/SKF_IPV6 with SK_TCP, SK_UDP or
+ * SK_RAW; or SK_PACKET) in all states, with tcp_info for TCP. Calls cb per socket.
+ * -1 with errno on failure, including the error the kernel hides in NLMSG_DONE
+ * (ENOENT when the kernel lacks that diag module, e.g. raw_diag). */
+int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg);
+
+/* Reads every pending destroy notification without blocking; cb per socket.
+ * Returns the number of notifications read, or -1 with errno. ENOBUFS means the kernel
+ * dropped notifications: *lost is set and the caller must resynchronise with a dump. */
+int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost);
+
+/* Decodes a buffer of netlink messages as received (a dump reply or notifications).
+ * proto is the kind that was asked for (0 for notifications: INET_DIAG_PROTOCOL tells).
+ * Returns 1 when NLMSG_DONE was seen, 0 when more is to come, -1 with errno on an error
+ * message or a malformed message. Exposed for fixture tests. */
+int diag_parse(const void *buf, size_t len, int proto, diag_cb cb, void *arg);
+
+/* Optional tap for recording fixtures: every received buffer is passed to it. */
+void diag_set_tap(struct diag *d, void (*tap)(void *arg, const void *buf, size_t len),
+		  void *arg);
+
+#endif

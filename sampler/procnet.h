@@ -1,0 +1,20 @@
+/* What sock_diag cannot give on this kernel, read from /proc/self/net files opened inside
+ * a namespace (such an fd keeps reading that namespace: PLATFORM.md). */
+#ifndef CLAWSS_PROCNET_H
+#define CLAWSS_PROCNET_H
+
+#include <stddef.h>
+#include "diag.h"
+
+/* Parses /proc/net/raw or raw6 text (family SKF_IPV4 / SKF_IPV6); cb per socket, keyed
+ * by SK_COOKIE_INODE | inode since /proc shows no cookie. -1 on malformed text. */
+int procnet_parse_raw(const char *text, int family, diag_cb cb, void *arg);
+/* Rereads fd from offset 0 into buf (NUL-terminated); returns length or -1. */
+long procnet_read(int fd, char *buf, size_t len);
+/* The per-namespace socket counters of sockstat+sockstat6 text that move when a socket is
+ * created, hashed or unhashed: "sockets: used", TCP inuse/tw, UDP, RAW, and their
+ * IPv6 twins. Global memory counters are left out, so traffic elsewhere does not count.
+ * Returns a 64-bit digest of them. */
+unsigned long long procnet_sockstat_digest(const char *v4, const char *v6);
+
+#endif

@@ -1,0 +1,313 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+#include "../lib/util.h"
+#include "target.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+
+static void target_init(struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->nsfd = t->pidfd = -1;
+}
+
+void target_close(struct target *t)
+{
+	if (t->nsfd >= 0 && t->nsfd != t->pidfd)
+		close(t->nsfd);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->nsfd = t->pidfd = -1;
+}
+
+static int fail(char *err, unsigned errlen, int e, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* fd must be a network namespace file, nothing else: a regular file or another kind of
+ * namespace planted at the path is refused. */
+static int is_netns_fd(int fd, uint64_t *ino)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return 0;
+	int type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET)
+		return 0;
+	*ino = st.st_ino;
+	return 1;
+}
+
+static int from_file(int fd, const char *path, const char *name, int kind, struct target *t,
+		     char *err, unsigned errlen)
+{
+	if (!is_netns_fd(fd, &t->ns_ino)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a network namespace", path);
+		errno = EINVAL;
+		return -1;
+	}
+	t->kind = kind;
+	t->nsfd = fd;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	return 0;
+}
+
+static int resolve_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
+{
+	char path[PATH_MAX];
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strlen(name) > 200) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* O_NOFOLLOW on the directory and the name: a symlink planted under /run/netns must
+	 * not lead clawss into another namespace */
+	int dfd = open(NETNS_RUN_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(dfd);
+	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
+	if (fd < 0) {
+		if (e == ELOOP) {
+			snprintf(err, errlen, "%s: refusing a symbolic link", path);
+			errno = e;
+			return -1;
+		}
+		errno = e;
+		return -1;
+	}
+	return from_file(fd, path, name, TARGET_NETNS_NAME, t, err, errlen);
+}
+
+int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
+{
+	char what[32];
+	snprintf(what, sizeof(what), "pid:%d", pid);
+	target_init(t);
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			errno = ENOENT;
+		return fail(err, errlen, errno, what);
+	}
+	/* the pidfd pins the process; reading /proc/pid while it is still alive afterwards
+	 * proves the start time read is this process's, not a reused pid's */
+	int64_t started = proc_start_ms(pid);
+	if (started < 0 || syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0) {
+		close(fd);
+		return fail(err, errlen, ENOENT, what);
+	}
+	char nspath[64];
+	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", pid);
+	struct stat st;
+	if (stat(nspath, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(err, errlen, e, nspath);
+	}
+	t->kind = TARGET_PID;
+	t->pid = pid;
+	t->pidfd = fd;
+	t->nsfd = fd;          /* setns accepts a pidfd (Linux 5.8) */
+	t->started = started;
+	t->ns_ino = st.st_ino;
+	snprintf(t->name, sizeof(t->name), "%s", what);
+	return 0;
+}
+
+static int resolve_engine(const char *name, const struct target_engine *eng, struct target *t,
+			  char *err, unsigned errlen)
+{
+	struct target_engine_hit hit, again;
+	int rc = eng->lookup(eng->arg, name, &hit);
+	if (rc != 0)
+		return rc;
+	if (hit.host_network) {
+		snprintf(err, errlen, "%s: container shares the host's network namespace "
+			 "(--network host): nothing to watch apart from the host", name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (hit.pid <= 0) {
+		snprintf(err, errlen, "%s: container is not running", name);
+		errno = ESRCH;
+		return -1;
+	}
+	if (target_from_pid(hit.pid, t, err, errlen) < 0)
+		return -1;
+	/* the pid was the container's when the engine answered; ask again now that the
+	 * pidfd holds it, so a pid reused in between cannot redirect us */
+	if (eng->lookup(eng->arg, name, &again) != 0 || again.pid != hit.pid ||
+	    strcmp(again.id, hit.id) != 0) {
+		target_close(t);
+		snprintf(err, errlen, "%s: container changed while attaching", name);
+		errno = EAGAIN;
+		return -1;
+	}
+	t->kind = TARGET_ENGINE;
+	t->started = hit.started ? hit.started : t->started;
+	snprintf(t->name, sizeof(t->name), "%s", hit.name);
+	snprintf(t->engine_id, sizeof(t->engine_id), "%s", hit.id);
+	snprintf(t->image, sizeof(t->image), "%s", hit.image);
+	return 0;
+}
+
+int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
+		   char *err, unsigned errlen)
+{
+	target_init(t);
+	if (strncmp(spec, "pid:", 4) == 0) {
+		long long pid;
+		if (int_parse(spec + 4, 1, INT_MAX, &pid) < 0) {
+			snprintf(err, errlen, "no such container or namespace: %s", spec);
+			errno = ENOENT;
+			return -1;
+		}
+		if (target_from_pid((int)pid, t, err, errlen) < 0) {
+			if (errno == ENOENT)
+				snprintf(err, errlen, "no such container or namespace: %s", spec);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(spec, "netns:", 6) == 0) {
+		const char *path = spec + 6;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT) {
+				snprintf(err, errlen, "no such container or namespace: %s", spec);
+				errno = ENOENT;
+				return -1;
+			}
+			return fail(err, errlen, errno, path);
+		}
+		const char *base = strrchr(path, '/');
+		base = base && base[1] ? base + 1 : path;
+		return from_file(fd, path, base, TARGET_PATH, t, err, errlen);
+	}
+	if (eng && eng->lookup) {
+		int rc = resolve_engine(spec, eng, t, err, errlen);
+		if (rc <= 0)
+			return rc;
+	}
+	if (resolve_netns_name(spec, t, err, errlen) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(err, errlen, "no such container or namespace: %s", spec);
+	errno = ENOENT;
+	return -1;
+}
+
+int target_file_alive(const struct target *t)
+{
+	struct stat st;
+	/* lstat: a namespace file replaced by a symlink is gone, not followed */
+	if (lstat(t->path, &st) < 0)
+		return 0;
+	return st.st_ino == t->ns_ino;
+}
+
+struct ns_seen {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int seen_add(struct ns_seen *s, uint64_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == ino)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = ino;
+	return 1;
+}
+
+int target_scan_all(int (*known)(void *arg, uint64_t ino),
+		    int (*cb)(void *arg, struct target *t), void *arg)
+{
+	struct ns_seen seen = { 0 };
+	uint64_t self;
+	char err[256];
+	struct stat st;
+	int rc = 0;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -1;
+	self = st.st_ino;
+	seen_add(&seen, self);
+
+	DIR *d = opendir(NETNS_RUN_DIR);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) && rc == 0) {
+			struct target t;
+			if (de->d_name[0] == '.')
+				continue;
+			target_init(&t);
+			if (resolve_netns_name(de->d_name, &t, err, sizeof(err)) < 0)
+				continue;
+			if (seen_add(&seen, t.ns_ino) != 1 || (known && known(arg, t.ns_ino))) {
+				target_close(&t);
+				continue;
+			}
+			rc = cb(arg, &t);
+		}
+		closedir(d);
+	}
+	d = opendir("/proc");
+	if (!d) {
+		free(seen.v);
+		return rc ? rc : -1;
+	}
+	/* /proc lists pids in ascending order: the first of a namespace is its lowest */
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(d))) {
+		long long pid;
+		char path[64];
+		if (int_parse(de->d_name, 1, INT_MAX, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lld/ns/net", pid);
+		if (stat(path, &st) < 0)
+			continue;
+		if (seen_add(&seen, st.st_ino) != 1 || (known && known(arg, st.st_ino)))
+			continue;
+		struct target t;
+		if (target_from_pid((int)pid, &t, err, sizeof(err)) < 0 || t.ns_ino != st.st_ino) {
+			target_close(&t);
+			continue;
+		}
+		rc = cb(arg, &t);
+	}
+	closedir(d);
+	free(seen.v);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/* Targets: what the user names (a container, a /run/netns name, pid:N, netns:PATH) turned
+ * into something clawss can enter: a namespace file descriptor or a pidfd, with the name
+ * to record and the moment the container started. */
+#ifndef CLAWSS_TARGET_H
+#define CLAWSS_TARGET_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum target_kind { TARGET_NETNS_NAME = 1, TARGET_PID, TARGET_PATH, TARGET_ENGINE };
+
+struct target {
+	int kind;
+	char name[256];          /* the container name recorded */
+	char path[4096];         /* namespace file (NAME, PATH kinds), watched for removal */
+	int nsfd;                /* what setns enters: the namespace file, or the pidfd */
+	int pidfd;               /* -1 unless the target is a process (pid:N, engine) */
+	int pid;
+	int64_t started;         /* ms since the epoch; 0 unknown */
+	uint64_t ns_ino;         /* identity of the namespace file, for removal checks */
+	char engine_id[80];      /* engine kinds: container id */
+	char image[256];
+};
+
+/* What an engine knows of a container (filled by the engine module's lookup). */
+struct target_engine_hit {
+	char id[80];
+	char name[256];
+	char image[256];
+	int pid;
+	int64_t started;
+	int host_network;        /* shares the host's namespace: nothing to watch apart */
+};
+
+/* lookup returns 0 when found, 1 when the engine does not know the name, -1 on error. */
+struct target_engine {
+	int (*lookup)(void *arg, const char *name, struct target_engine_hit *hit);
+	void *arg;
+};
+
+/* Resolves spec: pid:N, netns:PATH, or a NAME tried against the engine (if eng is not
+ * NULL) and then /run/netns. -1 with errno ENOENT for "no such container or namespace"
+ * (err says which), other errno values for other failures; err always says why. */
+int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
+		   char *err, unsigned errlen);
+/* A target for process pid (pidfd first, then its start time, then liveness again). */
+int target_from_pid(int pid, struct target *t, char *err, unsigned errlen);
+/* 1 while the namespace file of a NAME/PATH target still names the same namespace. */
+int target_file_alive(const struct target *t);
+void target_close(struct target *t);
+
+/* Every network namespace on the host but ours: /run/netns names first, then one process
+ * per other namespace (the lowest pid). cb gets each as a resolved target it then owns;
+ * known(arg, ino) lets the caller skip namespaces it already watches. */
+int target_scan_all(int (*known)(void *arg, uint64_t ino),
+		    int (*cb)(void *arg, struct target *t), void *arg);
+
+#endif

@@ -1,0 +1,578 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "../lib/util.h"
+#include "netns.h"
+#include "procnet.h"
+#include "table.h"
+#include "watch.h"
+
+/* After a target's process exits, its sockets' destroy notifications are still on their
+ * way (the kernel sends them from a work queue): wait this long before the last read. */
+#define END_GRACE_MS 200
+#define PROC_BUF (64 << 10)
+
+enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD };
+
+struct ev {
+	int kind;
+	struct wt *wt;
+};
+
+/* One watched namespace. */
+struct wt {
+	struct target t;
+	struct nsh h;
+	struct table *tab;
+	struct store_container sc;
+	struct ev ev_destroy, ev_pid;
+	int64_t last_dump;
+	int64_t last_container_write;
+	unsigned long long sockstat;
+	int dumped;               /* at least one dump done */
+	int pending;              /* destroy notifications since the last dump */
+	int need_dump;            /* resynchronise (lost notifications) */
+	int ending;               /* the target ended; finish at end_at */
+	int64_t end_at;
+	int dump_errors;
+	struct wt *next;
+};
+
+struct watch {
+	struct store *st;
+	struct watch_opts o;
+	int home_fd;
+	int epfd, timerfd, sigfd;
+	sigset_t oldmask;
+	struct ev ev_timer, ev_signal;
+	struct wt *targets;
+	int ntargets;
+	int stop;
+	int raw_diag;             /* 1 works, 0 untried, -1 missing: use /proc */
+	int64_t started, last_rescan;
+	char *procbuf[2];
+	struct watch_stats stats;
+	int fatal;
+	char fatal_msg[256];
+};
+
+static void wlog(struct watch *w, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void wlog(struct watch *w, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!w->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->o.log(w->o.log_arg, level, msg);
+}
+
+static int ep_add(struct watch *w, int fd, struct ev *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
+			unsigned errlen)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->st = st;
+	w->o = *o;
+	w->epfd = w->timerfd = w->sigfd = w->home_fd = -1;
+	w->procbuf[0] = malloc(PROC_BUF);
+	w->procbuf[1] = malloc(PROC_BUF);
+	w->home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (w->home_fd < 0 || !w->procbuf[0] || !w->procbuf[1]) {
+		snprintf(err, errlen, "/proc/self/ns/net: %s", strerror(errno));
+		watch_free(w);
+		return NULL;
+	}
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, &w->oldmask) == 0)
+		w->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->epfd < 0 || w->timerfd < 0 || w->sigfd < 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		watch_free(w);
+		return NULL;
+	}
+	w->ev_timer.kind = EV_TIMER;
+	w->ev_signal.kind = EV_SIGNAL;
+	if (ep_add(w, w->timerfd, &w->ev_timer) < 0 || ep_add(w, w->sigfd, &w->ev_signal) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static int seed_cb(void *arg, const struct store_socket *s)
+{
+	return table_seed(arg, s);
+}
+
+static void wt_free(struct wt *wt)
+{
+	netns_close(&wt->h);
+	target_close(&wt->t);
+	table_free(wt->tab);
+	free(wt);
+}
+
+int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
+{
+	struct wt *wt = calloc(1, sizeof(*wt));
+	int stranded;
+	int64_t now = time_now_ms();
+
+	if (!wt) {
+		target_close(t);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	wt->t = *t;
+	t->nsfd = t->pidfd = -1;
+	if (netns_open(w->home_fd, wt->t.nsfd, &wt->h, &stranded) < 0) {
+		int e = errno;
+		if (stranded) {
+			w->fatal = 1;
+			snprintf(w->fatal_msg, sizeof(w->fatal_msg),
+				 "setns back to our own namespace: %s", strerror(e));
+		}
+		snprintf(err, errlen, "%s: entering its network namespace: %s", wt->t.name,
+			 strerror(e));
+		wt_free(wt);
+		return -1;
+	}
+	/* a namespace file target's file no longer needed open: the sockets pin it */
+	if (wt->t.pidfd < 0 && wt->t.nsfd >= 0) {
+		close(wt->t.nsfd);
+		wt->t.nsfd = -1;
+	}
+	if (w->o.name_override)
+		snprintf(wt->t.name, sizeof(wt->t.name), "%s", w->o.name_override);
+	wt->sc.name = wt->t.name;
+	wt->sc.engine_id = wt->t.engine_id[0] ? wt->t.engine_id : NULL;
+	wt->sc.image = wt->t.image[0] ? wt->t.image : NULL;
+	wt->sc.netns_ino = wt->h.ino;
+	wt->sc.started = wt->t.started;
+	if (store_begin(w->st) < 0)
+		goto store_fail;
+	if (store_container_attach(w->st, &wt->sc, now) < 0) {
+		store_rollback(w->st);
+		goto store_fail;
+	}
+	if (store_commit(w->st) < 0)
+		goto store_fail;
+	/* pick up the sockets a previous run (or sample) left open */
+	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
+	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
+		goto store_fail;
+	wt->last_container_write = now;
+	wt->ev_destroy.kind = EV_DESTROY;
+	wt->ev_destroy.wt = wt;
+	wt->ev_pid.kind = EV_PIDFD;
+	wt->ev_pid.wt = wt;
+	if (ep_add(w, diag_fd(wt->h.destroy), &wt->ev_destroy) < 0 ||
+	    (wt->t.pidfd >= 0 && ep_add(w, wt->t.pidfd, &wt->ev_pid) < 0)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		wt_free(wt);
+		return -1;
+	}
+	wt->next = w->targets;
+	w->targets = wt;
+	w->ntargets++;
+	w->stats.targets_added++;
+	wlog(w, WLOG_INFO, "watching %s (netns %llu)", wt->t.name, (unsigned long long)wt->h.ino);
+	return 0;
+
+store_fail:
+	snprintf(err, errlen, "%s: %s", wt->t.name, store_errmsg(w->st));
+	wt_free(wt);
+	return -1;
+}
+
+struct destroy_ctx {
+	struct table *tab;
+	int64_t now;
+};
+
+static int destroy_cb(void *arg, const struct sk *s)
+{
+	struct destroy_ctx *c = arg;
+	return table_destroyed(c->tab, s, c->now) < 0 ? -1 : 0;
+}
+
+static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
+{
+	struct destroy_ctx c = { wt->tab, now };
+	int lost = 0;
+	int n = diag_read_destroy(wt->h.destroy, destroy_cb, &c, &lost);
+	if (n > 0) {
+		wt->pending += n;
+		w->stats.destroy_events += (uint64_t)n;
+	}
+	if (lost) {
+		/* the kernel dropped notifications: say so, and resynchronise with a dump */
+		w->stats.lost_incidents++;
+		wt->need_dump = 1;
+		wlog(w, WLOG_WARN, "%s: socket-destroy notifications lost (receive buffer "
+		     "overflow); resynchronising", wt->t.name);
+		if (store_begin(w->st) == 0) {
+			if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
+					   "destroy notification buffer overflowed (ENOBUFS)") < 0)
+				store_rollback(w->st);
+			else
+				store_commit(w->st);
+		}
+	}
+	if (n < 0 && errno != EAGAIN)
+		wlog(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,
+		     strerror(errno));
+}
+
+static int dump_raw_proc(struct watch *w, struct wt *wt)
+{
+	static const int fams[2] = { SKF_IPV4, SKF_IPV6 };
+	for (int i = 0; i < 2; i++) {
+		if (wt->h.raw_fd[i] < 0)
+			continue;
+		if (procnet_read(wt->h.raw_fd[i], w->procbuf[i], PROC_BUF) < 0 ||
+		    procnet_parse_raw(w->procbuf[i], fams[i], table_dump_sock, wt->tab) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void dump(struct watch *w, struct wt *wt, int64_t now)
+{
+	static const int protos[2] = { SK_TCP, SK_UDP };
+	unsigned complete = 0;
+
+	table_dump_begin(wt->tab, now);
+	for (int p = 0; p < 2; p++) {
+		int ok = 1;
+		for (int f = 0; f < 2; f++) {
+			int fam = f ? SKF_IPV6 : SKF_IPV4;
+			if (diag_dump(wt->h.dump, protos[p], fam, table_dump_sock, wt->tab) < 0 &&
+			    !(fam == SKF_IPV6 && (errno == EAFNOSUPPORT || errno == ENOENT))) {
+				ok = 0;
+				if (!wt->dump_errors++)
+					wlog(w, WLOG_WARN, "%s: %s dump: %s", wt->t.name,
+					     sk_proto_name(protos[p]), strerror(errno));
+			}
+		}
+		if (ok)
+			complete |= 1u << protos[p];
+	}
+	if (diag_dump(wt->h.dump, SK_PACKET, 0, table_dump_sock, wt->tab) == 0)
+		complete |= 1u << SK_PACKET;
+	else if (errno != ENOENT && !wt->dump_errors++)
+		wlog(w, WLOG_WARN, "%s: packet dump: %s", wt->t.name, strerror(errno));
+	/* raw_diag is missing on some kernels (PLATFORM.md): then /proc/net/raw{,6} */
+	if (w->raw_diag >= 0) {
+		int rc = diag_dump(wt->h.dump, SK_RAW, SKF_IPV4, table_dump_sock, wt->tab);
+		if (rc == 0)
+			rc = diag_dump(wt->h.dump, SK_RAW, SKF_IPV6, table_dump_sock, wt->tab);
+		if (rc == 0) {
+			w->raw_diag = 1;
+			complete |= 1u << SK_RAW;
+		} else if (errno == ENOENT && w->raw_diag == 0) {
+			w->raw_diag = -1;
+			wlog(w, WLOG_VERBOSE, "no raw_diag in this kernel: reading /proc/net/raw");
+		}
+	}
+	if (w->raw_diag < 0 && dump_raw_proc(w, wt) == 0)
+		complete |= 1u << SK_RAW;
+	if (table_dump_end(wt->tab, complete) < 0)
+		wlog(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
+	wt->last_dump = now;
+	wt->dumped = 1;
+	wt->pending = 0;
+	wt->need_dump = 0;
+	w->stats.dumps++;
+}
+
+static unsigned long long sockstat_digest(struct watch *w, struct wt *wt)
+{
+	const char *v6 = "";
+	if (procnet_read(wt->h.sockstat_fd[0], w->procbuf[0], PROC_BUF) < 0)
+		return 0;
+	if (wt->h.sockstat_fd[1] >= 0 &&
+	    procnet_read(wt->h.sockstat_fd[1], w->procbuf[1], PROC_BUF) >= 0)
+		v6 = w->procbuf[1];
+	return procnet_sockstat_digest(w->procbuf[0], v6);
+}
+
+/* One namespace's share of a tick. Dump only what may have changed: a namespace whose
+ * counters did not move and that sent no destroy notification has no new socket. */
+static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force)
+{
+	read_destroy(w, wt, now);
+	unsigned long long d = sockstat_digest(w, wt);
+	int moved = d != wt->sockstat || d == 0;
+	wt->sockstat = d;
+	if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
+	    now - wt->last_dump >= w->o.refresh_ms)
+		dump(w, wt, now);
+	else
+		w->stats.skipped++;
+	int rc = table_flush(wt->tab, w->st, now, force);
+	if (rc < 0)
+		return -1;
+	w->stats.rows_written += (uint64_t)rc;
+	if (force || now - wt->last_container_write >= w->o.refresh_ms) {
+		if (store_container_seen(w->st, wt->sc.id, now) < 0)
+			return -1;
+		wt->last_container_write = now;
+	}
+	return 0;
+}
+
+static void unlink_wt(struct watch *w, struct wt *wt)
+{
+	for (struct wt **p = &w->targets; *p; p = &(*p)->next) {
+		if (*p == wt) {
+			*p = wt->next;
+			break;
+		}
+	}
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, diag_fd(wt->h.destroy), NULL);
+	if (wt->t.pidfd >= 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, wt->t.pidfd, NULL);
+	w->ntargets--;
+}
+
+/* The target ended: last dump, last notifications, close what is left, record the end. */
+static int finish(struct watch *w, struct wt *wt, int64_t now)
+{
+	int rc = 0;
+	if (store_begin(w->st) < 0)
+		return -1;
+	read_destroy(w, wt, now);
+	dump(w, wt, now);
+	table_close_all(wt->tab, now);
+	if (table_flush(wt->tab, w->st, now, 1) < 0 ||
+	    store_container_end(w->st, wt->sc.id, now) < 0) {
+		store_rollback(w->st);
+		rc = -1;
+	} else if (store_commit(w->st) < 0) {
+		rc = -1;
+	}
+	w->stats.targets_ended++;
+	wlog(w, WLOG_INFO, "%s ended", wt->t.name);
+	unlink_wt(w, wt);
+	wt_free(wt);
+	return rc;
+}
+
+static int tick(struct watch *w, int64_t now, int force)
+{
+	if (store_begin(w->st) < 0)
+		return -1;
+	for (struct wt *wt = w->targets; wt; wt = wt->next) {
+		if (wt->ending)
+			continue;
+		if (wt->t.path[0] && wt->t.pidfd < 0 && !target_file_alive(&wt->t)) {
+			/* the namespace file went away (ip netns delete): the target ended */
+			wt->ending = 1;
+			wt->end_at = now;
+		}
+		if (poll_one(w, wt, now, force) < 0) {
+			store_rollback(w->st);
+			return -1;
+		}
+	}
+	w->stats.ticks++;
+	return store_commit(w->st);
+}
+
+static int rescan_known(void *arg, uint64_t ino)
+{
+	struct watch *w = arg;
+	for (struct wt *wt = w->targets; wt; wt = wt->next)
+		if (wt->h.ino == ino)
+			return 1;
+	return 0;
+}
+
+static int rescan_add(void *arg, struct target *t)
+{
+	struct watch *w = arg;
+	char err[512];
+	if (watch_add(w, t, err, sizeof(err)) < 0)
+		wlog(w, WLOG_WARN, "%s", err);
+	return w->fatal ? -1 : 0;
+}
+
+static void rescan(struct watch *w, int64_t now)
+{
+	w->last_rescan = now;
+	target_scan_all(rescan_known, rescan_add, w);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int watch_run(struct watch *w, char *err, unsigned errlen)
+{
+	struct epoll_event evs[64];
+	int64_t deadline = w->o.for_ms ? mono_ms() + w->o.for_ms : 0;
+
+	w->started = time_now_ms();
+	if (w->o.all)
+		rescan(w, w->started);
+	if (w->fatal)
+		goto fatal;
+	if (w->o.once) {
+		int rc = tick(w, time_now_ms(), 1);
+		if (rc < 0)
+			snprintf(err, errlen, "%s", store_errmsg(w->st));
+		return rc;
+	}
+	struct itimerspec its = {
+		.it_interval = { w->o.interval_ms / 1000, (w->o.interval_ms % 1000) * 1000000 },
+		.it_value = { 0, 1 },  /* first poll at once */
+	};
+	if (timerfd_settime(w->timerfd, 0, &its, NULL) < 0) {
+		snprintf(err, errlen, "timerfd: %s", strerror(errno));
+		return -1;
+	}
+	while (!w->stop) {
+		int timeout = -1;
+		int64_t mnow = mono_ms();
+		if (deadline)
+			timeout = deadline > mnow ? (int)(deadline - mnow) : 0;
+		for (struct wt *wt = w->targets; wt; wt = wt->next) {
+			if (!wt->ending)
+				continue;
+			int64_t left = wt->end_at - time_now_ms();
+			if (left < 0)
+				left = 0;
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+		}
+		int n = epoll_wait(w->epfd, evs, 64, timeout);
+		if (n < 0 && errno != EINTR) {
+			snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		int64_t now = time_now_ms();
+		for (int i = 0; i < n; i++) {
+			struct ev *ev = evs[i].data.ptr;
+			switch (ev->kind) {
+			case EV_TIMER: {
+				uint64_t expirations;
+				if (read(w->timerfd, &expirations, sizeof(expirations)) < 0)
+					break;
+				if (tick(w, now, 0) < 0) {
+					snprintf(err, errlen, "%s", store_errmsg(w->st));
+					return -1;
+				}
+				if (w->o.all && now - w->last_rescan >= w->o.rescan_ms)
+					rescan(w, now);
+				break;
+			}
+			case EV_SIGNAL: {
+				struct signalfd_siginfo si;
+				if (read(w->sigfd, &si, sizeof(si)) == sizeof(si))
+					wlog(w, WLOG_VERBOSE, "signal %u: stopping", si.ssi_signo);
+				w->stop = 1;
+				break;
+			}
+			case EV_DESTROY:
+				read_destroy(w, ev->wt, now);
+				break;
+			case EV_PIDFD:
+				/* the process ended; its sockets' notifications are on their way */
+				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ev->wt->t.pidfd, NULL);
+				ev->wt->ending = 1;
+				ev->wt->end_at = now + END_GRACE_MS;
+				break;
+			}
+		}
+		if (w->fatal)
+			goto fatal;
+		now = time_now_ms();
+		for (struct wt *wt = w->targets, *next; wt; wt = next) {
+			next = wt->next;
+			if (wt->ending && now >= wt->end_at && finish(w, wt, now) < 0) {
+				snprintf(err, errlen, "%s", store_errmsg(w->st));
+				return -1;
+			}
+		}
+		if (deadline && mono_ms() >= deadline)
+			break;
+		if (!w->targets && !w->o.keep_running && !w->o.all)
+			break;
+	}
+	/* stopping (signal, --for): the containers live on; write what we know */
+	if (w->targets && tick(w, time_now_ms(), 1) < 0) {
+		snprintf(err, errlen, "%s", store_errmsg(w->st));
+		return -1;
+	}
+	return 0;
+fatal:
+	snprintf(err, errlen, "%s", w->fatal_msg);
+	return -1;
+}
+
+void watch_stop(struct watch *w)
+{
+	w->stop = 1;
+}
+
+void watch_get_stats(const struct watch *w, struct watch_stats *out)
+{
+	*out = w->stats;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	while (w->targets) {
+		struct wt *wt = w->targets;
+		w->targets = wt->next;
+		wt_free(wt);
+	}
+	if (w->sigfd >= 0) {
+		close(w->sigfd);
+		sigprocmask(SIG_SETMASK, &w->oldmask, NULL);
+	}
+	if (w->timerfd >= 0)
+		close(w->timerfd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->home_fd >= 0)
+		close(w->home_fd);
+	free(w->procbuf[0]);
+	free(w->procbuf[1]);
+	free(w);
+}

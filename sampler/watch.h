@@ -1,0 +1,47 @@
+/* The watcher: one process, one epoll loop, any number of namespaces. Each tick it
+ * re-reads every namespace's sockstat counters (microseconds) and dumps only the
+ * namespaces where something may have changed; destroy notifications are read as they
+ * arrive, so a socket that lives between two ticks is still recorded. */
+#ifndef CLAWSS_WATCH_H
+#define CLAWSS_WATCH_H
+
+#include <stdint.h>
+#include "../store/store.h"
+#include "target.h"
+
+enum watch_log { WLOG_INFO = 0, WLOG_VERBOSE = 1, WLOG_WARN = -1 };
+
+struct watch_opts {
+	int64_t interval_ms;      /* tick */
+	int64_t for_ms;           /* 0: until the targets end or a signal */
+	int64_t refresh_ms;       /* dump a quiet namespace at least this often */
+	int64_t rescan_ms;        /* --all: look for new namespaces this often */
+	int once;                 /* sample: one full poll of each target, then stop */
+	int all;                  /* every namespace but the host's, now and later */
+	int keep_running;         /* do not stop when no target is left (--follow) */
+	const char *name_override;/* --name for a single target */
+	void (*log)(void *arg, int level, const char *msg);
+	void *log_arg;
+};
+
+struct watch_stats {
+	uint64_t ticks, dumps, skipped, destroy_events, lost_incidents, rows_written;
+	uint64_t targets_added, targets_ended;
+};
+
+struct watch;
+
+/* home_fd: this process's own network namespace, opened before anything else. */
+struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
+			unsigned errlen);
+/* Takes ownership of t (closed on failure too). */
+int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen);
+/* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
+ * namespace, which is fatal). */
+int watch_run(struct watch *w, char *err, unsigned errlen);
+/* Asks a running loop to stop as on SIGTERM (for tests and the engine module). */
+void watch_stop(struct watch *w);
+void watch_get_stats(const struct watch *w, struct watch_stats *out);
+void watch_free(struct watch *w);
+
+#endif
