@@ -210,7 +210,7 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
 	s->family = SKF_PACKET;
 	s->state = SKS_CLOSE;
 	s->cookie = (uint64_t)m->pdiag_cookie[0] | (uint64_t)m->pdiag_cookie[1] << 32;
-	s->lport = ntohs(m->pdiag_num);
+	s->lport = m->pdiag_num;  /* packet_diag already gives host order */
 	s->inode = m->pdiag_ino;
 	s->have = SK_HAVE_LPORT | SK_HAVE_INODE;
 	mnl_attr_for_each(attr, nlh, sizeof(*m)) {

@@ -42,6 +42,7 @@ struct table {
 	size_t nlisten_tcp, nlisten_udp, caplisten_tcp, caplisten_udp;
 	table_owner_fn owner;
 	void *owner_arg;
+	uint16_t eph_lo, eph_hi;
 	uint64_t created, folded;
 };
 
@@ -176,6 +177,8 @@ struct table *table_new(int64_t container_id, int64_t refresh_ms)
 		return NULL;
 	t->container_id = container_id;
 	t->refresh_ms = refresh_ms;
+	t->eph_lo = 32768;
+	t->eph_hi = 60999;
 	return t;
 }
 
@@ -183,6 +186,12 @@ void table_set_owner(struct table *t, table_owner_fn fn, void *arg)
 {
 	t->owner = fn;
 	t->owner_arg = arg;
+}
+
+void table_set_ephemeral(struct table *t, uint16_t lo, uint16_t hi)
+{
+	t->eph_lo = lo;
+	t->eph_hi = hi;
 }
 
 void table_free(struct table *t)
@@ -288,7 +297,8 @@ static int is_udp_server(const struct sk *s)
 /* Direction rule: a TCP socket whose local port is a listener's in this namespace was
  * accepted from it (in); a connected UDP socket sharing its local port with an
  * unconnected bound UDP socket answers that server (in); everything else the container
- * opened itself (out). A listener is "listen". */
+ * opened itself (out). A listener is "listen". Sockets seen only at their destruction
+ * get a second chance in table_destroyed (ephemeral ports). */
 static int direction_of(const struct table *t, const struct sk *s)
 {
 	if (s->proto == SK_TCP) {
@@ -413,8 +423,15 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->dirty = 1;
 		t->created++;
 		owner_fill(t, e);
-		if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT)
+		if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
+			/* only a remnant is left: the connection itself is already closed
+			 * (its notification may still be on its way: keep it foldable) */
 			fold_index(t, e);
+			e->closed = 1;
+			e->tw = 1;
+			e->close_gen = t->gen;
+			e->row.closed_at = t->now;
+		}
 		return 0;
 	}
 	e->seen_gen = t->gen;
@@ -431,6 +448,16 @@ static int dump_one(struct table *t, const struct sk *s)
 	}
 	e->row.last_seen = t->now;
 	e->soft = 1;
+	if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
+		/* closed without a notification we read (sample, or lost ones) */
+		e->row.sk.state = SKS_TIME_WAIT;
+		e->closed = 1;
+		e->tw = 1;
+		e->close_gen = t->gen - 1;
+		e->row.closed_at = t->now;
+		e->dirty = 1;
+		return 0;
+	}
 	if (!same_endpoints(&e->row.sk, s)) {
 		/* a state change, or a UDP socket that connected: a hard change */
 		uint64_t cookie = e->row.sk.cookie;
@@ -477,7 +504,7 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 		/* gone between two dumps without a notification (RAW, PACKET, TIME_WAIT
 		 * expiry, or notifications the kernel dropped) */
 		e->closed = 1;
-		e->close_gen = t->gen;
+		e->close_gen = t->gen - 1;  /* a remnant would have been in this dump */
 		e->row.closed_at = t->now;
 		e->dirty = 1;
 	}
@@ -491,9 +518,12 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 	if (!e && full_tuple(s)) {
 		struct entry *c = map_get(&t->tuples, tuple_hash(s));
 		/* a TIME_WAIT remnant dumped before its connection's notification arrived */
-		if (c && !c->closed && c->row.sk.state == SKS_TIME_WAIT) {
-			e = c;
+		if (c && c->tw && c->row.sk.state == SKS_TIME_WAIT) {
+			fold_unindex(t, c);
+			take_bytes(c, s);
+			c->dirty = 1;
 			t->folded++;
+			return 0;
 		}
 	}
 	if (!e) {
@@ -501,6 +531,12 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 		if (!e)
 			return -1;
 		e->row.direction = direction_of(t, s);
+		/* never seen alive, its listener perhaps neither: a local port outside the
+		 * ephemeral range talking to a peer's ephemeral port was accepted */
+		if (e->row.direction == SKD_OUT && (s->have & SK_HAVE_LPORT) &&
+		    (s->have & SK_HAVE_RPORT) && (s->lport < t->eph_lo || s->lport > t->eph_hi) &&
+		    s->rport >= t->eph_lo && s->rport <= t->eph_hi)
+			e->row.direction = SKD_IN;
 		e->row.first_seen = now;
 		e->row.seen_alive = 0;
 		t->created++;

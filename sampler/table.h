@@ -19,6 +19,9 @@ typedef void (*table_owner_fn)(void *arg, uint32_t inode, int *pid, char *comm);
 struct table *table_new(int64_t container_id, int64_t refresh_ms);
 void table_free(struct table *t);
 void table_set_owner(struct table *t, table_owner_fn fn, void *arg);
+/* The namespace's ephemeral port range, for the direction of sockets seen only at their
+ * destruction (their listener may be gone too). */
+void table_set_ephemeral(struct table *t, uint16_t lo, uint16_t hi);
 
 /* A socket a previous run left open in the store. */
 int table_seed(struct table *t, const struct store_socket *s);

@@ -190,6 +190,7 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
 	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
 		goto store_fail;
+	table_set_ephemeral(wt->tab, wt->h.eph_lo, wt->h.eph_hi);
 	wt->last_container_write = now;
 	wt->ev_destroy.kind = EV_DESTROY;
 	wt->ev_destroy.wt = wt;

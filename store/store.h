@@ -56,11 +56,16 @@ struct store_socket {
 	const char *comm;        /* NULL = unknown */
 };
 
+/* A (container_id, cookie) already stored is merged into that row, whose id is returned. */
 int store_socket_insert(struct store *st, struct store_socket *s);
-/* Updates state, addresses, last_seen, closed_at, bytes, owner, seen_alive of s->rowid. */
+/* Updates state, addresses, last_seen, closed_at, bytes, owner, seen_alive of s->rowid.
+ * What s does not know (have bit clear, pid 0, comm NULL, closed_at 0) keeps the stored
+ * value, and last_seen never goes back: insert's merge follows the same rule. */
 int store_socket_update(struct store *st, const struct store_socket *s);
 /* Calls cb for every socket of the container that is not closed (how `sample` and a
- * restarted `watch` pick up where the last run stopped). cb returns 0 to go on. */
+ * restarted `watch` pick up where the last run stopped). cb returns 0 to go on; > 0 stops
+ * (store_socket_each_open returns 0), < 0 stops it and it returns -1. s->comm is valid
+ * during the call only. cb may write (update, insert) but not start another walk. */
 int store_socket_each_open(struct store *st, int64_t container_id,
 			   int (*cb)(void *arg, const struct store_socket *s), void *arg);
 /* Records an incident or activity window (kind "lost-events", "exec", ...). */
