@@ -1,0 +1,56 @@
+#!/bin/sh
+test_description='a real tool namespace: the burst is not flagged, what came after the idle gap is'
+. /usr/share/sharness/sharness.sh
+. "$CLAWSS_SRC/tests/lib-netns.sh"
+
+test_expect_success 'setup' '
+	netns_setup && ext_servers
+'
+
+test_expect_success 'watch a tool that bursts, idles 3s, then uploads and queries' '
+	bg_ns $NS_TOOL $TRAFFIC tool 192.0.2.2 --burst 4 --idle 3 --covert --udp --linger 0.3 >tool.out &&
+	TOOL=$BG &&
+	timeout 60 "$CLAWSS" watch --interval 200ms pid:$TOOL &&
+	grep -q covert-done tool.out
+'
+
+test_expect_success 'report --since-idle --format json exits 1 and is valid JSON' '
+	test_expect_code 1 "$CLAWSS" report --since-idle --idle 1500ms --format json >late.json &&
+	python3 -m json.tool late.json >/dev/null
+'
+
+py() {
+	python3 -c "import json,sys; rows=json.load(open(sys.argv[1])); $2" "$1"
+}
+
+test_expect_success 'exactly the covert TCP upload and the UDP query are after-idle' '
+	test "$(py late.json "print(len(rows))")" = 2 &&
+	test "$(py late.json "print(sorted((r[\"proto\"], r[\"remote_port\"]) for r in rows))")" = "[('\''tcp'\'', 8443), ('\''udp'\'', 53)]" &&
+	test "$(py late.json "print(all(r[\"after_idle\"] and \"after-idle\" in r[\"flags\"] for r in rows))")" = True
+'
+
+test_expect_success 'the covert upload carries its bytes and direction out' '
+	test "$(py late.json "print([r[\"bytes_sent\"] >= 10000 and r[\"direction\"] == \"out\" and r[\"closed\"] for r in rows if r[\"proto\"] == \"tcp\"])")" = "[True]"
+'
+
+test_expect_success "without --since-idle nothing is after-idle: exit 0, burst unflagged" '
+	"$CLAWSS" report --idle 1500ms --format json >all.json &&
+	test "$(py all.json "print(len([r for r in rows if r[\"remote_port\"] == 80]))")" = 4 &&
+	test "$(py all.json "print([r[\"flags\"] for r in rows if r[\"remote_port\"] == 80])")" = "[[], [], [], []]"
+'
+
+test_expect_success 'with an idle threshold longer than the gap, nothing is after-idle' '
+	"$CLAWSS" report --since-idle --idle 10s --format json >none.json &&
+	test "$(py none.json "print(len(rows))")" = 0
+'
+
+test_expect_success 'report while watch writes (WAL): both run at once' '
+	bg_ns $NS_TOOL $TRAFFIC hold 192.0.2.2 2 --for 20 --port 9003 >hold.out &&
+	wait_for 10 grep -q holding hold.out &&
+	bg "$CLAWSS" watch --interval 100ms $NS_TOOL &&
+	WATCH=$BG &&
+	wait_for 10 sh -c "\"$CLAWSS\" report --format json | grep -q 9003" &&
+	kill -TERM $WATCH && wait $WATCH
+'
+
+test_done
