@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "../lib/util.h"
 #include "netns.h"
+#include "owner.h"
 #include "procnet.h"
 #include "table.h"
 #include "watch.h"
@@ -32,6 +33,7 @@ struct wt {
 	struct target t;
 	struct nsh h;
 	struct table *tab;
+	struct owner *owner;
 	struct store_container sc;
 	struct ev ev_destroy, ev_pid;
 	int64_t last_dump;
@@ -138,6 +140,7 @@ static void wt_free(struct wt *wt)
 	netns_close(&wt->h);
 	target_close(&wt->t);
 	table_free(wt->tab);
+	owner_free(wt->owner);
 	free(wt);
 }
 
@@ -191,6 +194,10 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
 		goto store_fail;
 	table_set_ephemeral(wt->tab, wt->h.eph_lo, wt->h.eph_hi);
+	wt->owner = owner_new(wt->h.ino);
+	if (!wt->owner)
+		goto store_fail;
+	table_set_owner(wt->tab, owner_lookup, wt->owner);
 	wt->last_container_write = now;
 	wt->ev_destroy.kind = EV_DESTROY;
 	wt->ev_destroy.wt = wt;
@@ -307,6 +314,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now)
 	}
 	if (w->raw_diag < 0 && dump_raw_proc(w, wt) == 0)
 		complete |= 1u << SK_RAW;
+	owner_round(wt->owner);
 	if (table_dump_end(wt->tab, complete) < 0)
 		wlog(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
 	wt->last_dump = now;

@@ -8,6 +8,11 @@ given, which the tests assign inside namespaces they made themselves.
         covert upload to EXT:8443 (--covert) and a UDP query to EXT:53 (--udp); prints
         "burst-done", "covert-done" on stdout as it goes, stays --linger S, then exits
   traffic.py rst EXT N [--port P]    N connections closed with RST, as fast as possible
+  traffic.py rawpkt --for S          a raw ICMP socket and a packet socket, held
+  traffic.py upload EXT PORT BYTES --for S    send BYTES on one connection, then hold it
+  traffic.py listen ADDR PORT --for S         accept connections and hold them
+  traffic.py connect ADDR PORT N --for S      N connections to ADDR:PORT, held
+  Every mode takes --comm NAME: the process name (/proc/self/comm) to use.
   traffic.py hold EXT N --for S [--port P]   N TCP (to EXT:P, default 9000) and N UDP
         (to EXT:53) connections held open for S seconds
 """
@@ -92,6 +97,37 @@ def hold(args):
     say("holding")
     time.sleep(args.seconds)
 
+def rawpkt(args):
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    say("holding")
+    time.sleep(args.seconds)
+
+def upload(args):
+    c = socket.create_connection((args.ext, args.port), timeout=5)
+    c.sendall(b"u" * args.bytes)
+    say("holding")
+    time.sleep(args.seconds)
+
+def listen(args):
+    s = socket.socket(fam(args.addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((args.addr, args.port)); s.listen(128)
+    say("listening")
+    keep = []
+    end = time.time() + args.seconds
+    s.settimeout(0.2)
+    while time.time() < end:
+        try:
+            c, _ = s.accept(); keep.append(c)
+        except socket.timeout:
+            pass
+
+def connect(args):
+    keep = [socket.create_connection((args.addr, args.port), timeout=5) for _ in range(args.n)]
+    say("holding")
+    time.sleep(args.seconds)
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -105,8 +141,21 @@ def main():
     p = sub.add_parser("hold"); p.add_argument("ext"); p.add_argument("n", type=int)
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("rawpkt"); p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("upload"); p.add_argument("ext"); p.add_argument("port", type=int)
+    p.add_argument("bytes", type=int); p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("listen"); p.add_argument("addr"); p.add_argument("port", type=int)
+    p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("connect"); p.add_argument("addr"); p.add_argument("port", type=int)
+    p.add_argument("n", type=int); p.add_argument("--for", dest="seconds", type=float, default=5)
+    for sp in sub.choices.values():
+        sp.add_argument("--comm")
     a = ap.parse_args()
-    {"serve": serve, "tool": tool, "rst": rst, "hold": hold}[a.cmd](a)
+    if a.comm:
+        with open("/proc/self/comm", "w") as f:
+            f.write(a.comm)
+    {"serve": serve, "tool": tool, "rst": rst, "hold": hold, "rawpkt": rawpkt,
+     "upload": upload, "listen": listen, "connect": connect}[a.cmd](a)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,24 @@
+/* Which process holds a socket: socket inode -> pid and comm, from /proc/PID/fd of the
+ * processes in the watched namespace only. Looked up only for sockets seen alive for the
+ * first time, cached, and rescanned at most once per poll round. */
+#ifndef CLAWSS_OWNER_H
+#define CLAWSS_OWNER_H
+
+#include <stdint.h>
+
+struct owner;
+
+struct owner *owner_new(uint64_t netns_ino);
+void owner_free(struct owner *o);
+/* A new poll round: allows one rescan on a cache miss. */
+void owner_round(struct owner *o);
+/* A table_owner_fn: fills *pid and comm (16 bytes), or leaves them 0 and "". */
+void owner_lookup(void *owner, uint32_t inode, int *pid, char *comm);
+
+struct owner_stats {
+	uint64_t lookups, hits, scans, fds_read;
+	size_t cached;
+};
+void owner_get_stats(const struct owner *o, struct owner_stats *out);
+
+#endif
