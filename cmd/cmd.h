@@ -24,6 +24,12 @@ int cmd_policy(int argc, char **argv, const struct global *g);
 int cmd_prune(int argc, char **argv, const struct global *g);
 int cmd_export(int argc, char **argv, const struct global *g);
 
+/* Acquire, then narrow (lib/confine.h): read-only commands call cmd_confine_reader
+ * first thing; watch and sample call cmd_confine_watcher once their namespaces are
+ * entered and the store is open. 0, or EXIT_TROUBLE after one line on stderr. */
+int cmd_confine_reader(const char *cmd, const struct global *g);
+int cmd_confine_watcher(const char *cmd, unsigned flags, const struct global *g);
+
 /* "clawss: " + message + newline on stderr; returns EXIT_TROUBLE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For getopt errors: "clawss CMD: ..." was printed by getopt; add the usage hint. */

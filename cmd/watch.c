@@ -4,16 +4,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include "../lib/confine.h"
 #include "../lib/util.h"
+#include "../report/escape.h"
+#include "../sampler/engine.h"
 #include "../sampler/target.h"
 #include "../sampler/watch.h"
 #include "../store/store.h"
 #include "cmd.h"
 
 #define WATCH_SYNOPSIS \
-	"usage: clawss watch [--interval DUR] [--for DUR] [--refresh DUR] [--name NAME]\n" \
-	"                    [--follow] [--label KEY[=VALUE]]... [--all] TARGET...\n"
+	"usage: clawss watch [--interval DUR] [--for DUR] [--refresh DUR] [--retain DUR]\n" \
+	"                    [--name NAME] [--follow] [--label KEY[=VALUE]]... [--all]\n" \
+	"                    TARGET...\n"
 #define SAMPLE_SYNOPSIS "usage: clawss sample [--name NAME] [--all] [TARGET...]\n"
 
 static void watch_help(void)
@@ -35,6 +41,8 @@ static void watch_help(void)
 	       "                   start later\n"
 	       "  --label KEY[=VALUE]  engine containers carrying that label (repeatable)\n"
 	       "  --all            every network namespace but the host's, now and later\n"
+	       "  --retain DUR     at start and hourly, delete what ended longer ago than\n"
+	       "                   DUR, as clawss prune --older-than DUR (at least 10m)\n"
 	       "  --help           this text\n\n"
 	       "Durations: a number with a unit: 250ms, 5s, 2m, 1h. See clawss-watch(8).\n");
 }
@@ -51,14 +59,98 @@ static void sample_help(void)
 	       "Targets as for watch. See clawss-sample(8).\n");
 }
 
+/* Logging: one line per event (a target attached or ended, lost notifications, a
+ * prune), no timestamp (journald and syslog add their own). When stderr is the journal
+ * stream systemd gave us (JOURNAL_STREAM names its device and inode), each line starts
+ * with a syslog priority, <4> warning, <6> info, <7> verbose, which journald takes as
+ * the line's priority and strips; the unit's SyslogIdentifier names the program, so the
+ * "clawss: " prefix is left out there. Container names in messages come from inside
+ * containers: escaped (report/escape.h) so none can forge a line or a priority. */
+struct logctx {
+	const struct global *g;
+	int journal;
+};
+
+static int stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &sb) < 0)
+		return 0;
+	return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
 static void log_line(void *arg, int level, const char *msg)
 {
-	const struct global *g = arg;
-	if (level > g->verbose)
+	const struct logctx *lc = arg;
+	struct rbuf b = { 0 };
+	if (level > lc->g->verbose)
 		return;
-	if (level < 0 && g->verbose < 0)
+	if (level < 0 && lc->g->verbose < 0)
 		return;
-	fprintf(stderr, "clawss: %s\n", msg);
+	esc_text(&b, msg, strlen(msg));
+	const char *safe = rbuf_str(&b);
+	if (lc->journal)
+		fprintf(stderr, "<%d>%s\n", level < 0 ? 4 : level == 0 ? 6 : 7,
+			safe ? safe : "(out of memory)");
+	else
+		fprintf(stderr, "clawss: %s\n", safe ? safe : "(out of memory)");
+	rbuf_free(&b);
+}
+
+/* watch --retain: clawss prune, run by the watcher itself at start and then every
+ * RETAIN_EVERY_MS, in slices of at most RETAIN_SLICE_MS per tick so that polls and
+ * destroy notifications keep flowing while it works. */
+#define RETAIN_EVERY_MS (3600 * 1000)
+#define RETAIN_SLICE_MS 50
+#define RETAIN_MIN_MS (10 * 60 * 1000)
+
+struct retain {
+	struct store *st;
+	const struct logctx *lc;
+	int64_t keep_ms;
+	int64_t next;            /* when the next prune starts; 0: at the first tick */
+	int running;
+	struct store_prune p;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void retain_tick(void *arg, int64_t now)
+{
+	struct retain *rt = arg;
+	char msg[256], when[40];
+	int rc;
+
+	if (!rt->running) {
+		if (now < rt->next)
+			return;
+		store_prune_init(&rt->p, now - rt->keep_ms);
+		rt->running = 1;
+	}
+	int64_t until = mono_ms() + RETAIN_SLICE_MS;
+	while ((rc = store_prune_step(rt->st, &rt->p, 0)) > 0 && mono_ms() < until)
+		;
+	if (rc > 0)
+		return;                  /* more at the next tick */
+	rt->running = 0;
+	rt->next = now + RETAIN_EVERY_MS;
+	if (rc < 0) {
+		log_line((void *)rt->lc, -1, rt->p.err);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "retain: pruned %lld sockets, %lld containers, %lld "
+		 "activity rows that ended before %s", (long long)rt->p.sockets,
+		 (long long)rt->p.containers, (long long)rt->p.activity,
+		 time_format(rt->p.cutoff, when, sizeof(when)));
+	log_line((void *)rt->lc, rt->p.sockets || rt->p.containers || rt->p.activity ? 0 : 1,
+		 msg);
 }
 
 struct run {
@@ -66,21 +158,58 @@ struct run {
 	struct watch_opts o;
 	char **targets;
 	int ntargets;
+	const char **labels;
+	int nlabels;
+	int64_t retain_ms;       /* --retain; 0 for none */
 };
+
+static int is_selector_free(const char *spec)
+{
+	return strncmp(spec, "pid:", 4) == 0 || strncmp(spec, "netns:", 6) == 0;
+}
+
+/* The engine, when one is there: ENOENT (no socket) is the normal case on a host without
+ * Docker or Podman; any other failure is worth a line when a name is not found. */
+static struct engine *engine_maybe(const struct global *g, int required, char *why,
+				   unsigned whylen)
+{
+	struct engine *e = NULL;
+	if (engine_open(&e, NULL, why, whylen) == 0)
+		return e;
+	if (!required && errno != ENOENT)
+		cmd_log(g, 1, "container engine: %s", why);
+	return NULL;
+}
 
 static int run(const struct global *g, struct run *r)
 {
 	struct target *ts = calloc((size_t)r->ntargets + 1, sizeof(*ts));
+	char **globs = calloc((size_t)r->ntargets + 1, sizeof(*globs));
 	struct store *st = NULL;
 	struct watch *w = NULL;
-	char err[1024];
-	int rc = EXIT_TROUBLE, resolved = 0;
+	struct engine *eng;
+	char err[1024], why[512] = "";
+	int rc = EXIT_TROUBLE, resolved = 0, nglobs = 0;
 
-	if (!ts)
+	if (!ts || !globs) {
+		free(ts);
+		free(globs);
 		return cmd_fail("out of memory");
+	}
+	eng = engine_maybe(g, r->o.select, why, sizeof(why));
+	if (r->o.select && r->nlabels && !eng) {
+		cmd_fail("%s: --label needs a container engine: %s", r->cmd, why);
+		goto out;
+	}
+	struct target_engine te = { watch_engine_lookup, eng };
 	/* resolve everything first: a bad target must not create or touch a database */
 	for (int i = 0; i < r->ntargets; i++) {
-		if (target_resolve(r->targets[i], NULL, &ts[i], err, sizeof(err)) < 0) {
+		if (r->o.select && !is_selector_free(r->targets[i])) {
+			globs[nglobs++] = r->targets[i];
+			continue;
+		}
+		if (target_resolve(r->targets[i], eng ? &te : NULL, &ts[resolved], err,
+				   sizeof(err)) < 0) {
 			cmd_fail("%s", err);
 			goto out;
 		}
@@ -90,47 +219,76 @@ static int run(const struct global *g, struct run *r)
 		cmd_fail("%s", err);
 		goto out;
 	}
+	struct logctx lc = { g, stderr_is_journal() };
+	struct retain rt = { .st = st, .lc = &lc, .keep_ms = r->retain_ms };
 	r->o.log = log_line;
-	r->o.log_arg = (void *)g;
+	r->o.log_arg = &lc;
+	if (r->retain_ms) {
+		r->o.periodic = retain_tick;
+		r->o.periodic_arg = &rt;
+	}
+	r->o.engine = eng;
+	r->o.globs = globs;
+	r->o.nglobs = nglobs;
+	r->o.labels = r->labels;
+	r->o.nlabels = r->nlabels;
 	w = watch_new(st, &r->o, err, sizeof(err));
 	if (!w) {
 		cmd_fail("%s", err);
 		goto out;
 	}
-	for (int i = 0; i < r->ntargets; i++) {
-		resolved--;
+	for (int i = 0; i < resolved; i++) {
 		if (watch_add(w, &ts[i], err, sizeof(err)) < 0) {
 			if (errno == EPERM)
 				cmd_fail("%s (clawss %s needs root)", err, r->cmd);
 			else
 				cmd_fail("%s", err);
 			/* close the targets not handed over yet */
-			for (int j = i + 1; j < r->ntargets; j++)
+			for (int j = i + 1; j < resolved; j++)
 				target_close(&ts[j]);
 			resolved = 0;
 			goto out;
 		}
 	}
 	resolved = 0;
+	/* acquire, then narrow: enter the namespaces there are now, then keep only what
+	 * the rest of the run needs (clawss(8), SECURITY) */
+	if (watch_scan(w, err, sizeof(err)) < 0) {
+		cmd_fail("%s: %s", r->cmd, err);
+		goto out;
+	}
+	unsigned narrow = 0;
+	if (!r->o.once && (r->o.all || (r->o.select && r->o.keep_running)))
+		narrow |= CONFINE_ENTER_NS;       /* namespaces that appear later */
+	if (!r->o.once && eng)
+		narrow |= CONFINE_ENGINE;         /* the engine's event stream */
+	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
+		goto out;
 	if (watch_run(w, err, sizeof(err)) < 0) {
 		cmd_fail("%s: %s", r->cmd, err);
 		goto out;
 	}
 	struct watch_stats s;
 	watch_get_stats(w, &s);
-	if (g->verbose > 0)
-		fprintf(stderr, "clawss: %llu polls, %llu dumps, %llu skipped, %llu destroy "
-			"notifications, %llu lost incidents, %llu rows written\n",
-			(unsigned long long)s.ticks, (unsigned long long)s.dumps,
-			(unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
-			(unsigned long long)s.lost_incidents, (unsigned long long)s.rows_written);
+	if (r->o.select && !r->o.keep_running && s.targets_added == 0) {
+		cmd_fail("%s: no container or namespace matches", r->cmd);
+		goto out;
+	}
+	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
+		 "notifications, %llu lost incidents, %llu rows written",
+		 (unsigned long long)s.ticks, (unsigned long long)s.dumps,
+		 (unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
+		 (unsigned long long)s.lost_incidents, (unsigned long long)s.rows_written);
+	log_line(&lc, 1, err);
 	rc = EXIT_OK;
 out:
 	for (int i = 0; i < resolved; i++)
 		target_close(&ts[i]);
 	watch_free(w);
 	store_close(st);
+	engine_close(eng);
 	free(ts);
+	free(globs);
 	return rc;
 }
 
@@ -154,16 +312,17 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		{ "follow", no_argument, NULL, 'F' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "retain", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct run r = { .cmd = "watch" };
-	int c, nlabels = 0;
+	int c;
 
 	r.o.interval_ms = 1000;
 	r.o.refresh_ms = 10000;
 	r.o.rescan_ms = 5000;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (duration_opt("watch", "--interval", optarg, &r.o.interval_ms) < 0)
@@ -184,10 +343,21 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 			r.o.keep_running = 1;
 			break;
 		case 'l':
-			nlabels++;
+			if (!*optarg || *optarg == '=')
+				return cmd_fail("watch: --label: expected KEY or KEY=VALUE, got '%s'",
+						optarg);
+			if (!r.labels)
+				r.labels = calloc((size_t)argc, sizeof(*r.labels));
+			if (!r.labels)
+				return cmd_fail("out of memory");
+			r.labels[r.nlabels++] = optarg;
 			break;
 		case 'a':
 			r.o.all = 1;
+			break;
+		case 'R':
+			if (duration_opt("watch", "--retain", optarg, &r.retain_ms) < 0)
+				return EXIT_TROUBLE;
 			break;
 		case 'h':
 			watch_help();
@@ -198,18 +368,31 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 	}
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
-	if (r.ntargets == 0 && !r.o.all && !nlabels) {
+	if (r.ntargets == 0 && !r.o.all && !r.nlabels && !r.o.keep_running) {
 		fputs(WATCH_SYNOPSIS, stderr);
+		free(r.labels);
 		return cmd_fail("watch: no target given");
 	}
-	if (r.o.keep_running || nlabels)
-		return cmd_fail("watch: --follow and --label need a container engine, which "
-				"this build does not talk to yet");
-	if (r.o.name_override && r.ntargets != 1)
+	if (r.o.keep_running && r.ntargets == 0 && !r.nlabels) {
+		free(r.labels);
+		return cmd_fail("watch: --follow needs a NAME pattern or --label");
+	}
+	if (r.o.name_override && (r.ntargets != 1 || r.o.keep_running || r.nlabels)) {
+		free(r.labels);
 		return cmd_fail("watch: --name needs exactly one target");
+	}
+	/* --follow and --label select containers: NAMEs are then patterns */
+	r.o.select = r.o.keep_running || r.nlabels;
 	if (r.o.interval_ms > r.o.refresh_ms)
 		r.o.refresh_ms = r.o.interval_ms;
-	return run(g, &r);
+	/* a watch holds open rows in memory for up to --refresh; pruning must stay clear */
+	if (r.retain_ms && (r.retain_ms < RETAIN_MIN_MS || r.retain_ms < 10 * r.o.refresh_ms)) {
+		free(r.labels);
+		return cmd_fail("watch: --retain must be at least 10m and 10 times --refresh");
+	}
+	int rc = run(g, &r);
+	free(r.labels);
+	return rc;
 }
 
 int cmd_sample(int argc, char **argv, const struct global *g)
@@ -225,7 +408,7 @@ int cmd_sample(int argc, char **argv, const struct global *g)
 
 	r.o.once = 1;
 	r.o.interval_ms = r.o.refresh_ms = r.o.rescan_ms = 1000;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			r.o.name_override = optarg;

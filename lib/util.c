@@ -149,6 +149,8 @@ int time_parse(const char *s, int64_t now, int64_t *ms)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		if (strlen(p) != 6)     /* ±HH:MM and nothing after: read nothing beyond */
+			return -1;
 		int oh = two(p + 1), om = two(p + 4);
 		if (oh < 0 || oh > 23 || p[3] != ':' || om < 0 || om > 59)
 			return -1;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <linux/inet_diag.h>
@@ -12,7 +13,10 @@
 #include <libmnl/libmnl.h>
 #include "diag.h"
 
-/* libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE; the kernel fills up to 32 KiB per recv. */
+/* libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE; the kernel fills up to 32 KiB per recv.
+ * The receive buffer lives on the stack of the call that uses it, not in struct diag:
+ * one process keeps two diag sockets per watched namespace, and 64 KiB per namespace
+ * would be most of its resident memory with hundreds of namespaces. */
 #define DIAG_BUFSIZE 32768
 #define DESTROY_RCVBUF (4 << 20)
 
@@ -22,7 +26,6 @@ struct diag {
 	unsigned int seq;
 	void (*tap)(void *, const void *, size_t);
 	void *tap_arg;
-	char buf[DIAG_BUFSIZE];
 };
 
 struct parse_ctx {
@@ -296,12 +299,54 @@ static int run_cb(const void *buf, size_t len, unsigned int seq, unsigned int po
 	return mnl_cb_run2(buf, len, seq, portid, data_cb, ctx, ctl, NLMSG_MIN_TYPE);
 }
 
+/* The length of buf's leading well-formed messages. libmnl 1.0.4's mnl_nlmsg_ok casts
+ * nlmsg_len to int, so a length of 2 GiB or more passes it and mnl_nlmsg_next jumps out
+ * of the buffer (found by fuzz/diag.c): only what this walk accepts reaches libmnl. */
+static size_t nl_valid(const void *buf, size_t len)
+{
+	size_t off = 0;
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)((const char *)buf + off);
+		if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len - off)
+			break;
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		off = step > len - off ? len : off + step;
+	}
+	return off;
+}
+
+/* One datagram, from the kernel only. In a namespace that a container owns (its own
+ * user namespace), a process there holding CAP_NET_ADMIN can send netlink messages to
+ * our socket; they must not pass for the kernel's. Checked before MSG_TRUNC, so a large
+ * forged datagram is dropped, not taken for a failed dump. */
+static ssize_t recv_kernel(int fd, void *buf, size_t len, int flags)
+{
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { buf, len };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+				      .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(fd, &msg, flags);
+		if (n < 0)
+			return -1;
+		if (msg.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
+		    from.nl_pid != 0)
+			continue;
+		if (msg.msg_flags & MSG_TRUNC) {
+			errno = ENOSPC;
+			return -1;
+		}
+		return n;
+	}
+}
+
 int diag_parse(const void *buf, size_t len, int proto, diag_cb cb, void *arg)
 {
 	struct parse_ctx ctx = { .proto = proto, .cb = cb, .arg = arg };
 	const struct nlmsghdr *nlh = buf;
 	int done = 0;
 
+	len = nl_valid(buf, len);
 	/* walk ourselves first to tell DONE apart from a callback's STOP */
 	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_type == NLMSG_DONE)
@@ -316,6 +361,7 @@ int diag_parse(const void *buf, size_t len, int proto, diag_cb cb, void *arg)
 static int has_end(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
+	len = nl_valid(buf, len);
 	for (int left = (int)len; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
 		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
 			return 1;
@@ -325,6 +371,7 @@ static int has_end(const void *buf, size_t len)
 int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
+	char buf[DIAG_BUFSIZE] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct parse_ctx ctx = { .proto = proto, .cb = cb, .arg = arg };
 	unsigned int seq = ++d->seq;
@@ -362,16 +409,16 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 		return -1;
 	int failed = 0, err = 0;
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
+		ssize_t n = recv_kernel(mnl_socket_get_fd(d->nl), buf, sizeof(buf), 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		if (d->tap)
-			d->tap(d->tap_arg, d->buf, (size_t)n);
+			d->tap(d->tap_arg, buf, (size_t)n);
 		if (!failed) {
-			int rc = run_cb(d->buf, (size_t)n, seq, d->portid, &ctx);
+			int rc = run_cb(buf, nl_valid(buf, (size_t)n), seq, d->portid, &ctx);
 			if (rc == MNL_CB_STOP && !ctx.cb_ret)
 				return 0;
 			if (rc < 0 || ctx.cb_ret) {
@@ -380,7 +427,7 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 			}
 		}
 		/* after a failure, read the rest of this dump so the next one starts clean */
-		if (failed && has_end(d->buf, (size_t)n)) {
+		if (failed && has_end(buf, (size_t)n)) {
 			errno = err;
 			return -1;
 		}
@@ -390,12 +437,13 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 {
 	struct parse_ctx ctx = { .proto = 0, .cb = cb, .arg = arg };
+	char buf[DIAG_BUFSIZE] __attribute__((aligned(8)));
 	int fd = mnl_socket_get_fd(d->nl);
 	int count = 0;
 
 	*lost = 0;
 	for (;;) {
-		ssize_t n = recv(fd, d->buf, sizeof(d->buf), MSG_DONTWAIT);
+		ssize_t n = recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -410,12 +458,13 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 		if (n == 0)
 			return count;
 		if (d->tap)
-			d->tap(d->tap_arg, d->buf, (size_t)n);
-		const struct nlmsghdr *nlh = (const void *)d->buf;
+			d->tap(d->tap_arg, buf, (size_t)n);
+		const struct nlmsghdr *nlh = (const void *)buf;
+		n = (ssize_t)nl_valid(buf, (size_t)n);
 		for (int left = (int)n; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
 			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
 				count++;
-		if (mnl_cb_run2(d->buf, (size_t)n, 0, 0, data_cb, &ctx, NULL, 0) < 0 &&
+		if (mnl_cb_run2(buf, (size_t)n, 0, 0, data_cb, &ctx, NULL, 0) < 0 &&
 		    errno != ENOENT)
 			return -1;
 	}

@@ -42,7 +42,8 @@ struct events {
 	struct engine_stream stream;
 	int state, attached, reported_down;
 	int pend_connected, pend_disconnected;
-	int64_t curl_due, retry_due, backoff_ms;  /* CLOCK_MONOTONIC ms; -1 none */
+	int64_t curl_due, retry_due, answer_due;  /* CLOCK_MONOTONIC ms; -1 none */
+	int64_t backoff_ms;
 	long status;
 	char errbody[256];
 	size_t errbody_len;
@@ -834,6 +835,16 @@ static int ev_pending(const struct events *ev)
 	return ev->pend_connected || ev->pend_disconnected || stream_has_line(&ev->stream);
 }
 
+static int64_t ev_next_due(const struct events *ev)
+{
+	int64_t due = -1, all[3] = { ev->curl_due, ev->retry_due,
+				     ev->state == EV_CONNECTING ? ev->answer_due : -1 };
+	for (int i = 0; i < 3; i++)
+		if (all[i] >= 0 && (due < 0 || all[i] < due))
+			due = all[i];
+	return due;
+}
+
 static void ev_arm(struct events *ev)
 {
 	int64_t due = -1;
@@ -841,10 +852,8 @@ static void ev_arm(struct events *ev)
 
 	if (ev_pending(ev))
 		due = 0;
-	else if (ev->curl_due >= 0 && (ev->retry_due < 0 || ev->curl_due < ev->retry_due))
-		due = ev->curl_due;
 	else
-		due = ev->retry_due;
+		due = ev_next_due(ev);
 	if (due == 0) {
 		its.it_value.tv_nsec = 1;  /* absolute 1 ns: already past, fires at once */
 	} else if (due > 0) {
@@ -923,6 +932,7 @@ static void ev_connect(struct engine *e)
 	ev->stream.off = ev->stream.len = 0;
 	ev->stream.skipping = 0;
 	ev->state = EV_CONNECTING;
+	ev->answer_due = mono_ms() + ENGINE_TIMEOUT_MS;  /* a hung engine is a failure too */
 	if (curl_multi_add_handle(ev->multi, ev->easy) == CURLM_OK) {
 		ev->attached = 1;
 		return;
@@ -1066,9 +1076,7 @@ int engine_events_timeout_ms(const struct engine *e)
 		return -1;
 	if (ev_pending(ev))
 		return 0;
-	int64_t due = ev->curl_due;
-	if (due < 0 || (ev->retry_due >= 0 && ev->retry_due < due))
-		due = ev->retry_due;
+	int64_t due = ev_next_due(ev);
 	if (due < 0)
 		return -1;
 	int64_t left = due - mono_ms();
@@ -1119,6 +1127,8 @@ int engine_events_dispatch(struct engine *e)
 	while ((msg = curl_multi_info_read(ev->multi, &left)))
 		if (msg->msg == CURLMSG_DONE && ev->attached)
 			ev_done(e, msg->data.result);
+	if (ev->state == EV_CONNECTING && ev->attached && ev->answer_due <= mono_ms())
+		ev_done(e, CURLE_OPERATION_TIMEDOUT);
 	if (ev->state == EV_WAITING && ev->retry_due >= 0 && ev->retry_due <= mono_ms() &&
 	    !ev_pending(ev)) {
 		ev->retry_due = -1;

@@ -100,8 +100,16 @@ struct engine_event {
  * next call, and the fd stays ready. */
 typedef int (*engine_event_cb)(const struct engine_event *ev, void *arg);
 
-/* Starts connecting (non-blocking). After a disconnect, reconnects after 0.5 s, doubling
- * to 30 s, back to 0.5 s once connected. */
+/* Starts connecting (non-blocking). A stream that drops, or that gets no HTTP answer
+ * within ENGINE_TIMEOUT_MS, is retried after 0.5 s, doubling to 30 s, back to 0.5 s once
+ * connected. DISCONNECTED is delivered when a live stream ends and when the first attempt
+ * fails; repeated failures while down are silent. Typical use: add engine_events_fd() to
+ * the watch loop's epoll; on EPOLLIN call engine_events_dispatch(); in the callback, on
+ * CONNECTED rescan with engine_list (containers that started while the stream was down),
+ * on START inspect the id (pid, start time, labels) and match names/labels, on DIE end
+ * the target. Podman 4.3 quirks: exec events carry no exec id, a `podman exec` may
+ * report its end twice, and a detached exec made through the compatible API reports no
+ * end at all: count exec windows defensively (clamp at zero, let DIE close them). */
 int engine_events_start(struct engine *e, engine_event_cb cb, void *arg);
 /* An epoll fd that turns readable (EPOLLIN) whenever dispatch has work, timeouts
  * included: adding it to the caller's epoll set is enough. -1 before start. */

@@ -164,9 +164,24 @@ static void find_pids(struct owner *o)
 	closedir(d);
 }
 
-static void rescan(struct owner *o)
+static const struct slot *find(const struct owner *o, uint32_t inode);
+
+/* Rebuilds the cache from the fds of the namespace's processes. Those found last time
+ * are tried first: finding them again walks all of /proc with a stat per process on the
+ * host, most of a busy namespace's poll (bench), while a new socket mostly belongs to a
+ * process already known. The walk is done when the wanted inode is not found so. */
+static void rescan(struct owner *o, uint32_t want)
 {
 	o->st.scans++;
+	if (o->npids) {
+		o->n = 0;
+		for (size_t i = 0; i < o->npids; i++)
+			if (pid_in_ns(o, o->pids[i]))
+				scan_fds(o, o->pids[i]);
+		qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
+		if (find(o, want))
+			return;
+	}
 	o->n = 0;
 	find_pids(o);
 	for (size_t i = 0; i < o->npids; i++)
@@ -191,7 +206,7 @@ void owner_lookup(void *owner, uint32_t inode, int *pid, char *comm)
 	const struct slot *s = find(o, inode);
 	if (!s && !o->scanned_this_round) {
 		o->scanned_this_round = 1;
-		rescan(o);
+		rescan(o, inode);
 		s = find(o, inode);
 	} else if (s) {
 		o->st.hits++;

@@ -144,3 +144,47 @@ unsigned long long procnet_sockstat_digest(const char *v4, const char *v6)
 	h = fold_line(h, v6, "RAW6:", inuse);
 	return h;
 }
+
+/* The number after key on the line that starts with label; -1 when there is none. */
+static long long line_value(const char *text, const char *label, const char *key)
+{
+	size_t ll = strlen(label);
+	const char *p = text;
+	while (p && *p) {
+		if (strncmp(p, label, ll) == 0) {
+			const char *eol = strchr(p, '\n');
+			const char *q = strstr(p + ll, key);
+			if (!q || (eol && q > eol))
+				return -1;
+			char *end;
+			unsigned long long v = strtoull(q + strlen(key), &end, 10);
+			return end != q + strlen(key) ? (long long)v : -1;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+unsigned procnet_sockstat_kinds(const char *v4, const char *v6)
+{
+	static const struct {
+		unsigned bit;
+		int v6;
+		const char *label;
+	} kinds[] = {
+		{ PROCNET_TCP4, 0, "TCP:" }, { PROCNET_TCP6, 1, "TCP6:" },
+		{ PROCNET_UDP4, 0, "UDP:" }, { PROCNET_UDP6, 1, "UDP6:" },
+		{ PROCNET_RAW4, 0, "RAW:" }, { PROCNET_RAW6, 1, "RAW6:" },
+	};
+	long long tw = line_value(v4, "TCP:", " tw ");
+	unsigned present = 0;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		long long n = line_value(kinds[i].v6 ? v6 : v4, kinds[i].label, " inuse ");
+		int tcp = kinds[i].bit & (PROCNET_TCP4 | PROCNET_TCP6);
+		if (n != 0 || (tcp && tw != 0))
+			present |= kinds[i].bit;
+	}
+	return present;
+}

@@ -17,4 +17,17 @@ long procnet_read(int fd, char *buf, size_t len);
  * Returns a 64-bit digest of them. */
 unsigned long long procnet_sockstat_digest(const char *v4, const char *v6);
 
+/* Which dumps can show a socket, by the same counters: a kind whose count reads 0 has
+ * no socket in the namespace's hash tables, so its dump would come back empty (and costs
+ * a walk of the host-wide table: PLATFORM.md). TCP of either family also counts as
+ * present while sockstat's tw (per namespace, both families) is not 0. A kind whose count
+ * cannot be read counts as present. */
+enum {
+	PROCNET_TCP4 = 1 << 0, PROCNET_TCP6 = 1 << 1,
+	PROCNET_UDP4 = 1 << 2, PROCNET_UDP6 = 1 << 3,
+	PROCNET_RAW4 = 1 << 4, PROCNET_RAW6 = 1 << 5,
+	PROCNET_ALL = (1 << 6) - 1,
+};
+unsigned procnet_sockstat_kinds(const char *v4, const char *v6);
+
 #endif

@@ -360,7 +360,7 @@ int table_dump_sock(void *table, const struct sk *s)
 {
 	struct table *t = table;
 	if (t->nscratch == t->capscratch) {
-		size_t cap = t->capscratch ? t->capscratch * 2 : 256;
+		size_t cap = t->capscratch ? t->capscratch * 2 : 32;
 		struct sk *v = realloc(t->scratch, cap * sizeof(*v));
 		if (!v)
 			return -1;
@@ -604,6 +604,18 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 		i++;
 	}
 	return written;
+}
+
+int table_flush_pending(const struct table *t, int64_t now, int force)
+{
+	/* table_flush's condition for writing an entry */
+	for (size_t i = 0; i < t->nall; i++) {
+		const struct entry *e = t->all[i];
+		if (e->dirty ||
+		    (e->soft && (e->closed || force || now - e->written_at >= t->refresh_ms)))
+			return 1;
+	}
+	return 0;
 }
 
 void table_stats(const struct table *t, struct table_stats *out)

@@ -42,6 +42,8 @@ void table_close_all(struct table *t, int64_t when);
  * last_seen/bytes refresh) and forgets closed sockets that
  * are written and cannot come back as TIME_WAIT. Returns rows written or -1. */
 int table_flush(struct table *t, struct store *st, int64_t now, int force);
+/* Whether table_flush would write a row now: a quiet tick needs no transaction. */
+int table_flush_pending(const struct table *t, int64_t now, int force);
 
 struct table_stats {
 	size_t entries;          /* sockets held in memory */

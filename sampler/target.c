@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,20 +112,23 @@ int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
 			errno = ENOENT;
 		return fail(err, errlen, errno, what);
 	}
-	/* the pidfd pins the process; reading /proc/pid while it is still alive afterwards
-	 * proves the start time read is this process's, not a reused pid's */
+	/* the pidfd names the process; while it has not exited, its pid cannot be reused,
+	 * so /proc/pid read before a liveness check that follows is this process's.
+	 * poll, not pidfd_send_signal(0): signalling another user's process needs
+	 * CAP_KILL, which clawss does not keep (clawss(8), SECURITY) */
 	int64_t started = proc_start_ms(pid);
-	if (started < 0 || syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0) {
-		close(fd);
-		return fail(err, errlen, ENOENT, what);
-	}
 	char nspath[64];
 	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", pid);
 	struct stat st;
-	if (stat(nspath, &st) < 0) {
+	if (started >= 0 && stat(nspath, &st) < 0) {
 		int e = errno;
 		close(fd);
 		return fail(err, errlen, e, nspath);
+	}
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	if (started < 0 || poll(&pfd, 1, 0) != 0) {
+		close(fd);
+		return fail(err, errlen, ENOENT, what);
 	}
 	t->kind = TARGET_PID;
 	t->pid = pid;
@@ -217,6 +221,16 @@ int target_resolve(const char *spec, const struct target_engine *eng, struct tar
 		return -1;
 	snprintf(err, errlen, "no such container or namespace: %s", spec);
 	errno = ENOENT;
+	return -1;
+}
+
+int target_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
+{
+	target_init(t);
+	if (resolve_netns_name(name, t, err, errlen) == 0)
+		return 0;
+	if (errno == ENOENT)
+		snprintf(err, errlen, "no such container or namespace: %s", name);
 	return -1;
 }
 

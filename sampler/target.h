@@ -19,14 +19,14 @@ struct target {
 	int64_t started;         /* ms since the epoch; 0 unknown */
 	uint64_t ns_ino;         /* identity of the namespace file, for removal checks */
 	char engine_id[80];      /* engine kinds: container id */
-	char image[256];
+	char image[512];
 };
 
 /* What an engine knows of a container (filled by the engine module's lookup). */
 struct target_engine_hit {
 	char id[80];
 	char name[256];
-	char image[256];
+	char image[512];
 	int pid;
 	int64_t started;
 	int host_network;        /* shares the host's namespace: nothing to watch apart */
@@ -43,6 +43,8 @@ struct target_engine {
  * (err says which), other errno values for other failures; err always says why. */
 int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
 		   char *err, unsigned errlen);
+/* A target for the named namespace /run/netns/NAME (symbolic links refused). */
+int target_netns_name(const char *name, struct target *t, char *err, unsigned errlen);
 /* A target for process pid (pidfd first, then its start time, then liveness again). */
 int target_from_pid(int pid, struct target *t, char *err, unsigned errlen);
 /* 1 while the namespace file of a NAME/PATH target still names the same namespace. */

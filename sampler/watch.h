@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include "../store/store.h"
+#include "engine.h"
 #include "target.h"
 
 enum watch_log { WLOG_INFO = 0, WLOG_VERBOSE = 1, WLOG_WARN = -1 };
@@ -20,8 +21,18 @@ struct watch_opts {
 	int all;                  /* every namespace but the host's, now and later */
 	int keep_running;         /* do not stop when no target is left (--follow) */
 	const char *name_override;/* --name for a single target */
+	struct engine *engine;    /* Docker-API engine, or NULL */
+	char *const *globs;       /* selector mode: name patterns (engine and /run/netns) */
+	int nglobs;
+	const char *const *labels;/* selector mode: KEY[=VALUE], all must match */
+	int nlabels;
+	int select;               /* selector mode: attach what globs/labels match */
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
+	/* called after every tick, outside any transaction, for slow housekeeping in
+	 * bounded slices (watch --retain prunes here); NULL for none */
+	void (*periodic)(void *arg, int64_t now);
+	void *periodic_arg;
 };
 
 struct watch_stats {
@@ -36,11 +47,20 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 			unsigned errlen);
 /* Takes ownership of t (closed on failure too). */
 int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen);
+/* The first --all / --follow / --label scan, entering every namespace there is now;
+ * watch_run does it if it was not done. For entering them before the process narrows
+ * its privileges (clawss(8), SECURITY). -1 with err only when stranded in another
+ * namespace (fatal). */
+int watch_scan(struct watch *w, char *err, unsigned errlen);
 /* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
  * namespace, which is fatal). */
 int watch_run(struct watch *w, char *err, unsigned errlen);
 /* Asks a running loop to stop as on SIGTERM (for tests and the engine module). */
 void watch_stop(struct watch *w);
+/* A target_engine lookup over engine_inspect (arg: struct engine *). */
+int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit *hit);
+/* How many targets are being watched. */
+int watch_count(const struct watch *w);
 void watch_get_stats(const struct watch *w, struct watch_stats *out);
 void watch_free(struct watch *w);
 

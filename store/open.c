@@ -23,6 +23,7 @@
  * an empty file. All steps a file needs run in one transaction. */
 static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
 	[1] = store_schema_v1,
+	[2] = store_schema_v2,
 };
 
 /* The "why" of "path: why"; a message cut short at len is still a message. */
@@ -385,6 +386,10 @@ static int open_writer(struct sqlite3 **db, const char *path, enum file_kind kin
 	if (db_check(*db, &version, why, len) < 0)
 		goto fail;
 	if (exec(*db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", why, len) < 0)
+		goto fail;
+	/* Space freed by prune goes back to the file system (incremental_vacuum); SQLite
+	 * takes this only before the first table exists, and not inside a transaction. */
+	if (version == 0 && exec(*db, "PRAGMA auto_vacuum = INCREMENTAL", why, len) < 0)
 		goto fail;
 	/* Schema first, then WAL: the header naming the file ours reaches the main file at
 	 * once, so a reader's header check never sees an unmarked file that is ours. */

@@ -1,11 +1,11 @@
-/* The database schema, version 1. Documented for sqlite3 users in man/clawss.8 (DATABASE).
+/* The database schema, version 2. Documented for sqlite3 users in man/clawss.8 (DATABASE).
  * Times are integer milliseconds since the Unix epoch (UTC). Addresses are text, IPv4
  * for v4-mapped IPv6. A NULL means "the kernel did not tell us". */
 #ifndef CLAWSS_SCHEMA_H
 #define CLAWSS_SCHEMA_H
 
 #define STORE_APPLICATION_ID 0x636c6177 /* "claw": marks the file as ours */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 static const char store_schema_v1[] =
 	"CREATE TABLE meta (\n"
@@ -73,5 +73,23 @@ static const char store_schema_v1[] =
 	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
 	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm\n"
 	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n";
+
+/* Version 2: the change sequence behind `clawss export --since CURSOR`. meta 'seq' is the
+ * last value handed out; every socket write (insert or update) takes the next one into
+ * sockets.updated, in the same write transaction, so a reader sees values below the
+ * committed 'seq' complete. The sequence starts at the creation time in microseconds:
+ * a database made to replace a deleted one starts above any cursor the old one gave
+ * (it would have needed more than one write per microsecond over its life to get
+ * there), so a stale cursor cannot hide the new file's rows. Rows a v1 file holds get
+ * that start value: a first export sends them all. No index: export reads the table
+ * sequentially anyway (report/export.c), and an index costs ~16 bytes per row.
+ * New files are also created with auto_vacuum=INCREMENTAL (open.c); a v1 file is
+ * converted by its first `clawss prune` (a one-time VACUUM, store_prune_vacuum). */
+static const char store_schema_v2[] =
+	"ALTER TABLE sockets ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;\n"
+	"INSERT OR REPLACE INTO meta (key, value) VALUES ('seq',\n"
+	"  CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) * 1000);\n"
+	"UPDATE sockets SET updated = (SELECT CAST(value AS INTEGER) FROM meta\n"
+	"  WHERE key = 'seq');\n";
 
 #endif

@@ -16,14 +16,16 @@
 enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_CONT_FIND, S_CONT_TOUCH, S_CONT_INSERT, S_CONT_SEEN, S_CONT_END,
-	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_ACTIVITY,
+	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_ACTIVITY, S_ACTIVITY_END,
+	S_SEQ_GET, S_SEQ_PUT,
 	S_COUNT
 };
 
 /* Socket statements share one parameter layout (bind_socket): ?1 container_id, ?2 cookie,
  * ?3 proto, ?4 family, ?5 direction, ?6 local_addr, ?7 local_port, ?8 remote_addr,
  * ?9 remote_port, ?10 state, ?11 first_seen, ?12 last_seen, ?13 closed_at, ?14 bytes_sent,
- * ?15 bytes_received, ?16 pid, ?17 comm, ?18 uid, ?19 inode, ?20 seen_alive, ?21 id.
+ * ?15 bytes_received, ?16 pid, ?17 comm, ?18 uid, ?19 inode, ?20 seen_alive, ?21 id,
+ * ?22 updated (the change sequence, schema.h).
  * A NULL means "not told this time": it never erases what an earlier poll learnt (an
  * RST-closed socket's destroy event must not wipe the remote port a poll saw). */
 #define SOCK_MERGE(new) \
@@ -39,7 +41,8 @@ enum stmt_id {
 	"comm = coalesce(" new "17, comm), " \
 	"uid = coalesce(" new "18, uid), " \
 	"inode = coalesce(" new "19, inode), " \
-	"seen_alive = max(seen_alive, " new "20)"
+	"seen_alive = max(seen_alive, " new "20), " \
+	"updated = " new "22"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -60,9 +63,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SOCK_UPSERT] =
 		"INSERT INTO sockets (container_id, cookie, proto, family, direction, "
 		"local_addr, local_port, remote_addr, remote_port, state, first_seen, last_seen, "
-		"closed_at, bytes_sent, bytes_received, pid, comm, uid, inode, seen_alive) "
+		"closed_at, bytes_sent, bytes_received, pid, comm, uid, inode, seen_alive, "
+		"updated) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		"?16, ?17, ?18, ?19, ?20) "
+		"?16, ?17, ?18, ?19, ?20, ?22) "
 		"ON CONFLICT (container_id, cookie) DO UPDATE SET state = ?10, "
 		"first_seen = min(first_seen, ?11), " SOCK_MERGE("?") " RETURNING id",
 	[S_SOCK_UPDATE] =
@@ -74,7 +78,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		"WHERE container_id = ?1 AND closed_at IS NULL ORDER BY id",
 	[S_ACTIVITY] =
 		"INSERT INTO activity (container_id, kind, start, end, count, detail) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+	[S_ACTIVITY_END] = "UPDATE activity SET end = coalesce(end, ?2) WHERE id = ?1",
+	[S_SEQ_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
+	[S_SEQ_PUT] = "UPDATE meta SET value = ?1 WHERE key = 'seq'",
 };
 
 struct store {
@@ -82,6 +89,9 @@ struct store {
 	sqlite3_stmt *stmt[S_COUNT];
 	enum store_mode mode;
 	int walking;             /* inside store_socket_each_open: its statement is busy */
+	int seq_loaded;          /* seq read in this write transaction */
+	int seq_dirty;           /* seq advanced: written back before COMMIT */
+	int64_t seq;             /* the change sequence's last value handed out */
 	int64_t rows_written;
 	char boot_id[40];
 	char err[512];
@@ -234,22 +244,82 @@ static int run_simple(struct store *st, enum stmt_id id, const char *what)
 	return run(st, &b, what, NULL, NULL);
 }
 
+/* The change sequence lives in meta and is read once per write transaction (another
+ * writer may have moved it since), advanced in memory per row written, and written back
+ * just before COMMIT: one small write per transaction, not one per row. */
+static void seq_forget(struct store *st)
+{
+	st->seq_loaded = st->seq_dirty = 0;
+}
+
 int store_begin(struct store *st)
 {
+	seq_forget(st);
 	return run_simple(st, S_BEGIN, "begin");
 }
 
 int store_commit(struct store *st)
 {
-	return run_simple(st, S_COMMIT, "commit");
+	if (st->seq_dirty) {
+		struct bind b = { stmt(st, S_SEQ_PUT), SQLITE_OK };
+		if (!b.s)
+			return -1;
+		bind_int(&b, 1, st->seq);
+		if (run(st, &b, "change sequence", NULL, NULL) < 0)
+			return -1;
+	}
+	int rc = run_simple(st, S_COMMIT, "commit");
+	if (rc == 0 || sqlite3_get_autocommit(st->db))
+		seq_forget(st);
+	return rc;
 }
 
 int store_rollback(struct store *st)
 {
+	seq_forget(st);
 	/* SQLite may have rolled back already (an I/O error, a full disk). */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	return run_simple(st, S_ROLLBACK, "rollback");
+}
+
+/* The next change sequence value, for a row written in the current transaction. */
+static int seq_next(struct store *st, int64_t *out)
+{
+	if (!st->seq_loaded) {
+		struct bind b = { stmt(st, S_SEQ_GET), SQLITE_OK };
+		int found;
+		if (!b.s || run(st, &b, "change sequence", &st->seq, &found) < 0)
+			return -1;
+		if (!found)
+			return fail(st, "change sequence: missing from meta");
+		st->seq_loaded = 1;
+	}
+	*out = ++st->seq;
+	st->seq_dirty = 1;
+	return 0;
+}
+
+/* A socket write outside store_begin..store_commit gets a transaction of its own, so
+ * that its sequence value and the row commit together. 1 when it began one. */
+static int txn_own(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	return store_begin(st) < 0 ? -1 : 1;
+}
+
+static int txn_end(struct store *st, int own, int rc)
+{
+	if (own <= 0)
+		return rc;
+	if (rc == 0 && store_commit(st) == 0)
+		return 0;
+	char keep[sizeof(st->err)];
+	memcpy(keep, st->err, sizeof(keep));
+	store_rollback(st);
+	memcpy(st->err, keep, sizeof(keep));
+	return -1;
 }
 
 /* ---- Containers ----------------------------------------------------------------------- */
@@ -387,33 +457,48 @@ int store_socket_insert(struct store *st, struct store_socket *s)
 	    dir_parse(sk_dir_name(s->direction)) < 0)
 		return fail(st, "insert socket %" PRIu64 ": unknown protocol %d, family %d or "
 			    "direction %d", s->sk.cookie, s->sk.proto, s->sk.family, s->direction);
+	int own = txn_own(st), rc = -1;
+	int64_t seq;
+	if (own < 0)
+		return -1;
 	struct bind b = { stmt(st, S_SOCK_UPSERT), SQLITE_OK };
-	if (!b.s)
-		return -1;
+	if (!b.s || seq_next(st, &seq) < 0)
+		return txn_end(st, own, -1);
 	bind_socket(&b, s, la, ra);
+	bind_int(&b, 22, seq);
 	if (run(st, &b, "insert socket", &id, &found) < 0)
-		return -1;
-	if (!found)
-		return fail(st, "insert socket: no id returned");
-	s->rowid = id;
-	st->rows_written++;
-	return 0;
+		return txn_end(st, own, -1);
+	if (!found) {
+		fail(st, "insert socket: no id returned");
+	} else {
+		s->rowid = id;
+		st->rows_written++;
+		rc = 0;
+	}
+	return txn_end(st, own, rc);
 }
 
 int store_socket_update(struct store *st, const struct store_socket *s)
 {
 	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
-	struct bind b = { stmt(st, S_SOCK_UPDATE), SQLITE_OK };
-	if (!b.s)
+	int own = txn_own(st);
+	int64_t seq;
+	if (own < 0)
 		return -1;
+	struct bind b = { stmt(st, S_SOCK_UPDATE), SQLITE_OK };
+	if (!b.s || seq_next(st, &seq) < 0)
+		return txn_end(st, own, -1);
 	bind_socket(&b, s, la, ra);
 	bind_int(&b, 21, s->rowid);
+	bind_int(&b, 22, seq);
 	if (run(st, &b, "update socket", NULL, NULL) < 0)
-		return -1;
-	if (sqlite3_changes(st->db) != 1)
-		return fail(st, "update socket: no socket row %" PRId64, s->rowid);
+		return txn_end(st, own, -1);
+	if (sqlite3_changes(st->db) != 1) {
+		fail(st, "update socket: no socket row %" PRId64, s->rowid);
+		return txn_end(st, own, -1);
+	}
 	st->rows_written++;
-	return 0;
+	return txn_end(st, own, 0);
 }
 
 /* Address text back to bytes; the same text that sk_addr_text gave (an IPv4 address of an
@@ -513,10 +598,13 @@ int store_socket_each_open(struct store *st, int64_t container_id,
 }
 
 /* end 0 (still going) and a negative count (not counted) are stored as NULL. */
-int store_activity(struct store *st, int64_t container_id, const char *kind,
-		   int64_t start, int64_t end, int64_t count, const char *detail)
+int store_activity_open(struct store *st, int64_t container_id, const char *kind,
+			int64_t start, int64_t end, int64_t count, const char *detail,
+			int64_t *rowid)
 {
 	struct bind b = { stmt(st, S_ACTIVITY), SQLITE_OK };
+	int64_t id = 0;
+	int found = 0;
 	if (!kind)
 		return fail(st, "activity: no kind");
 	if (!b.s)
@@ -527,5 +615,20 @@ int store_activity(struct store *st, int64_t container_id, const char *kind,
 	bind_opt(&b, 4, end != 0, end);
 	bind_opt(&b, 5, count >= 0, count);
 	bind_text(&b, 6, detail);
-	return run(st, &b, "activity", NULL, NULL);
+	if (run(st, &b, "activity", &id, &found) < 0)
+		return -1;
+	if (rowid)
+		*rowid = found ? id : 0;
+	return 0;
+}
+
+int store_activity(struct store *st, int64_t container_id, const char *kind,
+		   int64_t start, int64_t end, int64_t count, const char *detail)
+{
+	return store_activity_open(st, container_id, kind, start, end, count, detail, NULL);
+}
+
+int store_activity_close(struct store *st, int64_t rowid, int64_t end)
+{
+	return container_set(st, S_ACTIVITY_END, rowid, end, "activity end");
 }

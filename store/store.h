@@ -71,6 +71,44 @@ int store_socket_each_open(struct store *st, int64_t container_id,
 /* Records an incident or activity window (kind "lost-events", "exec", ...). */
 int store_activity(struct store *st, int64_t container_id, const char *kind,
 		   int64_t start, int64_t end, int64_t count, const char *detail);
+/* The same, for a window still open (end 0): *rowid identifies it for
+ * store_activity_close, which sets its end (once). */
+int store_activity_open(struct store *st, int64_t container_id, const char *kind,
+			int64_t start, int64_t end, int64_t count, const char *detail,
+			int64_t *rowid);
+int store_activity_close(struct store *st, int64_t rowid, int64_t end);
+/* ---- Retention (prune.c) ----
+ * store_prune_step deletes, in short write transactions (a running watch is never held
+ * up for long), what ended before cutoff:
+ *   - sockets closed before it;
+ *   - open sockets last seen before it whose container nothing watches any more (it
+ *     ended, it is from an earlier boot, or it was itself last seen before cutoff);
+ *     open sockets of other containers may be live in a watch and are kept;
+ *   - activity rows that ended before it (open ones only with their container);
+ *   - containers that ended (or were last seen) before it and have nothing left;
+ * then returns the freed pages to the file system (incremental vacuum, checkpoint).
+ * A cutoff shorter than a running watch's --refresh could delete rows it still holds:
+ * callers keep it well above (watch --retain enforces this). */
+struct store_prune {
+	int64_t cutoff;                        /* ms since the epoch */
+	int64_t sockets, activity, containers; /* rows deleted so far */
+	int64_t freed;                         /* bytes the file shrank by (when done) */
+	int full_vacuum_needed;                /* the file predates auto_vacuum=INCREMENTAL
+						  (schema 1): store_prune_vacuum switches it */
+	/* progress between steps */
+	int phase;
+	int64_t next_id, pages_before;
+	char err[256];                         /* why, after -1 */
+};
+void store_prune_init(struct store_prune *p, int64_t cutoff);
+/* One bounded step, outside any transaction: 1 when more remains, 0 when done, -1 on
+ * failure (p->err). truncate_wal: end with a TRUNCATE checkpoint (the -wal file back to
+ * zero bytes; waits for readers up to the busy timeout) instead of a PASSIVE one. */
+int store_prune_step(struct store *st, struct store_prune *p, int truncate_wal);
+/* Rewrites the whole file (VACUUM) with auto_vacuum=INCREMENTAL: once, for a file made
+ * before schema 2. Holds the write lock for the whole rewrite. 0 or -1 (p->err). */
+int store_prune_vacuum(struct store *st, struct store_prune *p);
+
 /* Number of rows the store has written since open (inserts + updates): for tests and
  * benchmarks of "writes follow change". */
 int64_t store_rows_written(const struct store *st);

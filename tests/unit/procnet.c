@@ -52,5 +52,18 @@ int main(void)
 	ok(d1 != procnet_sockstat_digest(s3, v6a), "TCP inuse moves the digest");
 	ok(d1 != procnet_sockstat_digest(s4, v6a), "sockets used (PACKET too) moves the digest");
 	ok(d1 != procnet_sockstat_digest(s1, v6b), "UDP6 inuse moves the digest");
+
+	/* which dumps can show anything: a kind whose count is 0 has no socket */
+	is_int(procnet_sockstat_kinds(s1, v6a), PROCNET_TCP4, "only TCP over IPv4");
+	is_int(procnet_sockstat_kinds(s1, v6b), PROCNET_TCP4 | PROCNET_UDP6, "and UDP over IPv6");
+	const char *tw = "sockets: used 0\nTCP: inuse 0 orphan 0 tw 2 alloc 0 mem 0\n"
+			 "UDP: inuse 0 mem 0\nRAW: inuse 1\n";
+	is_int(procnet_sockstat_kinds(tw, v6a), PROCNET_TCP4 | PROCNET_TCP6 | PROCNET_RAW4,
+	       "TIME_WAIT (either family) keeps both TCP dumps");
+	is_int(procnet_sockstat_kinds(s1, ""), PROCNET_TCP4 | PROCNET_TCP6 | PROCNET_UDP6 |
+	       PROCNET_RAW6, "no sockstat6 (IPv6 off): IPv6 kinds are dumped (and fail softly)");
+	is_int(procnet_sockstat_kinds("", ""), PROCNET_ALL, "nothing readable: every kind");
+	is_int(procnet_sockstat_kinds("TCP: inuse x\n", v6a) & PROCNET_TCP4, PROCNET_TCP4,
+	       "an unreadable count counts as present");
 	return tap_done_testing();
 }

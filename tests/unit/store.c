@@ -14,6 +14,9 @@
 #include "store/store.h"
 #include "store/schema.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static char top[64];
 
 static const char *at(char *buf, const char *name)
@@ -238,7 +241,7 @@ static void test_create(void)
 	is_int(q_int(db, "PRAGMA foreign_keys", 0), 1, "foreign_keys on");
 	is_int(q_int(db, "PRAGMA busy_timeout", 0), 5000, "writer busy timeout 5 s");
 	is_str(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'", 0, buf,
-		      sizeof(buf)), "1", "meta schema_version");
+		      sizeof(buf)), STR(STORE_SCHEMA_VERSION), "meta schema_version");
 	gethostname(host, sizeof(host) - 1);
 	is_str(q_text(db, "SELECT value FROM meta WHERE key = 'host'", 0, buf, sizeof(buf)), host,
 	       "meta host");
@@ -424,7 +427,8 @@ static void test_refuse(void)
 	   sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK,
 	   "a clawss database with user_version 99 made");
 	sqlite3_close(raw);
-	refused("schema version 99", p, "database schema version 99 is newer than this clawss (1)");
+	refused("schema version 99", p, "database schema version 99 is newer than this clawss ("
+		STR(STORE_SCHEMA_VERSION) ")");
 
 	/* Version 99 still in the WAL only: the header looks fine, SQLite must catch it. */
 	mkdir(at(p, "newerwal"), 0700);

@@ -175,8 +175,8 @@ int main(void)
 	struct sk two[2] = { acc, lst };
 	dump(t, 20000, two, 2);
 	flush(st, t, 20000);
-	is_str(sqlite3_mprintf("%lld", q(st, "SELECT direction = 'in' FROM sockets WHERE cookie = 8001")),
-	       "1", "accepted connection is 'in' even when dumped before its listener");
+	is_int(q(st, "SELECT direction = 'in' FROM sockets WHERE cookie = 8001"), 1,
+	       "accepted connection is 'in' even when dumped before its listener");
 	is_int(q(st, "SELECT direction = 'listen' FROM sockets WHERE cookie = 8000"), 1,
 	       "listener is 'listen'");
 

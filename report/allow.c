@@ -1,0 +1,260 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/sock.h"
+#include "allow.h"
+#include "escape.h"
+
+int allow_addr_parse(const char *text, int *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		*family = SKF_IPV4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, addr) == 1) {
+		*family = sk_addr_normalise(SKF_IPV6, addr);
+		return 0;
+	}
+	return -1;
+}
+
+static void mask(uint8_t *a, unsigned bits)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		if (bits >= 8) {
+			bits -= 8;
+			continue;
+		}
+		a[i] &= (uint8_t)(0xff00u >> bits);
+		bits = 0;
+	}
+}
+
+/* Whole decimal number of at most 5 digits, no sign or blanks. */
+static int small_num(const char *s, size_t n, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+	if (n == 0 || n > 5)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* why gets the offending token in terminal-safe form. */
+static int bad(char *why, size_t len, const char *what, const char *tok)
+{
+	struct rbuf b = { 0 };
+	esc_text(&b, tok, strlen(tok));
+	const char *t = rbuf_str(&b);
+	snprintf(why, len, "%s '%.60s'", what, t ? t : "?");
+	rbuf_free(&b);
+	return -1;
+}
+
+static int parse_addr(struct allow_rule *r, char *tok, char *why, size_t whylen)
+{
+	char *slash = strchr(tok, '/');
+	unsigned prefix = 128;
+	int family;
+
+	if (slash)
+		*slash = '\0';
+	if (allow_addr_parse(tok, &family, r->addr) < 0) {
+		if (slash)
+			*slash = '/';
+		return bad(why, whylen, "not an IPv4 or IPv6 address:", tok);
+	}
+	int mapped = family == SKF_IPV4 && strchr(tok, ':');
+	unsigned max = family == SKF_IPV4 && !mapped ? 32 : 128;
+	if (slash) {
+		*slash = '/';
+		if (small_num(slash + 1, strlen(slash + 1), max, &prefix) < 0) {
+			snprintf(why, whylen, "bad prefix length (0-%u): '/%.10s'", max, slash + 1);
+			return -1;
+		}
+	} else {
+		prefix = max;
+	}
+	if (mapped) {
+		if (prefix < 96) {
+			/* wider than the v4-mapped block: keep it an IPv6 rule */
+			static const uint8_t head[12] = { [10] = 0xff, [11] = 0xff };
+			memmove(r->addr + 12, r->addr, 4);
+			memcpy(r->addr, head, 12);
+			family = SKF_IPV6;
+		} else {
+			prefix -= 96;
+		}
+	}
+	r->family = (uint8_t)family;
+	r->prefix = (uint8_t)prefix;
+	mask(r->addr, prefix);
+	return 0;
+}
+
+static int parse_ports(struct allow_rule *r, const char *tok, char *why, size_t whylen)
+{
+	const char *dash = strchr(tok, '-');
+	unsigned lo, hi;
+	size_t n = dash ? (size_t)(dash - tok) : strlen(tok);
+
+	if (small_num(tok, n, 65535, &lo) < 0 ||
+	    (dash && small_num(dash + 1, strlen(dash + 1), 65535, &hi) < 0))
+		return bad(why, whylen, "bad port or port range (0-65535):", tok);
+	if (!dash)
+		hi = lo;
+	if (hi < lo)
+		return bad(why, whylen, "port range runs backwards:", tok);
+	r->has_port = 1;
+	r->port_lo = (uint16_t)lo;
+	r->port_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int proto_word(const char *tok)
+{
+	if (strcasecmp(tok, "tcp") == 0)
+		return SK_TCP;
+	if (strcasecmp(tok, "udp") == 0)
+		return SK_UDP;
+	return 0;
+}
+
+int allow_parse_line(struct allowlist *al, const char *line, unsigned lineno,
+		     char *why, size_t whylen)
+{
+	size_t len = strcspn(line, "#");
+	char *copy = strndup(line, len);
+	char *tok[4], *save = NULL;
+	int ntok = 0, rc = -1;
+	struct allow_rule r = { .line = lineno };
+
+	if (!copy) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	for (char *t = strtok_r(copy, " \t\r\v\f", &save); t; t = strtok_r(NULL, " \t\r\v\f", &save)) {
+		if (ntok == 4)
+			break;
+		tok[ntok++] = t;
+	}
+	if (ntok == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (parse_addr(&r, tok[0], why, whylen) < 0)
+		goto out;
+	int i = 1;
+	if (i < ntok && isdigit((unsigned char)tok[i][0])) {
+		if (parse_ports(&r, tok[i], why, whylen) < 0)
+			goto out;
+		i++;
+	}
+	if (i < ntok) {
+		r.proto = (uint8_t)proto_word(tok[i]);
+		if (!r.proto) {
+			bad(why, whylen, r.has_port ? "expected tcp or udp, got" :
+				"expected a port, a port range, tcp or udp, got", tok[i]);
+			goto out;
+		}
+		i++;
+	}
+	if (i < ntok) {
+		bad(why, whylen, "unexpected", tok[i]);
+		goto out;
+	}
+	if (al->n == al->cap) {
+		size_t cap = al->cap ? al->cap * 2 : 16;
+		struct allow_rule *nr = realloc(al->rules, cap * sizeof(*nr));
+		if (!nr) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			goto out;
+		}
+		al->rules = nr;
+		al->cap = cap;
+	}
+	al->rules[al->n++] = r;
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+int allow_load(struct allowlist *al, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, why[160];
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (memchr(line, '\0', (size_t)n)) {
+			snprintf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (allow_parse_line(al, line, lineno, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			rc = -1;
+			break;
+		}
+		errno = 0;
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+void allow_free(struct allowlist *al)
+{
+	free(al->rules);
+	*al = (struct allowlist){ 0 };
+}
+
+static int prefix_eq(const uint8_t *a, const uint8_t *net, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+	if (memcmp(a, net, whole) != 0)
+		return 0;
+	return rest == 0 || ((a[whole] ^ net[whole]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+int allow_match(const struct allowlist *al, int family, const uint8_t addr[16], int port,
+		int proto)
+{
+	for (size_t i = 0; i < al->n; i++) {
+		const struct allow_rule *r = &al->rules[i];
+		if (r->family != family || (r->proto && r->proto != proto))
+			continue;
+		if (r->has_port && (port < 0 || port < r->port_lo || port > r->port_hi))
+			continue;
+		if (prefix_eq(addr, r->addr, r->prefix))
+			return 1;
+	}
+	return 0;
+}

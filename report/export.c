@@ -1,0 +1,439 @@
+/* export: what changed since a cursor, as JSON lines. Three steps, none of which holds
+ * the database for long:
+ *   1. hi = the committed change sequence (meta 'seq'), and the sockets with
+ *      since < updated <= hi: ids only (32 bytes each);
+ *   2. report's own row walker over the containers those belong to, which decides which
+ *      of them are report rows (connections) and computes after_idle and flags exactly as
+ *      `report --format json` does;
+ *   3. those rows, read by id in cursor order and printed.
+ * A row written after step 1 has updated > hi: it is skipped here (step 3 asks for the
+ * updated value step 1 saw) and exported by the next run, which starts from hi. So
+ * nothing is missed and no snapshot has to span the walk, which opens its own. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/sock.h"
+#include "../lib/util.h"
+#include "escape.h"
+#include "export.h"
+#include "out.h"
+#include "walk.h"
+
+struct ent {
+	int64_t id, updated, container;
+	unsigned flags;
+	unsigned char after_idle, keep;
+};
+
+struct ex {
+	sqlite3 *db;
+	char *err;
+	size_t errlen;
+	struct ent *e;
+	size_t n, cap;
+};
+
+static int db_fail(struct ex *x, const char *what)
+{
+	snprintf(x->err, x->errlen, "database: %s: %s", what, sqlite3_errmsg(x->db));
+	return -1;
+}
+
+static int oom(struct ex *x)
+{
+	snprintf(x->err, x->errlen, "%s", strerror(ENOMEM));
+	return -1;
+}
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return cmp_i64(((const struct ent *)a)->id, ((const struct ent *)b)->id);
+}
+
+static int by_updated(const void *a, const void *b)
+{
+	return cmp_i64(((const struct ent *)a)->updated, ((const struct ent *)b)->updated);
+}
+
+static int by_container(const void *a, const void *b)
+{
+	return cmp_i64(*(const int64_t *)a, *(const int64_t *)b);
+}
+
+/* Step 1: the committed sequence and the rows changed after since, up to it. */
+static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(x, "begin");
+	rc = sqlite3_prepare_v2(x->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*hi = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		snprintf(x->err, x->errlen, "database: no change sequence (schema older than 2)");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_OK) {
+		db_fail(x, "change sequence");
+		goto fail;
+	}
+	if (*since > *hi) {
+		*ahead = 1;
+		*since = 0;
+	}
+	rc = sqlite3_prepare_v2(x->db, "SELECT id, updated, container_id FROM sockets"
+				" WHERE updated > ?1 AND updated <= ?2", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 1, *since);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, *hi);
+	if (rc != SQLITE_OK) {
+		db_fail(x, "sockets");
+		goto fail;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 1024;
+			struct ent *e = realloc(x->e, cap * sizeof(*e));
+			if (!e) {
+				oom(x);
+				goto fail;
+			}
+			x->e = e;
+			x->cap = cap;
+		}
+		x->e[x->n++] = (struct ent){
+			.id = sqlite3_column_int64(s, 0),
+			.updated = sqlite3_column_int64(s, 1),
+			.container = sqlite3_column_int64(s, 2),
+		};
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(x, "sockets");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	return -1;
+}
+
+/* A container name as a glob that matches only itself (report_query selects by glob). */
+static char *glob_literal(const char *name)
+{
+	char *g = malloc(2 * strlen(name) + 1), *o = g;
+	if (!g)
+		return NULL;
+	for (; *name; name++) {
+		if (strchr("\\*?[", *name))
+			*o++ = '\\';
+		*o++ = *name;
+	}
+	*o = '\0';
+	return g;
+}
+
+/* The names of the containers the changed rows belong to: the walk reads only those. */
+static int container_globs(struct ex *x, char ***out, size_t *nout)
+{
+	int64_t *ids = malloc((x->n ? x->n : 1) * sizeof(*ids));
+	char **globs = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t n = 0, ng = 0;
+	int ret = -1;
+
+	if (!ids)
+		return oom(x);
+	for (size_t i = 0; i < x->n; i++)
+		ids[i] = x->e[i].container;
+	qsort(ids, x->n, sizeof(*ids), by_container);
+	for (size_t i = 0; i < x->n; i++)
+		if (i == 0 || ids[i] != ids[n - 1])
+			ids[n++] = ids[i];
+	globs = calloc(n + 1, sizeof(*globs));
+	if (!globs) {
+		oom(x);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(x->db, "SELECT name FROM containers WHERE id = ?1", -1, &s,
+			       NULL) != SQLITE_OK) {
+		db_fail(x, "containers");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		if (sqlite3_bind_int64(s, 1, ids[i]) != SQLITE_OK) {
+			db_fail(x, "containers");
+			goto out;
+		}
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			continue;   /* pruned meanwhile */
+		if (rc != SQLITE_ROW) {
+			db_fail(x, "containers");
+			goto out;
+		}
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		if (!name)
+			continue;
+		if (!(globs[ng] = glob_literal(name))) {
+			oom(x);
+			goto out;
+		}
+		ng++;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	free(ids);
+	if (ret < 0) {
+		for (size_t i = 0; globs && i < ng; i++)
+			free(globs[i]);
+		free(globs);
+		globs = NULL;
+		ng = 0;
+	}
+	*out = globs;
+	*nout = ng;
+	return ret;
+}
+
+/* Step 2's callback: a report row that step 1 found changed is kept, with its flags. */
+static int mark(void *arg, const struct report_container *c, const struct report_row *r)
+{
+	struct ex *x = arg;
+	struct ent key = { .id = r->id };
+	(void)c;
+	struct ent *e = bsearch(&key, x->e, x->n, sizeof(*x->e), by_id);
+	if (e) {
+		e->keep = 1;
+		e->flags = r->flags;
+		e->after_idle = (unsigned char)r->after_idle;
+	}
+	return 0;
+}
+
+/* ---- Step 3: printing --------------------------------------------------------------- */
+
+static const char row_sql[] =
+	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr,"
+	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen,"
+	" s.closed_at, s.bytes_sent, s.bytes_received, s.pid, s.comm"
+	" FROM sockets s JOIN containers c ON c.id = s.container_id"
+	" WHERE s.id = ?1 AND s.updated = ?2";
+
+/* printf is most of an export's time: keys and numbers are put by hand */
+static void key(struct rbuf *b, const char *k)
+{
+	rbuf_put(b, ", \"", 3);
+	rbuf_puts(b, k);
+	rbuf_put(b, "\": ", 3);
+}
+
+static void put_i64(struct rbuf *b, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	rbuf_put(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void put_text(struct rbuf *b, const char *k, sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	key(b, k);
+	if (t)
+		esc_json(b, t, (size_t)sqlite3_column_bytes(s, i));
+	else
+		rbuf_puts(b, "null");
+}
+
+/* An integer column; NULL, or a value out of range (a port, a pid), is null, as report
+ * prints it. */
+static void put_int(struct rbuf *b, const char *k, sqlite3_stmt *s, int i, int64_t min,
+		    int64_t max)
+{
+	int64_t v = sqlite3_column_int64(s, i);
+	key(b, k);
+	if (sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max)
+		rbuf_puts(b, "null");
+	else
+		put_i64(b, v);
+}
+
+static void put_time(struct rbuf *b, const char *k, int64_t ms)
+{
+	char t[40];
+	key(b, k);
+	rbuf_putc(b, '"');
+	rbuf_puts(b, time_format(ms, t, sizeof(t)));
+	rbuf_putc(b, '"');
+}
+
+static void put_flags(struct rbuf *b, unsigned flags)
+{
+	int first = 1;
+	key(b, "flags");
+	rbuf_putc(b, '[');
+	for (unsigned i = 0; i < REPORT_F_COUNT; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		rbuf_printf(b, "%s\"%s\"", first ? "" : ", ", report_flag_name(i));
+		first = 0;
+	}
+	rbuf_putc(b, ']');
+}
+
+/* One object, in report --format json's field order after id, cursor, host, boot_id. */
+static void format_row(struct rbuf *b, const struct ent *e, sqlite3_stmt *s, const char *host)
+{
+	const char *proto = (const char *)sqlite3_column_text(s, 3);
+	int p = proto ? sk_proto_parse(proto) : -1;
+
+	rbuf_reset(b);
+	rbuf_puts(b, "{\"id\": ");
+	put_i64(b, e->id);
+	key(b, "cursor");
+	put_i64(b, e->updated);
+	key(b, "host");
+	esc_json(b, host, strlen(host));
+	put_text(b, "boot_id", s, 2);
+	put_text(b, "container", s, 1);
+	put_text(b, "proto", s, 3);
+	put_text(b, "family", s, 4);
+	put_text(b, "direction", s, 5);
+	put_text(b, "local_addr", s, 6);
+	put_int(b, "local_port", s, 7, 0, INT_MAX);
+	put_text(b, "remote_addr", s, 8);
+	put_int(b, "remote_port", s, 9, 0, INT_MAX);
+	key(b, "state");
+	rbuf_putc(b, '"');
+	rbuf_puts(b, sk_state_name(p < 0 ? 0 : p, sqlite3_column_int(s, 10)));
+	rbuf_putc(b, '"');
+	put_time(b, "first_seen", sqlite3_column_int64(s, 11));
+	put_time(b, "last_seen", sqlite3_column_int64(s, 12));
+	key(b, "closed");
+	rbuf_puts(b, sqlite3_column_type(s, 13) == SQLITE_NULL ? "false" : "true");
+	put_int(b, "bytes_sent", s, 14, 0, INT64_MAX);
+	put_int(b, "bytes_received", s, 15, 0, INT64_MAX);
+	put_int(b, "pid", s, 16, 1, INT_MAX);
+	put_text(b, "comm", s, 17);
+	key(b, "after_idle");
+	rbuf_puts(b, e->after_idle ? "true" : "false");
+	put_flags(b, e->flags);
+	rbuf_puts(b, "}\n");
+}
+
+static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
+{
+	sqlite3_stmt *s = NULL;
+	struct rbuf line = { 0 };
+	int ret = -1;
+
+	qsort(x->e, x->n, sizeof(*x->e), by_updated);
+	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(x, "begin");
+	if (sqlite3_prepare_v2(x->db, row_sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(x, "sockets");
+		goto out;
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		const struct ent *e = &x->e[i];
+		if (!e->keep)
+			continue;
+		sqlite3_reset(s);
+		if (sqlite3_bind_int64(s, 1, e->id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, e->updated) != SQLITE_OK) {
+			db_fail(x, "sockets");
+			goto out;
+		}
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			continue;   /* changed (or pruned) since step 1: the next run has it */
+		if (rc != SQLITE_ROW) {
+			db_fail(x, "sockets");
+			goto out;
+		}
+		format_row(&line, e, s, host);
+		if (line.oom) {
+			oom(x);
+			goto out;
+		}
+		if (fwrite(line.p, 1, line.len, f) != line.len) {
+			snprintf(x->err, x->errlen, "output: %s", strerror(errno ? errno : EIO));
+			goto out;
+		}
+		(*rows)++;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	rbuf_free(&line);
+	return ret;
+}
+
+int report_export(struct sqlite3 *db, const struct export_query *q, FILE *f,
+		  struct export_result *r, char *err, size_t errlen)
+{
+	struct ex x = { .db = db, .err = err, .errlen = errlen };
+	int64_t since = q->since, hi = 0;
+	char **globs = NULL;
+	size_t nglobs = 0;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	err[0] = '\0';
+	if (changed(&x, &since, &hi, &r->ahead) < 0)
+		goto out;
+	r->next = hi;
+	if (x.n == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (container_globs(&x, &globs, &nglobs) < 0)
+		goto out;
+	qsort(x.e, x.n, sizeof(*x.e), by_id);
+	struct report_query rq = {
+		.idle = q->idle, .containers = globs, .ncontainers = nglobs,
+		.since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX,
+	};
+	struct report_walker w = { .row = mark, .arg = &x };
+	if (nglobs && report_walk(db, &rq, &w, err, errlen) < 0)
+		goto out;
+	if (print_rows(&x, q->host, f, &r->rows) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret == 0 && (fflush(f) != 0 || ferror(f))) {
+		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
+		ret = -1;
+	}
+	for (size_t i = 0; i < nglobs; i++)
+		free(globs[i]);
+	free(globs);
+	free(x.e);
+	return ret;
+}

@@ -1,0 +1,332 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/sock.h"
+#include "escape.h"
+#include "hmap.h"
+#include "report.h"
+
+/* An endpoint for the table: "addr:port", "[v6]:port", "*" for what is unknown. */
+static const char *endpoint(struct rbuf *b, const char *addr, int port)
+{
+	char digits[12], *d = digits + sizeof(digits);
+	int v6 = addr && strchr(addr, ':');
+
+	rbuf_reset(b);
+	if (v6)
+		rbuf_putc(b, '[');
+	rbuf_puts(b, addr ? addr : "*");
+	if (v6)
+		rbuf_putc(b, ']');
+	rbuf_putc(b, ':');
+	if (port < 0) {
+		rbuf_putc(b, '*');
+	} else {
+		do {
+			*--d = (char)('0' + port % 10);
+			port /= 10;
+		} while (port);
+		rbuf_put(b, d, (size_t)(digits + sizeof(digits) - d));
+	}
+	return rbuf_str(b);
+}
+
+static struct oval opt_int(int64_t v)
+{
+	return v < 0 ? ov_null() : ov_int(v);
+}
+
+/* ---- one row per socket ---- */
+
+enum {
+	R_CONTAINER, R_PROTO, R_FAMILY, R_DIRECTION, R_DIR, R_LOCAL_ADDR, R_LOCAL_PORT,
+	R_REMOTE_ADDR, R_REMOTE_PORT, R_LOCAL, R_REMOTE, R_STATE, R_FIRST, R_LAST, R_CLOSED,
+	R_SENT, R_RECV, R_TSENT, R_TRECV, R_PID, R_COMM, R_AFTER_IDLE, R_FLAGS, R_N,
+};
+
+static const struct ofield row_fields[R_N] = {
+	[R_CONTAINER] = { "container", OF_ALL },
+	[R_PROTO] = { "proto", OF_ALL },
+	[R_FAMILY] = { "family", OF_DATA },
+	[R_DIRECTION] = { "direction", OF_DATA },
+	[R_DIR] = { "dir", OF_TABLE },
+	[R_LOCAL_ADDR] = { "local_addr", OF_DATA },
+	[R_LOCAL_PORT] = { "local_port", OF_DATA },
+	[R_REMOTE_ADDR] = { "remote_addr", OF_DATA },
+	[R_REMOTE_PORT] = { "remote_port", OF_DATA },
+	[R_LOCAL] = { "local", OF_TABLE },
+	[R_REMOTE] = { "remote", OF_TABLE },
+	[R_STATE] = { "state", OF_ALL },
+	[R_FIRST] = { "first_seen", OF_ALL },
+	[R_LAST] = { "last_seen", OF_DATA },
+	[R_CLOSED] = { "closed", OF_DATA },
+	[R_SENT] = { "bytes_sent", OF_DATA },
+	[R_RECV] = { "bytes_received", OF_DATA },
+	[R_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
+	[R_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
+	[R_PID] = { "pid", OF_ALL | OF_RIGHT },
+	[R_COMM] = { "comm", OF_ALL },
+	[R_AFTER_IDLE] = { "after_idle", OF_DATA },
+	[R_FLAGS] = { "flags", OF_ALL },
+};
+
+/* ---- one row per group ---- */
+
+enum {
+	G_CONTAINER, G_REMOTE, G_REMOTE_ADDR, G_REMOTE_PORT, G_PROTO, G_ATTEMPTS, G_FIRST,
+	G_LAST, G_SENT, G_RECV, G_TSENT, G_TRECV, G_AFTER_IDLE, G_FLAGS, G_N,
+};
+
+static const struct ofield dest_fields[G_N] = {
+	[G_CONTAINER] = { "container", 0 },
+	[G_REMOTE] = { "remote", OF_TABLE },
+	[G_REMOTE_ADDR] = { "remote_addr", OF_DATA },
+	[G_REMOTE_PORT] = { "remote_port", OF_DATA },
+	[G_PROTO] = { "proto", OF_ALL },
+	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
+	[G_FIRST] = { "first_seen", OF_ALL },
+	[G_LAST] = { "last_seen", OF_ALL },
+	[G_SENT] = { "bytes_sent", OF_DATA },
+	[G_RECV] = { "bytes_received", OF_DATA },
+	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
+	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
+	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
+	[G_FLAGS] = { "flags", OF_ALL },
+};
+
+static const struct ofield cont_fields[G_N] = {
+	[G_CONTAINER] = { "container", OF_ALL },
+	[G_REMOTE] = { "remote", 0 },
+	[G_REMOTE_ADDR] = { "remote_addr", 0 },
+	[G_REMOTE_PORT] = { "remote_port", 0 },
+	[G_PROTO] = { "proto", 0 },
+	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
+	[G_FIRST] = { "first_seen", OF_ALL },
+	[G_LAST] = { "last_seen", OF_ALL },
+	[G_SENT] = { "bytes_sent", OF_DATA },
+	[G_RECV] = { "bytes_received", OF_DATA },
+	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
+	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
+	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
+	[G_FLAGS] = { "flags", OF_ALL },
+};
+
+struct group {
+	char *container, *remote_addr;   /* owned copies */
+	const char *proto;               /* static, or owned in proto_copy */
+	char *proto_copy;
+	int remote_port;
+	int64_t attempts, first, last, sent, recv, after_idle;
+	unsigned flags;
+	size_t order;
+};
+
+struct print_ctx {
+	struct out *o;
+	enum out_format fmt;
+	enum report_by by;
+	int flagged;
+	struct rbuf ep1, ep2, key;
+	struct hmap index;
+	struct group *groups;
+	size_t ngroups, cap;
+};
+
+/* Only the fields the format shows are filled: a million rows make it count. */
+static int row_print(void *arg, const struct report_container *c, const struct report_row *r)
+{
+	struct print_ctx *x = arg;
+	struct oval v[R_N];
+
+	set_str(&v[R_CONTAINER], c->name);
+	set_str(&v[R_PROTO], r->proto_name);
+	set_str(&v[R_STATE], sk_state_name(r->proto, r->state));
+	set_time(&v[R_FIRST], r->first_seen);
+	set_opt(&v[R_PID], r->pid);
+	set_str(&v[R_COMM], r->comm);
+	set_flags(&v[R_FLAGS], r->flags);
+	if (x->fmt == OUT_TABLE) {
+		set_str(&v[R_DIR], r->direction);
+		set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
+		if (r->remote_addr || r->remote_port >= 0)
+			set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr, r->remote_port));
+		else
+			set_null(&v[R_REMOTE]);
+		set_opt(&v[R_TSENT], r->bytes_sent);
+		set_opt(&v[R_TRECV], r->bytes_received);
+		if (x->ep1.oom || x->ep2.oom) {
+			errno = ENOMEM;
+			return -1;
+		}
+	} else {
+		set_str(&v[R_FAMILY], r->family);
+		set_str(&v[R_DIRECTION], r->direction);
+		set_str(&v[R_LOCAL_ADDR], r->local_addr);
+		set_opt(&v[R_LOCAL_PORT], r->local_port);
+		set_str(&v[R_REMOTE_ADDR], r->remote_addr);
+		set_opt(&v[R_REMOTE_PORT], r->remote_port);
+		set_time(&v[R_LAST], r->last_seen);
+		set_bool(&v[R_CLOSED], r->closed_at >= 0);
+		set_opt(&v[R_SENT], r->bytes_sent);
+		set_opt(&v[R_RECV], r->bytes_received);
+		set_bool(&v[R_AFTER_IDLE], r->after_idle);
+	}
+	if (r->flags)
+		x->flagged = 1;
+	return out_record(x->o, v);
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*bad = 1;
+	return d;
+}
+
+static int row_group(void *arg, const struct report_container *c, const struct report_row *r)
+{
+	struct print_ctx *x = arg;
+	int32_t port = r->remote_port;
+	int added, bad = 0;
+	long g;
+
+	rbuf_reset(&x->key);
+	if (x->by == REPORT_BY_CONTAINER) {
+		rbuf_puts(&x->key, c->name);
+	} else {
+		rbuf_puts(&x->key, r->proto_name);
+		rbuf_putc(&x->key, '\0');
+		rbuf_put(&x->key, &port, sizeof(port));
+		if (r->remote_addr)
+			rbuf_puts(&x->key, r->remote_addr);
+		else
+			rbuf_putc(&x->key, '\0');   /* unknown differs from any address */
+	}
+	if (x->key.oom || (g = hmap_intern(&x->index, x->key.p, x->key.len, &added)) < 0)
+		goto nomem;
+	if (added) {
+		if (x->ngroups == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 64;
+			struct group *ng = realloc(x->groups, cap * sizeof(*ng));
+			if (!ng)
+				goto nomem;
+			x->groups = ng;
+			x->cap = cap;
+		}
+		struct group *n = &x->groups[x->ngroups];
+		*n = (struct group){
+			.container = dup_or_null(c->name, &bad),
+			.remote_addr = dup_or_null(r->remote_addr, &bad),
+			.proto = r->proto_name,
+			.remote_port = r->remote_port,
+			.first = r->first_seen,
+			.last = r->last_seen,
+			.sent = -1,
+			.recv = -1,
+			.order = x->ngroups,
+		};
+		if (r->proto == 0)   /* a word the walker copied into its per-container arena */
+			n->proto = n->proto_copy = dup_or_null(r->proto_name, &bad);
+		x->ngroups++;
+		if (bad)
+			goto nomem;
+	}
+	struct group *grp = &x->groups[g];
+	grp->attempts++;
+	if (r->first_seen < grp->first)
+		grp->first = r->first_seen;
+	if (r->last_seen > grp->last)
+		grp->last = r->last_seen;
+	if (r->bytes_sent >= 0)
+		grp->sent = (grp->sent < 0 ? 0 : grp->sent) + r->bytes_sent;
+	if (r->bytes_received >= 0)
+		grp->recv = (grp->recv < 0 ? 0 : grp->recv) + r->bytes_received;
+	grp->after_idle += r->after_idle;
+	grp->flags |= r->flags;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int groups_print(struct print_ctx *x)
+{
+	qsort(x->groups, x->ngroups, sizeof(*x->groups), group_cmp);
+	for (size_t i = 0; i < x->ngroups; i++) {
+		const struct group *g = &x->groups[i];
+		struct oval v[G_N];
+		v[G_CONTAINER] = ov_str(g->container);
+		v[G_REMOTE] = g->remote_addr || g->remote_port >= 0 ?
+			ov_str(endpoint(&x->ep1, g->remote_addr, g->remote_port)) : ov_null();
+		v[G_REMOTE_ADDR] = ov_str(g->remote_addr);
+		v[G_REMOTE_PORT] = opt_int(g->remote_port);
+		v[G_PROTO] = ov_str(g->proto);
+		v[G_ATTEMPTS] = ov_int(g->attempts);
+		v[G_FIRST] = ov_time(g->first);
+		v[G_LAST] = ov_time(g->last);
+		v[G_SENT] = v[G_TSENT] = opt_int(g->sent);
+		v[G_RECV] = v[G_TRECV] = opt_int(g->recv);
+		v[G_AFTER_IDLE] = ov_int(g->after_idle);
+		v[G_FLAGS] = ov_flags(g->flags);
+		if (x->ep1.oom) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (g->flags)
+			x->flagged = 1;
+		if (out_record(x->o, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
+		 enum out_format fmt, FILE *f, char *err, size_t errlen)
+{
+	struct print_ctx x = { .by = by, .fmt = fmt };
+	struct report_walker w = { .arg = &x };
+	int rc;
+
+	if (by == REPORT_BY_SOCKET) {
+		x.o = out_new(f, fmt, row_fields, R_N);
+		w.row = row_print;
+	} else {
+		x.o = out_new(f, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
+		w.row = row_group;
+	}
+	if (!x.o) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	rc = report_walk(db, q, &w, err, errlen);
+	if (rc == 0 && by != REPORT_BY_SOCKET && groups_print(&x) < 0) {
+		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
+		rc = -1;
+	}
+	if (out_end(x.o) < 0 && rc == 0) {
+		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
+		rc = -1;
+	}
+	for (size_t i = 0; i < x.ngroups; i++) {
+		free(x.groups[i].container);
+		free(x.groups[i].remote_addr);
+		free(x.groups[i].proto_copy);
+	}
+	free(x.groups);
+	hmap_free(&x.index);
+	rbuf_free(&x.ep1);
+	rbuf_free(&x.ep2);
+	rbuf_free(&x.key);
+	return rc < 0 ? -1 : x.flagged;
+}

@@ -1,0 +1,823 @@
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/sock.h"
+#include "../lib/util.h"
+#include "allow.h"
+#include "burst.h"
+#include "escape.h"
+#include "hmap.h"
+#include "out.h"
+#include "walk.h"
+
+/* What the first scan keeps of a row. g is its destination group, or one of: */
+#define G_NONE UINT32_MAX          /* no destination (accepted, or address unknown) */
+#define G_RAW (UINT32_MAX - 1)
+#define G_PACKET (UINT32_MAX - 2)
+#define G_PENDING (UINT32_MAX - 3)   /* during the first scan: to be grouped */
+
+/* 40 bytes a row: everything the second scan would otherwise read again (reading a
+ * column costs SQLite about 25 ns a row; a million rows, twice, is most of a second). */
+struct p1row {
+	int64_t id, t;
+	uint32_t c, g;
+	uint32_t addr;            /* remote address: index into walk.addrs, ADDR_NONE */
+	int32_t rport;            /* -1: unknown */
+	uint8_t proto, dir;       /* enum sk_proto, enum sk_dir (DIR_OTHER: not ours) */
+};
+
+#define ADDR_NONE UINT32_MAX
+#define DIR_OTHER 3
+
+/* An exec window (docker exec): end INT64_MAX while it runs. */
+struct xwin {
+	int64_t start, end;
+};
+
+/* A connection opened up to this long after an exec ended still belongs to it: the
+ * sampler first sees a socket up to one poll after it opened. */
+#define EXEC_GRACE_MS 2000
+
+struct wcont {
+	struct report_container pub;
+	int selected;
+	size_t xw_off, nxw;       /* its exec windows in walk.xw, by start */
+	size_t name_off, id_off;  /* into walk.names; id_off SIZE_MAX: no engine id */
+	/* the burst, fed while the first scan reads rows in recording order; a container
+	 * whose rows come out of time order is done again from its sorted times */
+	struct burst burst;
+	int64_t last;
+	int unsorted;
+};
+
+/* A destination group: (container, protocol, remote address, remote port). The open
+ * times of its rows are summed up as they come; only a group whose gaps could be
+ * regular enough needs its times gathered and sorted for the exact beacon rule. */
+struct group {
+	int64_t last, min_gap, max_gap;
+	uint32_t count;
+	uint8_t flags;            /* REPORT_F_UNDECLARED, REPORT_F_BEACON */
+	uint8_t unsorted;
+};
+
+struct gslot {
+	uint64_t ka, kb;          /* container << 32 | address, port << 8 | protocol */
+	uint32_t gid1;            /* group index + 1; 0: empty */
+};
+
+struct walk {
+	sqlite3 *db;
+	const struct report_query *q;
+	const struct report_walker *w;
+	char *err;
+	size_t errlen;
+	struct wcont *cs;
+	size_t ncs;
+	char *names;              /* container names and ids, NUL-separated */
+	struct p1row *rows;
+	size_t nrows, rows_cap;
+	struct hmap addrs;        /* remote address text (with its NUL) -> index */
+	struct gslot *gslots;     /* open addressing, at most half full */
+	size_t gnslots;
+	struct group *groups;
+	size_t ng, gcap;
+	struct xwin *xw;          /* every container's exec windows, grouped by container */
+	size_t nxw;
+};
+
+static int db_fail(struct walk *k, const char *what)
+{
+	snprintf(k->err, k->errlen, "database: %s: %s", what, sqlite3_errmsg(k->db));
+	return -1;
+}
+
+static int oom(struct walk *k)
+{
+	snprintf(k->err, k->errlen, "%s", strerror(ENOMEM));
+	return -1;
+}
+
+/* One API call, not two: the value is only read here, by this one thread (what
+ * SQLite asks of an unprotected sqlite3_value). */
+static int64_t col_i64(sqlite3_stmt *st, int i, int64_t null)
+{
+	sqlite3_value *v = sqlite3_column_value(st, i);
+	return sqlite3_value_type(v) == SQLITE_NULL ? null : sqlite3_value_int64(v);
+}
+
+static int col_port(sqlite3_stmt *st, int i)
+{
+	int64_t v = col_i64(st, i, -1);
+	return v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* The store's few words map to static names, so that they outlive the row. */
+static const char *word(const char *s, const char *const *words)
+{
+	if (!s)
+		return "unknown";
+	for (; *words; words++)
+		if (s[0] == (*words)[0] && strcmp(s, *words) == 0)
+			return *words;
+	return s;
+}
+
+static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", NULL };
+static const char *const family_words[] = { "ipv4", "ipv6", "packet", NULL };
+static const char *const dir_words[] = { "out", "in", "listen", NULL };
+
+static int has_destination(int proto, const char *raddr, const char *dir)
+{
+	return (proto == SK_TCP || proto == SK_UDP) && raddr && strcmp(dir, "in") != 0;
+}
+
+/* dir_words is indexed by enum sk_dir */
+_Static_assert(SKD_OUT == 0 && SKD_IN == 1 && SKD_LISTEN == 2, "sk_dir order");
+
+int report_row_has_destination(const struct report_row *r)
+{
+	return has_destination(r->proto, r->remote_addr, r->direction);
+}
+
+/* Both scans read the whole table in rowid order (free: it is the table's own order),
+ * so the second meets the rows in the order the first kept them. Which rows are report
+ * rows is decided in C (report_kind), once, for both: cheaper than a WHERE clause. */
+static const char pass1_sql[] =
+	"SELECT id, container_id, first_seen, proto, direction, remote_addr, remote_port"
+	" FROM sockets ORDER BY id";
+static const char pass2_sql[] =
+	"SELECT id, family, local_addr, local_port, state, last_seen, closed_at, bytes_sent,"
+	" bytes_received, pid, comm FROM sockets WHERE id >= ?1 ORDER BY id";
+
+/* The protocol of a report row, or 0 when the socket is none: TCP and UDP sockets with
+ * a remote peer (an address that is not the unspecified one; not a listener), RAW and
+ * PACKET sockets. */
+static int report_kind(sqlite3_stmt *st, const char **dir, const char **raddr)
+{
+	int proto = sk_proto_parse(word(col_str(st, 3), proto_words));
+	if (proto == SK_RAW || proto == SK_PACKET) {
+		*dir = word(col_str(st, 4), dir_words);
+		*raddr = col_str(st, 5);
+		return proto;
+	}
+	if (proto != SK_TCP && proto != SK_UDP)
+		return 0;
+	*dir = word(col_str(st, 4), dir_words);
+	if (*dir == dir_words[SKD_LISTEN])
+		return 0;
+	*raddr = col_str(st, 5);
+	const char *a = *raddr;
+	if (!a || !*a || (a[0] == '0' && strcmp(a, "0.0.0.0") == 0) ||
+	    (a[0] == ':' && strcmp(a, "::") == 0))
+		return 0;
+	return proto;
+}
+
+static int selected(const struct report_query *q, const char *name)
+{
+	int any = 0;
+	if (q->ncontainers == 0)
+		return 1;
+	for (size_t i = 0; i < q->ncontainers; i++) {
+		if (glob_match(q->containers[i], name)) {
+			any = 1;
+			if (q->matched)
+				q->matched[i]++;
+		}
+	}
+	return any;
+}
+
+static const char containers_sql[] =
+	"SELECT id, name, engine_id, netns_ino, started, first_seen, last_seen, ended"
+	" FROM containers ORDER BY id";
+
+/* Every container, in id order (the order they were first recorded). */
+static int load_containers(struct walk *k)
+{
+	sqlite3_stmt *st = NULL;
+	struct rbuf names = { 0 };
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(k->db, containers_sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(k, "containers");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k->ncs == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct wcont *nc = realloc(k->cs, cap * sizeof(*nc));
+			if (!nc)
+				goto nomem;
+			k->cs = nc;
+		}
+		const char *name = col_str(st, 1), *id = col_str(st, 2);
+		struct wcont *c = &k->cs[k->ncs++];
+		*c = (struct wcont){ .pub = {
+			.id = sqlite3_column_int64(st, 0),
+			.netns = sqlite3_column_int64(st, 3),
+			.started = col_i64(st, 4, -1),
+			.first_seen = sqlite3_column_int64(st, 5),
+			.last_seen = sqlite3_column_int64(st, 6),
+			.ended = col_i64(st, 7, -1),
+		} };
+		/* offsets into names until it stops moving */
+		c->name_off = names.len;
+		rbuf_puts(&names, name ? name : "");
+		rbuf_putc(&names, '\0');
+		c->id_off = SIZE_MAX;
+		if (id) {
+			c->id_off = names.len;
+			rbuf_puts(&names, id);
+			rbuf_putc(&names, '\0');
+		}
+		if (names.oom)
+			goto nomem;
+		c->selected = selected(k->q, name ? name : "");
+		if (c->pub.started <= 0)
+			c->pub.started = -1;
+		c->pub.start = c->pub.started >= 0 ? c->pub.started : c->pub.first_seen;
+		burst_init(&c->burst, c->pub.start, k->q->idle);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(k, "containers");
+		sqlite3_finalize(st);
+		rbuf_free(&names);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	k->names = names.p;
+	for (size_t i = 0; i < k->ncs; i++) {
+		struct wcont *c = &k->cs[i];
+		c->pub.name = k->names + c->name_off;
+		c->pub.engine_id = c->id_off == SIZE_MAX ? NULL : k->names + c->id_off;
+	}
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	rbuf_free(&names);
+	return oom(k);
+}
+
+static const char exec_sql[] =
+	"SELECT container_id, start, end FROM activity WHERE kind = 'exec'"
+	" ORDER BY container_id, start";
+
+static long find_container(const struct walk *k, int64_t id);
+
+/* The exec windows the sampler recorded from the engine's exec_start/exec_die events. */
+static int load_execs(struct walk *k)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(k->db, exec_sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(k, "activity");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long c = find_container(k, sqlite3_column_int64(st, 0));
+		if (c < 0)
+			continue;
+		if (k->nxw == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct xwin *v = realloc(k->xw, cap * sizeof(*v));
+			if (!v) {
+				sqlite3_finalize(st);
+				return oom(k);
+			}
+			k->xw = v;
+		}
+		if (!k->cs[c].nxw)
+			k->cs[c].xw_off = k->nxw;
+		k->cs[c].nxw++;
+		k->xw[k->nxw++] = (struct xwin){ sqlite3_column_int64(st, 1),
+						  col_i64(st, 2, INT64_MAX) };
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(k, "activity");
+	return 0;
+}
+
+/* The exec rule: in a container that has exec activity (an OpenClaw-style sandbox whose
+ * tools run through docker exec), a connection it opened after its first exec began,
+ * outside every exec window, came from something other than a tool run. */
+static int outside_exec(const struct walk *k, const struct p1row *p)
+{
+	const struct wcont *wc = &k->cs[p->c];
+	if (!wc->nxw || p->dir != SKD_OUT || (p->proto != SK_TCP && p->proto != SK_UDP))
+		return 0;
+	const struct xwin *x = k->xw + wc->xw_off;
+	if (p->t < x[0].start)
+		return 0;  /* before the first exec: the container's own start-up */
+	for (size_t i = 0; i < wc->nxw && x[i].start <= p->t; i++)
+		if (x[i].end == INT64_MAX || p->t <= x[i].end + EXEC_GRACE_MS)
+			return 0;
+	return 1;
+}
+
+/* Index of the container with this id, or -1 (a row of a container since pruned). */
+static long find_container(const struct walk *k, int64_t id)
+{
+	size_t lo = 0, hi = k->ncs;
+	/* ids are usually dense: try the direct slot first */
+	if (k->ncs && id >= k->cs[0].pub.id && (uint64_t)(id - k->cs[0].pub.id) < k->ncs &&
+	    k->cs[id - k->cs[0].pub.id].pub.id == id)
+		return (long)(id - k->cs[0].pub.id);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->cs[mid].pub.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->ncs && k->cs[lo].pub.id == id ? (long)lo : -1;
+}
+
+static uint64_t gslot_hash(uint64_t ka, uint64_t kb)
+{
+	uint64_t h = ka * 0x9e3779b97f4a7c15ull ^ kb * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+static int gslots_grow(struct walk *k)
+{
+	size_t n = k->gnslots ? k->gnslots * 2 : 1024;
+	struct gslot *t = calloc(n, sizeof(*t));
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < k->gnslots; i++) {
+		const struct gslot *g = &k->gslots[i];
+		if (!g->gid1)
+			continue;
+		size_t j = (size_t)gslot_hash(g->ka, g->kb) & (n - 1);
+		while (t[j].gid1)
+			j = (j + 1) & (n - 1);
+		t[j] = *g;
+	}
+	free(k->gslots);
+	k->gslots = t;
+	k->gnslots = n;
+	return 0;
+}
+
+/* Whether a destination is declared: decided once per group. */
+static int undeclared(const struct allowlist *al, const char *addr, int port, int proto)
+{
+	uint8_t a[16];
+	int family;
+	if (allow_addr_parse(addr, &family, a) < 0)
+		return 1;
+	return !allow_match(al, family, a, port, proto);
+}
+
+static const char *addr_text(const struct walk *k, uint32_t a)
+{
+	size_t len;
+	return a == ADDR_NONE ? NULL : hmap_key(&k->addrs, a, &len);
+}
+
+static uint64_t key_a(const struct p1row *r)
+{
+	return (uint64_t)r->c << 32 | r->addr;
+}
+
+static uint64_t key_b(const struct p1row *r)
+{
+	return (uint64_t)(uint32_t)r->rport << 8 | r->proto;
+}
+
+/* The destination group of a row (h: gslot_hash of its key), created on first sight. */
+static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
+{
+	uint64_t ka = key_a(r), kb = key_b(r);
+
+	if ((k->ng + 1) * 2 > k->gnslots && gslots_grow(k) < 0)
+		return -1;
+	size_t mask = k->gnslots - 1, i = (size_t)h & mask;
+	for (; k->gslots[i].gid1; i = (i + 1) & mask)
+		if (k->gslots[i].ka == ka && k->gslots[i].kb == kb)
+			return k->gslots[i].gid1 - 1;
+	if (k->ng >= G_PENDING - 1)
+		return -1;
+	if (k->ng == k->gcap) {
+		size_t cap = k->gcap ? k->gcap * 2 : 1024;
+		struct group *g = realloc(k->groups, cap * sizeof(*g));
+		if (!g)
+			return -1;
+		k->groups = g;
+		k->gcap = cap;
+	}
+	struct group *g = &k->groups[k->ng];
+	*g = (struct group){ .min_gap = INT64_MAX };
+	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr), r->rport, r->proto))
+		g->flags |= REPORT_F_UNDECLARED;
+	k->gslots[i] = (struct gslot){ .ka = ka, .kb = kb, .gid1 = (uint32_t)++k->ng };
+	return (int64_t)k->ng - 1;
+}
+
+/* Sums up an open time into its container's burst and its group's gaps. */
+static void feed(struct walk *k, uint32_t c, uint32_t g, int64_t t)
+{
+	struct wcont *wc = &k->cs[c];
+	if (wc->pub.connections++ && t < wc->last)
+		wc->unsorted = 1;
+	else if (!wc->unsorted)
+		burst_feed(&wc->burst, t);
+	wc->last = t;
+	if (g >= k->ng)
+		return;
+	struct group *gr = &k->groups[g];
+	if (gr->count++) {
+		int64_t gap = t - gr->last;
+		if (gap < 0)
+			gr->unsorted = 1;
+		if (gap < gr->min_gap)
+			gr->min_gap = gap;
+		if (gap > gr->max_gap)
+			gr->max_gap = gap;
+	}
+	gr->last = t;
+}
+
+/* Groups the rows and sums them up, in recording order. The group table and the
+ * groups outgrow the caches when there are many destinations: the slot of a row a few
+ * rows ahead is prefetched while this one is placed. */
+static int group_rows(struct walk *k)
+{
+	enum { AHEAD = 8 };
+	uint64_t h[AHEAD];
+
+	for (size_t i = 0; i < k->nrows + AHEAD; i++) {
+		/* row i - AHEAD is placed (its slot was fetched AHEAD rows ago), then row i's
+		 * hash takes the place its own had in h */
+		if (i >= AHEAD) {
+			struct p1row *r = &k->rows[i - AHEAD];
+			if (r->g == G_PENDING) {
+				int64_t g = group_of(k, r, h[i % AHEAD]);
+				if (g < 0)
+					return oom(k);
+				r->g = (uint32_t)g;
+				__builtin_prefetch(&k->groups[g]);
+			}
+			if (i >= 2 * AHEAD)
+				feed(k, r[-AHEAD].c, r[-AHEAD].g, r[-AHEAD].t);
+		}
+		if (i < k->nrows && k->rows[i].g == G_PENDING) {
+			h[i % AHEAD] = gslot_hash(key_a(&k->rows[i]), key_b(&k->rows[i]));
+			if (k->gnslots)
+				__builtin_prefetch(&k->gslots[h[i % AHEAD] & (k->gnslots - 1)]);
+		}
+	}
+	for (size_t i = k->nrows > AHEAD ? k->nrows - AHEAD : 0; i < k->nrows; i++)
+		feed(k, k->rows[i].c, k->rows[i].g, k->rows[i].t);
+	return 0;
+}
+
+/* First scan: what the burst and beacon rules need, for the selected containers. */
+static int scan_timeline(struct walk *k)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(k->db, pass1_sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(k, "sockets");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long c = find_container(k, sqlite3_column_int64(st, 1));
+		if (c < 0 || !k->cs[c].selected)
+			continue;
+		const char *dir = NULL, *raddr = NULL;
+		int proto = report_kind(st, &dir, &raddr);
+		if (!proto)
+			continue;
+		int port = col_port(st, 6), added;
+		uint32_t g = G_NONE, a = ADDR_NONE;
+		if (raddr) {
+			long ai = hmap_intern(&k->addrs, raddr, strlen(raddr) + 1, &added);
+			if (ai < 0 || (uint32_t)ai >= ADDR_NONE)
+				goto nomem;
+			a = (uint32_t)ai;
+		}
+		if (proto == SK_RAW)
+			g = G_RAW;
+		else if (proto == SK_PACKET)
+			g = G_PACKET;
+		else if (has_destination(proto, raddr, dir))
+			g = G_PENDING;   /* grouped after the scan, see group_rows */
+		int d = dir == dir_words[SKD_OUT] ? SKD_OUT : dir == dir_words[SKD_IN] ? SKD_IN :
+			dir == dir_words[SKD_LISTEN] ? SKD_LISTEN : DIR_OTHER;
+		if (k->nrows == k->rows_cap) {
+			size_t cap = k->rows_cap ? k->rows_cap * 2 : 4096;
+			struct p1row *r = realloc(k->rows, cap * sizeof(*r));
+			if (!r)
+				goto nomem;
+			k->rows = r;
+			k->rows_cap = cap;
+		}
+		int64_t t = sqlite3_column_int64(st, 2);
+		k->rows[k->nrows++] = (struct p1row){
+			.id = sqlite3_column_int64(st, 0), .t = t,
+			.c = (uint32_t)c, .g = g, .addr = a, .rport = port,
+			.proto = (uint8_t)proto, .dir = (uint8_t)d,
+		};
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(k, "sockets");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return group_rows(k);
+nomem:
+	sqlite3_finalize(st);
+	return oom(k);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Rows are recorded about in the order they were opened: usually nothing to sort. */
+static void sort_times(int64_t *t, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (t[i] < t[i - 1]) {
+			qsort(t, n, sizeof(*t), cmp_i64);
+			return;
+		}
+	}
+}
+
+/* Open times of the rows whose container (by_group 0) or group (1) has a bucket in
+ * map, bucketed by a counting sort that keeps their order: times[off[b] .. off[b + 1]). */
+static void bucket_times(const struct p1row *rows, size_t n, int by_group,
+			 const uint32_t *map, size_t nb, size_t *off, int64_t *times)
+{
+	memset(off, 0, (nb + 1) * sizeof(*off));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = by_group ? rows[i].g : rows[i].c;
+		if (by_group && key >= G_PACKET)
+			continue;
+		if (map[key] != UINT32_MAX)
+			off[map[key] + 1]++;
+	}
+	for (size_t b = 0; b < nb; b++)
+		off[b + 1] += off[b];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = by_group ? rows[i].g : rows[i].c;
+		if (by_group && key >= G_PACKET)
+			continue;
+		if (map[key] != UINT32_MAX)
+			times[off[map[key]]++] = rows[i].t;
+	}
+	for (size_t b = nb; b > 0; b--)
+		off[b] = off[b - 1];
+	off[0] = 0;
+}
+
+/* Could these gaps be within the tolerance of their median? Only if the largest is
+ * within (100 + T) / (100 - T) of the smallest, and the median, at most the largest,
+ * can reach the minimum period. */
+static int beacon_candidate(const struct group *g)
+{
+	if (g->count < BEACON_MIN_COUNT)
+		return 0;
+	if (g->unsorted)
+		return 1;
+	return g->max_gap >= BEACON_MIN_PERIOD_MS && g->min_gap >= 0 &&
+	       g->max_gap * (100 - BEACON_TOLERANCE_PCT) <=
+	       g->min_gap * (100 + BEACON_TOLERANCE_PCT);
+}
+
+/* The exact rules where the streaming sums were not enough: containers whose rows came
+ * out of time order, and groups that may be beacons. */
+static int exact(struct walk *k, int by_group, size_t nkeys)
+{
+	uint32_t *map = malloc((nkeys ? nkeys : 1) * sizeof(*map));
+	size_t nb = 0, total = 0;
+	int rc = -1;
+
+	if (!map)
+		return oom(k);
+	for (size_t i = 0; i < nkeys; i++) {
+		int need = by_group ? beacon_candidate(&k->groups[i]) :
+				      k->cs[i].selected && k->cs[i].unsorted;
+		map[i] = need ? (uint32_t)nb++ : UINT32_MAX;
+		if (need)
+			total += by_group ? k->groups[i].count : (size_t)k->cs[i].pub.connections;
+	}
+	if (nb == 0) {
+		free(map);
+		return 0;
+	}
+	size_t *off = malloc((nb + 1) * sizeof(*off));
+	int64_t *times = malloc(total * sizeof(*times));
+	int64_t *scratch = malloc(total * sizeof(*scratch));
+	if (!off || !times || !scratch) {
+		oom(k);
+		goto out;
+	}
+	bucket_times(k->rows, k->nrows, by_group, map, nb, off, times);
+	for (size_t i = 0; i < nkeys; i++) {
+		if (map[i] == UINT32_MAX)
+			continue;
+		int64_t *t = times + off[map[i]];
+		size_t n = off[map[i] + 1] - off[map[i]];
+		sort_times(t, n);
+		if (by_group) {
+			if (report_beacon(t, n, scratch))
+				k->groups[i].flags |= REPORT_F_BEACON;
+			continue;
+		}
+		/* the streaming state is void: feed the sorted times afresh */
+		struct wcont *wc = &k->cs[i];
+		burst_init(&wc->burst, wc->pub.start, k->q->idle);
+		for (size_t j = 0; j < n && !wc->burst.ended; j++)
+			burst_feed(&wc->burst, t[j]);
+	}
+	rc = 0;
+out:
+	free(map);
+	free(off);
+	free(times);
+	free(scratch);
+	return rc;
+}
+
+/* Burst end of every selected container, beacon groups, and the counts. */
+static int timelines(struct walk *k)
+{
+	if (exact(k, 0, k->ncs) < 0 || exact(k, 1, k->ng) < 0)
+		return -1;
+	for (size_t c = 0; c < k->ncs; c++) {
+		struct report_container *pc = &k->cs[c].pub;
+		if (k->cs[c].selected)
+			pc->burst_known = burst_result(&k->cs[c].burst,
+						       pc->ended >= 0 ? pc->ended : pc->last_seen,
+						       &pc->burst_end);
+	}
+	for (size_t i = 0; i < k->nrows; i++) {
+		const struct p1row *r = &k->rows[i];
+		struct report_container *pc = &k->cs[r->c].pub;
+		if ((pc->burst_known && r->t >= pc->burst_end) || r->g == G_RAW ||
+		    r->g == G_PACKET || (r->g < k->ng && k->groups[r->g].flags) ||
+		    outside_exec(k, r))
+			pc->flagged++;
+	}
+	return 0;
+}
+
+static int in_window(const struct report_query *q, int64_t t)
+{
+	return t >= q->since && t <= q->until;
+}
+
+/* Whether a kept row is printed, with its after-idle state and flags. */
+static int shown(const struct walk *k, const struct p1row *p, int *after, unsigned *flags)
+{
+	const struct report_container *pc = &k->cs[p->c].pub;
+	unsigned f = p->g == G_RAW ? REPORT_F_RAW : p->g == G_PACKET ? REPORT_F_PACKET :
+		     p->g < k->ng ? k->groups[p->g].flags : 0;
+
+	if (!in_window(k->q, p->t))
+		return 0;
+	*after = pc->burst_known && p->t >= pc->burst_end;
+	if (k->q->since_idle) {
+		if (outside_exec(k, p))
+			f |= REPORT_F_OUTSIDE_EXEC;
+		if (!*after && !(f & (REPORT_F_RAW | REPORT_F_PACKET | REPORT_F_OUTSIDE_EXEC)))
+			return 0;
+		if (*after)
+			f |= REPORT_F_AFTER_IDLE;
+	}
+	*flags = f;
+	return 1;
+}
+
+/* Second scan: the rows printed, in full, flagged, to the callback. It starts at the
+ * first of them (a rowid seek) and stops after the last. */
+static int scan_rows(struct walk *k)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i = 0, end = 0;
+	int rc = SQLITE_DONE, after;
+	unsigned f;
+
+	while (i < k->nrows && !shown(k, &k->rows[i], &after, &f))
+		i++;
+	for (size_t j = k->nrows; j > i; j--) {
+		if (shown(k, &k->rows[j - 1], &after, &f)) {
+			end = j;
+			break;
+		}
+	}
+	if (i >= end)
+		return 0;
+	if (sqlite3_prepare_v2(k->db, pass2_sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, k->rows[i].id) != SQLITE_OK) {
+		db_fail(k, "sockets");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while (i < end && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* the first scan kept exactly the rows wanted, in this order: a row whose id is
+		 * not the next kept one is not a report row of a selected container */
+		const struct p1row *p = &k->rows[i];
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id < p->id)
+			continue;
+		if (id > p->id)
+			break;   /* a kept row is gone: cannot happen in one read transaction */
+		i++;
+		if (!shown(k, p, &after, &f))
+			continue;
+		const struct report_container *pc = &k->cs[p->c].pub;
+		struct report_row r = {
+			.id = p->id,
+			.first_seen = p->t,
+			.proto = p->proto,
+			.proto_name = sk_proto_name(p->proto),
+			.direction = p->dir == DIR_OTHER ? "unknown" : sk_dir_name(p->dir),
+			.remote_addr = addr_text(k, p->addr),
+			.remote_port = p->rport,
+			.family = word(col_str(st, 1), family_words),
+			.local_addr = col_str(st, 2),
+			.local_port = col_port(st, 3),
+			.state = sqlite3_column_int(st, 4),
+			.last_seen = sqlite3_column_int64(st, 5),
+			.closed_at = col_i64(st, 6, -1),
+			.bytes_sent = col_i64(st, 7, -1),
+			.bytes_received = col_i64(st, 8, -1),
+			.pid = (int)col_i64(st, 9, -1),
+			.comm = col_str(st, 10),
+			.after_idle = after,
+			.flags = f,
+		};
+		if (r.pid <= 0)
+			r.pid = -1;
+		if (k->w->row(k->w->arg, pc, &r) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (i < end && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(k, "sockets");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (i < end) {
+		snprintf(k->err, k->errlen, "database: the sockets table changed while read");
+		return -1;
+	}
+	return 0;
+}
+
+int report_walk(struct sqlite3 *db, const struct report_query *q,
+		const struct report_walker *w, char *err, size_t errlen)
+{
+	struct walk k = { .db = db, .q = q, .w = w, .err = err, .errlen = errlen };
+	int rc = -1;
+
+	err[0] = '\0';
+	/* one read transaction: both scans see the same snapshot while watch writes */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(&k, "begin");
+	if (load_containers(&k) < 0 || load_execs(&k) < 0 || scan_timeline(&k) < 0 ||
+	    timelines(&k) < 0)
+		goto out;
+	if (w->container) {
+		for (size_t i = 0; i < k.ncs; i++) {
+			if (k.cs[i].selected && w->container(w->arg, &k.cs[i].pub) != 0)
+				goto cb_failed;
+		}
+	}
+	if (w->row && scan_rows(&k) < 0)
+		goto cb_failed;
+	rc = 0;
+	goto out;
+cb_failed:
+	if (!err[0])
+		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
+out:
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	free(k.cs);
+	free(k.names);
+	free(k.rows);
+	free(k.groups);
+	free(k.gslots);
+	free(k.xw);
+	hmap_free(&k.addrs);
+	return rc;
+}

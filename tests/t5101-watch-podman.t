@@ -1,0 +1,54 @@
+#!/bin/sh
+test_description='clawss watch against real containers through Podman'\''s Docker-compatible API'
+. /usr/share/sharness/sharness.sh
+. "$CLAWSS_SRC/tests/lib-engine.sh"
+engine_require podman
+
+export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/clawss.db"
+sql() {
+	sqlite3 "$CLAWSS_DB" "$1"
+}
+db_reset() {
+	rm -f "$CLAWSS_DB" "$CLAWSS_DB-wal" "$CLAWSS_DB-shm"
+}
+TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; sleep 1.5; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
+
+test_expect_success 'setup: a private Podman API service with a busybox image' '
+	engine_podman_start &&
+	engine_podman_image &&
+	export DOCKER_HOST=unix://$PODMAN_SOCK
+'
+
+test_expect_success 'watch NAME records the container and exits when it exits' '
+	podman_cli run -d --name nano-claw-pod --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-pod &&
+	test "$(sql "SELECT name FROM containers")" = nano-claw-pod &&
+	id=$(podman_cli inspect -f "{{.Id}}" nano-claw-pod) &&
+	test "$(sql "SELECT engine_id FROM containers")" = "$id" &&
+	test "$(sql "SELECT ended IS NOT NULL FROM containers")" = 1 &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 8080 AND direction = '\''out'\''")" = 3
+'
+
+test_expect_success '--follow picks up a container started after clawss' '
+	db_reset &&
+	engine_bg "$CLAWSS" -v watch --interval 200ms --follow "nanoclaw-*" --for 60s 2>follow.err &&
+	W=$ENGINE_BG &&
+	engine_wait 20 grep -q "engine events connected" follow.err &&
+	podman_cli run -d --name nanoclaw-v2-g1-123 --label nanoclaw-install=demo --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers WHERE name = '\''nanoclaw-v2-g1-123'\'' AND ended IS NOT NULL\")\" = 1" &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 8080")" = 3 &&
+	kill -TERM $W && wait $W
+'
+
+test_expect_success 'exec windows are recorded as activity' '
+	db_reset &&
+	podman_cli run -d --name sbx-p --network none $ENGINE_IMAGE sleep 60 &&
+	engine_bg "$CLAWSS" -v watch --interval 200ms sbx-p --for 60s 2>exec.err &&
+	W=$ENGINE_BG &&
+	engine_wait 20 grep -q "engine events connected" exec.err &&
+	podman_cli exec sbx-p sh -c "sleep 0.5" &&
+	engine_wait 20 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM activity WHERE kind = '\''exec'\'' AND end IS NOT NULL\")\" -ge 1" &&
+	kill -TERM $W && wait $W
+'
+
+test_done

@@ -1,0 +1,161 @@
+#!/bin/sh
+test_description='prune and watch --retain delete exactly what is old, and the file shrinks'
+. /usr/share/sharness/sharness.sh
+. "$CLAWSS_SRC/tests/lib-netns.sh"
+
+DAY=86400000
+# age CONTAINER_NAME DAYS: move a recorded container and its rows DAYS into the past (the
+# data is real, from clawss sample and watch; only its clock is turned back)
+age() {
+	sql "UPDATE sockets SET first_seen = first_seen - $2 * $DAY, last_seen = last_seen - $2 * $DAY,
+		closed_at = closed_at - $2 * $DAY
+		WHERE container_id IN (SELECT id FROM containers WHERE name = '$1');
+	     UPDATE containers SET first_seen = first_seen - $2 * $DAY,
+		last_seen = last_seen - $2 * $DAY, ended = ended - $2 * $DAY WHERE name = '$1'"
+}
+# size: the database's size once checkpointed, in bytes
+size() {
+	sqlite3 "$CLAWSS_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null &&
+	stat -c %s "$CLAWSS_DB"
+}
+
+test_expect_success 'setup: namespaces, servers' '
+	netns_setup && ext_servers
+'
+
+test_expect_success 'setup: 1000 short connections recorded by watch, then made 2 days old' '
+	db_reset &&
+	bg "$CLAWSS" watch --interval 5s --name old-burst $NS_TOOL &&
+	WATCH=$BG &&
+	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers\" 2>/dev/null)\" = 1" &&
+	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 1000 --port 9003 >rst.out &&
+	grep -q rst-done rst.out &&
+	kill -TERM $WATCH && wait $WATCH &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\''")" -ge 1000 &&
+	sql "UPDATE containers SET ended = last_seen WHERE name = '\''old-burst'\''" &&
+	age old-burst 2
+'
+
+test_expect_success 'setup: live connections sampled now, in a second container' '
+	bg_ns $NS_TOOL $TRAFFIC hold 192.0.2.2 3 --for 60 --port 9004 >hold.out &&
+	HOLD=$BG &&
+	wait_for 10 grep -q holding hold.out &&
+	"$CLAWSS" sample --name live $NS_TOOL &&
+	test "$(sql "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id
+		WHERE c.name = '\''live'\'' AND s.closed_at IS NULL AND s.remote_port = 9004")" = 3 &&
+	sql "SELECT id FROM sockets s WHERE container_id = (SELECT id FROM containers WHERE name = '\''live'\'') ORDER BY id" >live.ids &&
+	test -s live.ids
+'
+
+test_expect_success 'prune: a bad or missing duration is exit 2 and touches nothing' '
+	cp "$CLAWSS_DB" before.db &&
+	test_expect_code 2 "$CLAWSS" prune 2>err &&
+	grep -q "^clawss: prune: --older-than is required" err &&
+	test_expect_code 2 "$CLAWSS" prune --older-than 3 2>err &&
+	grep -q "not a duration" err &&
+	test_expect_code 2 "$CLAWSS" prune --older-than 1w 2>err &&
+	test_expect_code 2 "$CLAWSS" prune --older-than 1h extra 2>err &&
+	grep -q "unexpected argument" err &&
+	cmp before.db "$CLAWSS_DB"
+'
+
+test_expect_success 'prune: no database is exit 2 and makes none; a foreign file is left alone' '
+	test_expect_code 2 "$CLAWSS" --db "$PWD/none/x.db" prune --older-than 1h 2>err &&
+	grep -q "no such database" err &&
+	test ! -e none &&
+	printf "not a database at all, but long enough to look like one: %0200d" 0 >foreign.db &&
+	cp foreign.db foreign.orig &&
+	test_expect_code 2 "$CLAWSS" --db "$PWD/foreign.db" prune --older-than 1h 2>err &&
+	grep -q "not a clawss database" err &&
+	cmp foreign.orig foreign.db
+'
+
+test_expect_success 'prune --older-than 3d deletes nothing of it' '
+	n=$(sql "SELECT count(*) FROM sockets") &&
+	"$CLAWSS" prune --older-than 72h >out &&
+	grep -q "^pruned 0 sockets, 0 containers, 0 activity rows that ended before " out &&
+	test "$(sql "SELECT count(*) FROM sockets")" = $n
+'
+
+test_expect_success 'prune --older-than 1d: exactly the old container and its sockets go, one line' '
+	before=$(size) &&
+	old=$(sql "SELECT count(*) FROM sockets WHERE container_id = (SELECT id FROM containers WHERE name = '\''old-burst'\'')") &&
+	"$CLAWSS" prune --older-than 24h >out 2>err &&
+	test_must_be_empty err &&
+	test "$(wc -l <out)" = 1 &&
+	grep -q "^pruned $old sockets, 1 containers, 0 activity rows that ended before .*; freed [0-9.]* [KM]iB\$" out &&
+	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''old-burst'\''")" = 0 &&
+	sql "SELECT id FROM sockets ORDER BY id" >left.ids &&
+	test_cmp live.ids left.ids &&
+	after=$(size) &&
+	echo "database $before -> $after bytes" &&
+	test $after -lt $((before / 2))
+'
+
+test_expect_success 'the file stays a good database, and writers go on using it' '
+	test "$(sql "PRAGMA integrity_check")" = ok &&
+	test "$(sql "PRAGMA auto_vacuum")" = 2 &&
+	"$CLAWSS" sample --name live $NS_TOOL &&
+	sql "SELECT id FROM sockets ORDER BY id" >left2.ids &&
+	test_cmp live.ids left2.ids
+'
+
+test_expect_success 'open sockets of a live container stay however old their last_seen' '
+	sql "UPDATE sockets SET last_seen = last_seen - 10 * $DAY" &&
+	"$CLAWSS" -q prune --older-than 24h >out &&
+	test_must_be_empty out &&
+	sql "SELECT id FROM sockets ORDER BY id" >left3.ids &&
+	test_cmp live.ids left3.ids
+'
+
+test_expect_success '... and go once nothing has watched their container for that long' '
+	age live 2 &&
+	"$CLAWSS" prune --older-than 24h >out &&
+	grep -q "^pruned $(wc -l <live.ids) sockets, 1 containers, " out &&
+	test "$(sql "SELECT count(*) FROM sockets")" = 0
+'
+
+test_expect_success 'prune while watch writes the same database: watch carries on, exit 0' '
+	db_reset &&
+	bg "$CLAWSS" watch --interval 100ms --refresh 200ms --name busy $NS_TOOL &&
+	WATCH=$BG &&
+	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_port = 9004\" 2>/dev/null)\" = 3" &&
+	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 300 --port 9005 >rst2.out &&
+	sleep 1 &&
+	sqlite3 -cmd ".timeout 5000" "$CLAWSS_DB" "UPDATE sockets SET closed_at = closed_at - 2 * $DAY WHERE remote_port = 9005 OR remote_port IS NULL" &&
+	"$CLAWSS" prune --older-than 24h >out &&
+	grep -q "^pruned [1-9][0-9]* sockets, 0 containers" out &&
+	sleep 0.5 &&
+	kill -0 $WATCH &&
+	kill -TERM $WATCH && wait $WATCH &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9004 AND closed_at IS NULL")" = 3
+'
+
+test_expect_success 'watch --retain: at least 10m, and 10 times --refresh' '
+	test_expect_code 2 "$CLAWSS" watch --retain 5m --for 1s $NS_TOOL 2>err &&
+	grep -q "retain must be at least 10m" err &&
+	test_expect_code 2 "$CLAWSS" watch --refresh 10m --retain 1h --for 1s $NS_TOOL 2>err &&
+	test_expect_code 2 "$CLAWSS" watch --retain soon --for 1s $NS_TOOL 2>err &&
+	grep -q "bad duration" err
+'
+
+test_expect_success 'watch --retain prunes at start, logs one line, keeps what is live' '
+	"$CLAWSS" sample --name gone $NS_TOOL &&
+	sql "UPDATE containers SET ended = last_seen WHERE name = '\''gone'\''" &&
+	age gone 3 &&
+	n=$(sql "SELECT count(*) FROM sockets WHERE container_id = (SELECT id FROM containers WHERE name = '\''gone'\'')") &&
+	test $n -ge 3 &&
+	timeout 20 "$CLAWSS" watch --interval 100ms --for 1s --retain 48h --name busy $NS_TOOL 2>err &&
+	grep -q "^clawss: retain: pruned $n sockets, 1 containers, 0 activity rows" err &&
+	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''gone'\''")" = 0 &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9004 AND closed_at IS NULL")" = 3
+'
+
+test_expect_success 'watch --retain with nothing to do says so only with -v' '
+	timeout 20 "$CLAWSS" watch --interval 100ms --for 500ms --retain 48h $NS_TOOL 2>err &&
+	! grep -q retain err &&
+	timeout 20 "$CLAWSS" -v watch --interval 100ms --for 500ms --retain 48h $NS_TOOL 2>err &&
+	grep -q "^clawss: retain: pruned 0 sockets" err
+'
+
+test_done

@@ -1,0 +1,119 @@
+/* The burst/idle rule and the beacon rule on hand-made timelines. */
+#include "../tap.h"
+#include "../../report/burst.h"
+
+#define S 1000
+#define T0 INT64_C(1700000000000)
+
+static int64_t end;
+
+static int burst(const int64_t *t, size_t n, int64_t idle, int64_t horizon)
+{
+	end = -1;
+	return report_burst_end(T0, t, n, idle, horizon, &end);
+}
+
+static void test_burst(void)
+{
+	/* no connection at all: silent for idle after start, so the burst is empty */
+	is_int(burst(NULL, 0, 30 * S, T0 + 60 * S), 1, "empty timeline, watched past idle: idle");
+	is_int(end, T0 + 30 * S, "empty timeline: burst ends at start + idle");
+	is_int(burst(NULL, 0, 30 * S, T0 + 10 * S), 0, "empty timeline, watched briefly: never idle");
+
+	/* silent start: everything is after idle */
+	int64_t silent[] = { T0 + 40 * S, T0 + 41 * S };
+	is_int(burst(silent, 2, 30 * S, T0 + 100 * S), 1, "silent start: idle");
+	is_int(end, T0 + 30 * S, "silent start: burst ends at start + idle (empty burst)");
+
+	/* a burst, then a quiet moment shorter than idle each time: never idle */
+	int64_t busy[] = { T0 + 1 * S, T0 + 20 * S, T0 + 45 * S, T0 + 70 * S };
+	is_int(burst(busy, 4, 30 * S, T0 + 90 * S), 0, "never idle before the horizon");
+	is_int(burst(busy, 4, 30 * S, T0 + 100 * S), 1, "idle after the last, by the horizon");
+	is_int(end, T0 + 100 * S, "that burst ends at last + idle");
+	is_int(burst(busy, 4, 30 * S, T0 + 100 * S - 1), 0, "horizon 1 ms short: never idle");
+
+	/* a gap of exactly idle ends the burst; the connection at its end is after idle */
+	int64_t exact[] = { T0 + 5 * S, T0 + 35 * S, T0 + 36 * S };
+	is_int(burst(exact, 3, 30 * S, T0 + 40 * S), 1, "gap exactly idle: idle");
+	is_int(end, T0 + 35 * S, "gap exactly idle: burst ends at the next open");
+	int64_t shy[] = { T0 + 5 * S, T0 + 35 * S - 1 };
+	is_int(burst(shy, 2, 30 * S, T0 + 40 * S), 0, "gap 1 ms short of idle: still in burst");
+
+	/* several gaps: only the first counts */
+	int64_t gaps[] = { T0 + 1 * S, T0 + 2 * S, T0 + 40 * S, T0 + 41 * S, T0 + 200 * S };
+	is_int(burst(gaps, 5, 30 * S, T0 + 300 * S), 1, "several gaps: idle");
+	is_int(end, T0 + 32 * S, "several gaps: the first gap ends the burst");
+
+	/* the start counts: a first open later than idle after start */
+	int64_t late[] = { T0 + 31 * S };
+	is_int(burst(late, 1, 30 * S, T0 + 31 * S), 1, "first open after idle");
+	is_int(end, T0 + 30 * S, "burst ended before the first open");
+
+	/* an open time before the recorded start does not move the clock backwards */
+	int64_t early[] = { T0 - 5 * S, T0 + 25 * S, T0 + 50 * S };
+	is_int(burst(early, 3, 30 * S, T0 + 60 * S), 0, "early open: gaps measured from start");
+
+	/* the streaming form agrees and marks rows */
+	struct burst b;
+	int after[5];
+	burst_init(&b, T0, 30 * S);
+	for (int i = 0; i < 5; i++)
+		after[i] = burst_feed(&b, gaps[i]);
+	ok(!after[0] && !after[1] && after[2] && after[3] && after[4],
+	   "burst_feed marks exactly the opens from the first gap on");
+	int64_t e = 0;
+	is_int(burst_result(&b, T0, &e), 1, "burst_result after a gap ignores the horizon");
+	is_int(e, T0 + 32 * S, "burst_result gives the same end");
+
+	int64_t same[] = { T0, T0, T0 };
+	is_int(burst(same, 3, 1, T0 + 1), 1, "idle 1 ms, simultaneous opens");
+	is_int(end, T0 + 1, "burst ends 1 ms after them");
+}
+
+static int beacon(const int64_t *gaps, size_t ng)
+{
+	int64_t t[64], scratch[64];
+	t[0] = T0;
+	for (size_t i = 0; i < ng; i++)
+		t[i + 1] = t[i] + gaps[i];
+	return report_beacon(t, ng + 1, scratch);
+}
+
+static void test_beacon(void)
+{
+	int64_t g1[] = { 60 * S, 60 * S };
+	is_int(beacon(g1, 2), 0, "3 regular connections: too few for a beacon");
+	int64_t g2[] = { 60 * S, 60 * S, 60 * S };
+	is_int(beacon(g2, 3), 1, "4 connections every 60s: beacon");
+	int64_t g3[] = { 60 * S, 60 * S, 66 * S };
+	is_int(beacon(g3, 3), 1, "a gap 10% above the median: beacon");
+	int64_t g4[] = { 60 * S, 60 * S, 66 * S + 1 };
+	is_int(beacon(g4, 3), 0, "a gap just over 10% above: not a beacon");
+	int64_t g5[] = { 60 * S, 54 * S, 60 * S };
+	is_int(beacon(g5, 3), 1, "a gap 10% below the median: beacon");
+	int64_t g6[] = { 60 * S, 54 * S - 1, 60 * S };
+	is_int(beacon(g6, 3), 0, "a gap just over 10% below: not a beacon");
+	int64_t g7[] = { 100 * S, 110 * S, 100 * S, 110 * S };
+	is_int(beacon(g7, 4), 1, "even number of gaps: median between the middle two");
+	int64_t g8[] = { 60 * S, 30 * S, 90 * S };
+	is_int(beacon(g8, 3), 0, "irregular gaps: not a beacon");
+	int64_t g9[] = { 500, 500, 500, 500 };
+	is_int(beacon(g9, 4), 0, "regular but faster than 1s (a parallel burst): not a beacon");
+	int64_t g10[] = { 0, 0, 0 };
+	is_int(beacon(g10, 3), 0, "simultaneous connections: not a beacon");
+	int64_t g11[] = { 1 * S, 1 * S, 1 * S };
+	is_int(beacon(g11, 3), 1, "every second exactly: beacon (the minimum period)");
+	int64_t g12[40];
+	for (int i = 0; i < 40; i++)
+		g12[i] = 300 * S + (i % 3) * 10 * S;   /* 300..320 s: within 10% of 310 */
+	is_int(beacon(g12, 40), 1, "40 connections with small jitter: beacon");
+	g12[20] = 600 * S;
+	is_int(beacon(g12, 40), 0, "one missed beat breaks the rule: every gap must fit");
+}
+
+int main(void)
+{
+	test_burst();
+	test_beacon();
+	return tap_done_testing();
+}
