@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='report, containers and policy: --help prints the synopsis of the man page'
+test_description='every command: --help prints the synopsis of its man page'
 . /usr/share/sharness/sharness.sh
 
 CLAWSS=${CLAWSS:-clawss}
@@ -26,7 +26,7 @@ help_synopsis() {
 	sed "s/^usage: //" | tr -s " \t\n" "   " | sed -e "s/^ //" -e "s/ \$//"
 }
 
-for cmd in report containers policy; do
+for cmd in watch sample report containers policy prune export; do
 	test_expect_success "$cmd --help has the man page's synopsis" "
 		man_synopsis $cmd >want &&
 		help_synopsis $cmd >got &&

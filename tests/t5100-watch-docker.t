@@ -117,10 +117,25 @@ test_expect_success 'a --network host container is refused with a clear reason' 
 	grep -q "shares the host" err
 '
 
+test_expect_success '--follow survives an engine restart and attaches what starts after' '
+	db_reset &&
+	engine_bg "$CLAWSS" -v watch --interval 200ms --follow "nano-claw-again-*" --for 90s 2>restart.err &&
+	W=$ENGINE_BG &&
+	engine_wait 20 grep -q "engine events connected" restart.err &&
+	engine_docker_stop &&
+	engine_wait 20 grep -q "engine events lost" restart.err &&
+	engine_docker_start &&
+	engine_wait 40 sh -c "test \$(grep -c \"engine events connected\" restart.err) -ge 2" &&
+	docker_cli run -d --name nano-claw-again-1 --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''nano-claw-again-1'\'' AND s.remote_port = 8080\")\" = 3" &&
+	kill -TERM $W && wait $W
+'
+
 test_expect_success '--all names namespaces by the engine' '
 	db_reset &&
+	docker_cli run -d --name sbx-all --network none $ENGINE_IMAGE sleep 60 &&
 	"$CLAWSS" sample --all &&
-	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''sbx-a'\'' AND engine_id IS NOT NULL")" = 1
+	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''sbx-all'\'' AND engine_id IS NOT NULL")" = 1
 '
 
 test_done
