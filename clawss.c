@@ -34,6 +34,17 @@ int cmd_fail(const char *fmt, ...)
 	return EXIT_TROUBLE;
 }
 
+int cmd_bad_option(const char *cmd, int c, char **argv)
+{
+	const char *opt = argv[optind - 1];
+	if (c == ':')
+		return cmd_fail("%s: %s needs a value (try 'clawss %s --help')", cmd, opt, cmd);
+	if (optopt)
+		return cmd_fail("%s: unknown option '-%c' (try 'clawss %s --help')", cmd, optopt,
+				cmd);
+	return cmd_fail("%s: unknown option '%s' (try 'clawss %s --help')", cmd, opt, cmd);
+}
+
 int cmd_usage_error(const char *cmd)
 {
 	fprintf(stderr, "clawss: try 'clawss %s --help'\n", cmd);
@@ -84,7 +95,8 @@ int main(int argc, char **argv)
 	if (!g.db || !*g.db)
 		g.db = CLAWSS_DEFAULT_DB;
 	/* '+': stop at the command name; the command parses the rest */
-	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+	opterr = 0;  /* one line of our own for a bad option, not getopt's two */
+	while ((c = getopt_long(argc, argv, "+:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg)
@@ -104,15 +116,16 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("clawss %s\n", CLAWSS_VERSION);
 			return fflush(stdout) || ferror(stdout) ? EXIT_TROUBLE : EXIT_OK;
+		case ':':
+			return cmd_fail("%s needs a value (try 'clawss --help')", argv[optind - 1]);
 		default:
-			fprintf(stderr, "clawss: try 'clawss --help'\n");
-			return EXIT_TROUBLE;
+			if (optopt)
+				return cmd_fail("unknown option '-%c' (try 'clawss --help')", optopt);
+			return cmd_fail("unknown option '%s' (try 'clawss --help')", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_TROUBLE;
-	}
+	if (optind >= argc)
+		return cmd_fail("no command given (try 'clawss --help')");
 	const char *name = argv[optind];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(name, commands[i].name) != 0)

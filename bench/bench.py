@@ -59,15 +59,17 @@ def cpu_of(pid):
 
 
 def mem_of(pid):
-    """VmRSS and VmHWM in KiB."""
-    rss = hwm = 0
+    """VmRSS, VmHWM and RssAnon (its own memory, without shared libraries) in KiB."""
+    rss = hwm = anon = 0
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
             elif line.startswith("VmHWM:"):
                 hwm = int(line.split()[1])
-    return rss, hwm
+            elif line.startswith("RssAnon:"):
+                anon = int(line.split()[1])
+    return rss, hwm, anon
 
 
 def children_cpu():
@@ -127,10 +129,15 @@ class Holder:
         self.close()
 
 
-def floor(pids, interval_ms, rounds, kinds="tcp"):
-    out = sh(helper("bench-floor"), "-i", str(interval_ms), "-r", str(rounds), "-k", kinds,
-             *map(str, pids), stdout=subprocess.PIPE, text=True).stdout
-    return float(re.search(r"us_per_poll=([0-9.]+)", out).group(1))
+def floor(pids, interval_ms, rounds, kinds="tcp", runs=1):
+    """The floor's CPU per namespace-poll: the cheapest of runs runs."""
+    best = None
+    for _ in range(runs):
+        out = sh(helper("bench-floor"), "-i", str(interval_ms), "-r", str(rounds), "-k",
+                 kinds, *map(str, pids), stdout=subprocess.PIPE, text=True).stdout
+        us = float(re.search(r"us_per_poll=([0-9.]+)", out).group(1))
+        best = us if best is None else min(best, us)
+    return best
 
 
 def ss_cost(pids, rounds):
@@ -153,9 +160,11 @@ def db_count(db, sql, args=()):
         con.close()
 
 
-def watch(db, targets, interval_ms, warm_s, window_s, extra=()):
+def watch(db, targets, interval_ms, warm_s, window_s, extra=(), parts=3):
     """Runs `clawss -v watch`; measures CPU, polls, memory and rows over a window after a
-    warm-up (the first tick, which dumps every namespace, is not in it). Returns a dict."""
+    warm-up (the first tick, which dumps every namespace, is not in it). The window is
+    cut in parts and the cheapest part's CPU per poll kept: other work on the machine
+    only ever adds to it. Returns a dict."""
     err = open(os.path.join(TMP, "watch.err"), "w+")
     args = [CLAWSS, "-v", "--db", db, "watch", "--interval", "%dms" % interval_ms,
             *extra, *targets]
@@ -167,9 +176,12 @@ def watch(db, targets, interval_ms, warm_s, window_s, extra=()):
         if p.poll() is not None:
             raise RuntimeError("clawss watch exited early")
         c0, t0, w0 = cpu_of(p.pid), mono(), now_ms()
-        time.sleep(window_s)
-        c1, t1 = cpu_of(p.pid), mono()
-        rss, hwm = mem_of(p.pid)
+        marks = [(c0, t0)]
+        for _ in range(parts):
+            time.sleep(window_s / parts)
+            marks.append((cpu_of(p.pid), mono()))
+        c1, t1 = marks[-1]
+        rss, hwm, anon = mem_of(p.pid)
         rows_window = db_count(db, "SELECT count(*) FROM sockets WHERE last_seen >= ?", (w0,))
         t_stop = mono()
         p.send_signal(signal.SIGTERM)
@@ -190,7 +202,10 @@ def watch(db, targets, interval_ms, warm_s, window_s, extra=()):
     # one is the forced tick at SIGTERM
     rate = max(ticks - 1, 1) / (t_stop - t_start)
     polls = rate * (t1 - t0) * len(targets)
-    return dict(cpu=c1 - c0, wall=t1 - t0, polls=polls, us_per_poll=(c1 - c0) * 1e6 / polls,
+    best = min((b[0] - a[0]) * 1e6 / (rate * (b[1] - a[1]) * len(targets))
+               for a, b in zip(marks, marks[1:]))
+    return dict(cpu=c1 - c0, wall=t1 - t0, polls=polls, us_per_poll=best,
+                mean_us_per_poll=(c1 - c0) * 1e6 / polls, anon=anon,
                 ticks=ticks, dumps=dumps, skipped=skipped, destroys=destroys, lost=lost,
                 rows=rows, rows_window=rows_window, rss=rss, hwm=hwm,
                 dump_share=dumps / max(ticks * len(targets), 1),
@@ -238,6 +253,8 @@ def bench_cpu():
     say("   ones; the floor is measured again under the same churn.")
     say("   dumps: dumps per namespace-poll (the first and last ticks dump everything).")
     say("   rows/poll: rows written per namespace-poll in the quiet window (target 0).")
+    say("   Each CPU figure is the cheapest of 2 or 3 measurements: other work on the")
+    say("   machine only ever adds to it.")
     sizes = [10, 100] if QUICK else [10, 100, 1000]
     counts = [1, 20] if QUICK else [1, 20, 100]
     rows = []
@@ -249,8 +266,8 @@ def bench_cpu():
                 # at 100 x 1000 a round takes over a second here: poll back to back
                 iv = min(pick_interval(h.pids), 1000)
                 targets = ["pid:%d" % p for p in h.pids]
-                rounds = max(3, int(3000 / iv))
-                fl = floor(h.pids, iv, rounds)
+                rounds = max(3, int(2000 / iv))
+                fl = floor(h.pids, iv, rounds, runs=2)
                 fl_all = floor(h.pids, iv, rounds, "all")
                 ssus = ss_cost(h.pids, max(1, (40 if QUICK else 100) // n))
                 db = os.path.join(TMP, "cpu-%d-%d.db" % (s, n))
@@ -262,6 +279,7 @@ def bench_cpu():
                 time.sleep(0.3)
                 flb = floor(h.pids, iv, rounds)
                 b = watch(db, targets, iv, warm, win)
+                flb = min(flb, floor(h.pids, iv, rounds))
                 socks = h.sockets
             ratio = b["us_per_poll"] / flb
             worst = max(worst, ratio)
@@ -317,6 +335,7 @@ def bench_variants():
             fl = floor(h.pids, 100, 20)
             fl_all = floor(h.pids, 100, 20, "all")
             b = watch(db, targets, 100, 1.0, 3.0)
+            fl = min(fl, floor(h.pids, 100, 20))
             socks = h.sockets
         rows.append([label, "own, %s" % val if val else "host's", n, socks, fmt(fl),
                      fmt(fl_all), fmt(b["us_per_poll"]), fmt(b["us_per_poll"] / fl, 2)])
@@ -518,8 +537,9 @@ def bench_quiet():
 
 def bench_memory():
     say("")
-    say("6. Memory of `clawss watch` (VmRSS, VmHWM in KiB; after the first ticks, which")
-    say("   insert every socket). Target: < 32 MiB for 200 namespaces x 100 live sockets.")
+    say("6. Memory of `clawss watch` in KiB, after the first ticks (which insert every")
+    say("   socket): VmRSS, VmHWM, and RssAnon (its own memory; the rest of VmRSS is shared")
+    say("   library pages). Target: < 32 MiB for 200 namespaces x 100 live sockets.")
     rows = []
     res = {}
     plan = [(1, 0), (200, 0), (200, 100)] if not QUICK else [(1, 0), (50, 0), (50, 100)]
@@ -531,14 +551,15 @@ def bench_memory():
             q = watch(db, targets, 1000, 3.0, 2.0)
             q["live"] = n * h.sockets
         res[(n, s)] = q
-        rows.append([n, h.sockets, q["live"], q["rss"], q["hwm"]])
-    table(["namespaces", "sockets/ns", "live sockets", "VmRSS", "VmHWM"], rows)
+        rows.append([n, h.sockets, q["live"], q["rss"], q["hwm"], q["anon"]])
+    table(["namespaces", "sockets/ns", "live sockets", "VmRSS", "VmHWM", "RssAnon"], rows)
     (n1, _), (nn, _), (nb, sb) = plan
-    per_ns = (res[(nn, 0)]["rss"] - res[(n1, 0)]["rss"]) / (nn - n1)
-    per_sock = (res[(nb, sb)]["rss"] - res[(nn, 0)]["rss"]) / (
+    per_ns = (res[(nn, 0)]["anon"] - res[(n1, 0)]["anon"]) / (nn - n1)
+    per_sock = (res[(nb, sb)]["anon"] - res[(nn, 0)]["anon"]) / (
         res[(nb, sb)]["live"] - res[(nn, 0)]["live"])
-    say("   per namespace: %.1f KiB; per live socket: %.0f bytes (differences of VmRSS)"
+    say("   per namespace: %.1f KiB; per live socket: %.0f bytes (differences of RssAnon;"
         % (per_ns, per_sock * 1024))
+    say("   the SQLite page cache, up to 2 MiB, grows with the database in the latter)")
     return res
 
 

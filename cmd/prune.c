@@ -72,17 +72,15 @@ int cmd_prune(int argc, char **argv, const struct global *g)
 	if (optind < argc)
 		return cmd_fail("prune: unexpected argument '%s' (try 'clawss prune --help')",
 				argv[optind]);
-	if (!older) {
-		fputs(synopsis, stderr);
-		return cmd_fail("prune: --older-than is required");
-	}
-	/* a reader's confinement fits: no capability, no socket, only the database file */
-	if (cmd_confine_reader("prune", g) != 0)
-		return EXIT_TROUBLE;
+	if (!older)
+		return cmd_fail("prune: --older-than is required (try 'clawss prune --help')");
 	/* prune never creates a database: a wrong path is an error, not a new empty file */
 	if (stat(g->db, &sb) < 0)
 		return cmd_fail("%s: %s", g->db, errno == ENOENT ? "no such database" :
 				strerror(errno));
+	/* a reader's confinement fits: no capability, no socket, only the database file */
+	if (cmd_confine_reader("prune", g) != 0)
+		return EXIT_TROUBLE;
 	if (store_open(&st, g->db, STORE_WRITE, err, sizeof(err)) < 0)
 		return cmd_fail("%s", err);
 	store_prune_init(&p, time_now_ms() - older);

@@ -258,7 +258,7 @@ static int run(const struct global *g, struct run *r)
 		goto out;
 	}
 	unsigned narrow = 0;
-	if (!r->o.once && (r->o.all || (r->o.select && r->o.keep_running)))
+	if (!r->o.once && (r->o.all || r->o.select))
 		narrow |= CONFINE_ENTER_NS;       /* namespaces that appear later */
 	if (!r->o.once && eng)
 		narrow |= CONFINE_ENGINE;         /* the engine's event stream */
@@ -322,7 +322,8 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 	r.o.interval_ms = 1000;
 	r.o.refresh_ms = 10000;
 	r.o.rescan_ms = 5000;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (duration_opt("watch", "--interval", optarg, &r.o.interval_ms) < 0)
@@ -363,15 +364,14 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 			watch_help();
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("watch");
+			return cmd_bad_option("watch", c, argv);
 		}
 	}
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
 	if (r.ntargets == 0 && !r.o.all && !r.nlabels && !r.o.keep_running) {
-		fputs(WATCH_SYNOPSIS, stderr);
 		free(r.labels);
-		return cmd_fail("watch: no target given");
+		return cmd_fail("watch: no target given (try 'clawss watch --help')");
 	}
 	if (r.o.keep_running && r.ntargets == 0 && !r.nlabels) {
 		free(r.labels);
@@ -408,7 +408,8 @@ int cmd_sample(int argc, char **argv, const struct global *g)
 
 	r.o.once = 1;
 	r.o.interval_ms = r.o.refresh_ms = r.o.rescan_ms = 1000;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			r.o.name_override = optarg;
@@ -420,14 +421,13 @@ int cmd_sample(int argc, char **argv, const struct global *g)
 			sample_help();
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("sample");
+			return cmd_bad_option("sample", c, argv);
 		}
 	}
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
 	if (r.ntargets == 0 && !r.o.all) {
-		fputs(SAMPLE_SYNOPSIS, stderr);
-		return cmd_fail("sample: no target given (or --all)");
+		return cmd_fail("sample: no target given, nor --all (try 'clawss sample --help')");
 	}
 	if (r.o.name_override && r.ntargets != 1)
 		return cmd_fail("sample: --name needs exactly one target");

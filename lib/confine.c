@@ -46,14 +46,14 @@
 /* How a call is allowed: plainly, or only with some arguments. */
 enum rule {
 	R_ANY = 0,
-	R_NOEXEC,        /* mmap, mprotect: never PROT_EXEC (no new code) */
+	R_NOEXEC,        /* mmap: never PROT_EXEC (no new code) */
 	R_IOCTL_TTY,     /* ioctl: isatty's TCGETS, TIOCGWINSZ */
 	R_IOCTL_NS,      /* ioctl: NS_GET_NSTYPE */
 	R_FCNTL,         /* no F_SETOWN / F_SETSIG / lease tricks: locks, flags, dup */
 	R_SETNS_NET,     /* setns(fd, CLONE_NEWNET) only */
 	R_SOCK_DIAG,     /* socket(AF_NETLINK, *, NETLINK_SOCK_DIAG) */
 	R_SOCK_UNIX,     /* socket(AF_UNIX, ...), socketpair(AF_UNIX, ...) */
-	R_TGKILL_SELF,   /* tgkill/kill aimed at this process (abort, raise) */
+	R_TGKILL_SELF,   /* tgkill aimed at this process (abort, raise) */
 };
 
 /* Which roles a call belongs to. */
@@ -165,15 +165,22 @@ static int fail(char *err, unsigned errlen, int e, const char *what)
 
 int confine_caps(const int *keep, char *err, unsigned errlen)
 {
+	unsigned char held[CAP_LAST_CAP + 1] = { 0 };
 	int rc;
 
-	/* what the process holds now; the bounding set is ours to clear only with
-	 * CAP_SETPCAP (root has it, a user running `report` does not) */
+	/* what the process holds now: a capability it was started without (a systemd
+	 * unit's bounding set) is not asked back, it cannot be. The bounding set is ours
+	 * to clear only with CAP_SETPCAP (root has it, a user running `report` does not). */
 	if (capng_get_caps_process() != 0)
 		return fail(err, errlen, errno ? errno : EPERM, "capabilities: reading them");
-	int bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	for (const int *k = keep; *k >= 0; k++)
+		if (*k <= CAP_LAST_CAP)
+			held[*k] = capng_have_capability(CAPNG_PERMITTED, (unsigned)*k) == 1;
+	int bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) == 1;
 	capng_clear(CAPNG_SELECT_ALL);
 	for (const int *k = keep; *k >= 0; k++) {
+		if (*k > CAP_LAST_CAP || !held[*k])
+			continue;
 		rc = capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)*k);
 		if (rc != 0)
 			return fail(err, errlen, EINVAL, "capabilities: capng_update");
@@ -189,12 +196,11 @@ int confine_caps(const int *keep, char *err, unsigned errlen)
 	if (capng_get_caps_process() != 0)
 		return fail(err, errlen, errno ? errno : EPERM, "capabilities: reading them");
 	for (unsigned c = 0; c <= CAP_LAST_CAP; c++) {
-		int want = 0;
-		for (const int *k = keep; *k >= 0; k++)
-			want |= *k == (int)c;
+		int want = held[c];
 		if (capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
 		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
-		    capng_have_capability(CAPNG_INHERITABLE, c)) {
+		    capng_have_capability(CAPNG_INHERITABLE, c) ||
+		    (bounds && capng_have_capability(CAPNG_BOUNDING_SET, c))) {
 			snprintf(err, errlen, "capabilities: %s still %s after dropping",
 				 capng_capability_to_name(c) ? capng_capability_to_name(c) : "?",
 				 want ? "missing" : "held");
@@ -304,8 +310,7 @@ int confine_seccomp(enum confine_role role, unsigned flags, char *err, unsigned 
 	}
 #ifndef CLAWSS_CONFINE_AUDIT
 	for (const char *const *f = fatal_calls; *f; f++) {
-		if (CONFINE_SANITIZER && (strcmp(*f, "ptrace") == 0 || strcmp(*f, "prctl") == 0 ||
-					  strcmp(*f, "clone") == 0))
+		if (!fatal_in_this_build(*f))
 			continue;
 		if (add(ctx, ACT_FATAL, *f, R_ANY, err, errlen) < 0) {
 			rc = -errno;
@@ -443,7 +448,7 @@ static int confine_landlock(const char *db, char *err, unsigned errlen)
 	char dir[4096];
 	uint64_t rw = (LL_WRITE_FILE | LL_REMOVE_FILE | LL_MAKE_REG | LL_TRUNCATE) & fs;
 	db_dir(db, dir, sizeof(dir));
-	int rc = ll_allow(rs, dir, rw, 1, err, errlen);
+	int rc = ll_allow(rs, dir, rw, 0, err, errlen);   /* missing: store_open says so */
 	/* SQLite's temporary files (large sorts, VACUUM), in the first of these it finds */
 	const char *tmp[] = { getenv("SQLITE_TMPDIR"), getenv("TMPDIR"), "/var/tmp", "/usr/tmp",
 			      "/tmp" };
@@ -485,9 +490,22 @@ int confine_watcher(unsigned flags, char *err, unsigned errlen)
 	return confine_seccomp(CONFINE_ROLE_WATCHER, flags, err, errlen);
 }
 
+/* A sanitizer build lets its runtime's calls through (see confine_seccomp). */
+static int fatal_in_this_build(const char *name)
+{
+	return !CONFINE_SANITIZER || (strcmp(name, "ptrace") != 0 && strcmp(name, "prctl") != 0 &&
+				      strcmp(name, "clone") != 0);
+}
+
 const char *const *confine_fatal(void)
 {
-	return fatal_calls;
+	static const char *out[sizeof(fatal_calls) / sizeof(fatal_calls[0])];
+	size_t n = 0;
+	for (const char *const *f = fatal_calls; *f; f++)
+		if (fatal_in_this_build(*f))
+			out[n++] = *f;
+	out[n] = NULL;
+	return out;
 }
 
 const char *const *confine_allowed(enum confine_role role, unsigned flags)

@@ -35,7 +35,7 @@ int duration_parse(const char *s, int64_t *ms)
 	if (!s)
 		return -1;
 	while (isdigit((unsigned char)*p)) {
-		if (whole > INT64_MAX / 10 / 3600000 / 24)
+		if (whole > (INT64_MAX - 9) / 10)
 			return -1;
 		whole = whole * 10 + (*p++ - '0');
 		digits++;
@@ -55,6 +55,10 @@ int duration_parse(const char *s, int64_t *ms)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(p, units[i].unit) == 0) {
+			/* the bound depends on the unit: "359999999640ms" is "99999.9999h"
+			 * (found by fuzz/util.c: a duration clawss printed did not parse back) */
+			if (whole > (INT64_MAX - units[i].ms) / units[i].ms)
+				return -1;
 			int64_t v = whole * units[i].ms + frac * units[i].ms / scale;
 			if (v <= 0)
 				return -1;

@@ -260,7 +260,9 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
 		int err = *(const int *)mnl_nlmsg_get_payload(nlh);
 		if (err < 0) {
-			errno = -err;
+			/* the kernel's errors are -1..-4095; INT_MIN would not even negate
+			 * (found by fuzz/diag.c) */
+			errno = err >= -4095 ? -err : EPROTO;
 			return MNL_CB_ERROR;
 		}
 	}
@@ -277,7 +279,7 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	if (e->error == 0)
 		return MNL_CB_STOP;
-	errno = e->error < 0 ? -e->error : e->error;
+	errno = e->error < 0 && e->error >= -4095 ? -e->error : EPROTO;
 	return MNL_CB_ERROR;
 }
 

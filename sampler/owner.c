@@ -19,11 +19,26 @@ struct slot {
 
 struct owner {
 	uint64_t ino;
-	int scanned_this_round;
 	struct slot *v;
 	size_t n, cap;
+	size_t nsorted;       /* v[0..nsorted) sorted; the sweep appends the rest */
 	int *pids;            /* processes last found in the namespace */
 	size_t npids, cappids;
+	/* this round's sweep over the known processes' fds, highest fd first */
+	int sweeping;         /* a sweep began this round (the cache holds what it read) */
+	int swept_all;        /* the /proc walk and a full rescan were done this round */
+	size_t sweep_pid;     /* index in pids of the process being read */
+	DIR *sweep_dir;       /* its /proc/PID/fd, or NULL before it is opened */
+	size_t sweep_recent;  /* next entry of recent to try for it */
+	int listed;           /* its fds are listed in fds */
+	int *fds;             /* its fd numbers, ascending as /proc lists them */
+	size_t nfds, capfds;  /* nfds: those not read yet (the lowest ones) */
+	char sweep_comm[16];
+	int sweep_have_comm;
+	/* where the last sockets looked up were found: a closed socket's fd number is the
+	 * next one its process gets, so a new socket mostly sits where an old one did */
+	struct { int pid, fd; } recent[16];
+	unsigned recent_next;
 	struct owner_stats st;
 };
 
@@ -39,14 +54,20 @@ void owner_free(struct owner *o)
 {
 	if (!o)
 		return;
+	if (o->sweep_dir)
+		closedir(o->sweep_dir);
 	free(o->v);
 	free(o->pids);
+	free(o->fds);
 	free(o);
 }
 
 void owner_round(struct owner *o)
 {
-	o->scanned_this_round = 0;
+	if (o->sweep_dir)
+		closedir(o->sweep_dir);
+	o->sweep_dir = NULL;
+	o->sweeping = o->swept_all = 0;
 }
 
 /* by inode, then pid: the lowest pid holding a shared socket (usually the parent that
@@ -164,38 +185,162 @@ static void find_pids(struct owner *o)
 	closedir(d);
 }
 
-static const struct slot *find(const struct owner *o, uint32_t inode);
+#define NRECENT (sizeof(((struct owner *)0)->recent) / sizeof(((struct owner *)0)->recent[0]))
 
-/* Rebuilds the cache from the fds of the namespace's processes. Those found last time
- * are tried first: finding them again walks all of /proc with a stat per process on the
- * host, most of a busy namespace's poll (bench), while a new socket mostly belongs to a
- * process already known. The walk is done when the wanted inode is not found so. */
-static void rescan(struct owner *o, uint32_t want)
+/* Opens the fd directory of the process the sweep is at; -1 when it is gone or has left
+ * the namespace. */
+static int sweep_open(struct owner *o)
 {
-	o->st.scans++;
-	if (o->npids) {
-		o->n = 0;
-		for (size_t i = 0; i < o->npids; i++)
-			if (pid_in_ns(o, o->pids[i]))
-				scan_fds(o, o->pids[i]);
-		qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
-		if (find(o, want))
-			return;
+	char path[64];
+	int pid = o->pids[o->sweep_pid];
+	o->nfds = 0;
+	o->listed = 0;
+	o->sweep_recent = 0;
+	o->sweep_have_comm = 0;
+	if (!pid_in_ns(o, pid))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	o->sweep_dir = opendir(path);
+	return o->sweep_dir ? 0 : -1;
+}
+
+static void sweep_list(struct owner *o)
+{
+	struct dirent *de;
+	o->listed = 1;
+	while ((de = readdir(o->sweep_dir))) {
+		long long fd;
+		if (int_parse(de->d_name, 0, INT_MAX, &fd) < 0)
+			continue;
+		if (o->nfds == o->capfds) {
+			size_t cap = o->capfds ? o->capfds * 2 : 64;
+			int *v = realloc(o->fds, cap * sizeof(*v));
+			if (!v)
+				break;
+			o->fds = v;
+			o->capfds = cap;
+		}
+		o->fds[o->nfds++] = (int)fd;
 	}
-	o->n = 0;
+}
+
+static int is_recent(const struct owner *o, int pid, int fd)
+{
+	for (size_t i = 0; i < NRECENT; i++)
+		if (o->recent[i].pid == pid && o->recent[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+/* Reads fd of the process the sweep is at into the cache; 1 when it is want. */
+static int sweep_read(struct owner *o, int fd, uint32_t want)
+{
+	char link[64], name[16];
+	int pid = o->pids[o->sweep_pid];
+	snprintf(name, sizeof(name), "%d", fd);
+	ssize_t n = readlinkat(dirfd(o->sweep_dir), name, link, sizeof(link) - 1);
+	o->st.fds_read++;
+	if (n <= 8)
+		return 0;
+	link[n] = '\0';
+	unsigned long inode;
+	/* "socket:[12345]" */
+	if (strncmp(link, "socket:[", 8) != 0 || sscanf(link + 8, "%lu]", &inode) != 1)
+		return 0;
+	if (!o->sweep_have_comm) {
+		read_comm(pid, o->sweep_comm);
+		o->sweep_have_comm = 1;
+	}
+	add_slot(o, (uint32_t)inode, pid, o->sweep_comm);
+	if ((uint32_t)inode != want)
+		return 0;
+	if (!is_recent(o, pid, fd)) {
+		o->recent[o->recent_next].pid = pid;
+		o->recent[o->recent_next].fd = fd;
+		o->recent_next = (o->recent_next + 1) % NRECENT;
+	}
+	return 1;
+}
+
+/* Reads on in this round's sweep over the known processes' fds until want turns up: 1,
+ * or 0 when every known process has been read. Each process's fds where the last new
+ * sockets were found are read first, then the others, highest first. A new socket
+ * mostly belongs to a process already known and sits where a closed one did, so a busy
+ * namespace's poll reads a few links instead of every fd of every process after a walk
+ * of all of /proc (a stat per process on the host): that was most of its cost (bench/).
+ * What the sweep reads stays in the cache for the round's other lookups, and the next
+ * lookup that misses goes on where it stopped. */
+static int sweep(struct owner *o, uint32_t want)
+{
+	if (!o->sweeping) {
+		o->sweeping = 1;
+		o->sweep_pid = 0;
+		o->n = o->nsorted = 0;
+	}
+	for (; o->sweep_pid < o->npids; o->sweep_pid++) {
+		int pid = o->pids[o->sweep_pid];
+		if (!o->sweep_dir && sweep_open(o) < 0)
+			continue;
+		while (o->sweep_recent < NRECENT) {
+			size_t i = o->sweep_recent++;
+			if (o->recent[i].pid == pid && sweep_read(o, o->recent[i].fd, want))
+				return 1;
+		}
+		if (!o->listed)
+			sweep_list(o);
+		while (o->nfds > 0) {
+			int fd = o->fds[--o->nfds];
+			if (!is_recent(o, pid, fd) && sweep_read(o, fd, want))
+				return 1;
+		}
+		closedir(o->sweep_dir);
+		o->sweep_dir = NULL;
+	}
+	return 0;
+}
+
+static void sort_cache(struct owner *o)
+{
+	if (o->n)   /* qsort(NULL, 0, ...) is undefined (UBSan, check-sanitize) */
+		qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
+	o->nsorted = o->n;
+}
+
+/* Not in this round's sweep, which has read every known process: the namespace's
+ * processes are found again, and those that started since are read too. */
+static void rescan(struct owner *o)
+{
+	size_t nold = o->npids;
+	int *old = nold ? malloc(nold * sizeof(*old)) : NULL;
+	o->st.scans++;
+	o->swept_all = 1;
+	if (old)
+		memcpy(old, o->pids, nold * sizeof(*old));
+	else
+		o->n = o->nsorted = nold = 0;   /* cannot tell new from known: read them all */
 	find_pids(o);
-	for (size_t i = 0; i < o->npids; i++)
-		scan_fds(o, o->pids[i]);
-	qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
+	for (size_t i = 0; i < o->npids; i++) {
+		size_t j = 0;
+		while (j < nold && old[j] != o->pids[i])
+			j++;
+		if (j == nold)
+			scan_fds(o, o->pids[i]);
+	}
+	free(old);
+	sort_cache(o);
 }
 
 static const struct slot *find(const struct owner *o, uint32_t inode)
 {
 	struct slot key = { .inode = inode };
-	const struct slot *s = o->n ? bsearch(&key, o->v, o->n, sizeof(*o->v), cmp_inode) : NULL;
+	const struct slot *s = o->nsorted ?
+		bsearch(&key, o->v, o->nsorted, sizeof(*o->v), cmp_inode) : NULL;
 	/* several processes may hold it: step back to the first (lowest pid) */
 	while (s && s > o->v && (s - 1)->inode == inode)
 		s--;
+	for (size_t i = o->nsorted; i < o->n; i++)
+		if (o->v[i].inode == inode && (!s || o->v[i].pid < s->pid))
+			s = &o->v[i];
 	return s;
 }
 
@@ -204,9 +349,11 @@ void owner_lookup(void *owner, uint32_t inode, int *pid, char *comm)
 	struct owner *o = owner;
 	o->st.lookups++;
 	const struct slot *s = find(o, inode);
-	if (!s && !o->scanned_this_round) {
-		o->scanned_this_round = 1;
-		rescan(o, inode);
+	if (!s && !o->swept_all) {
+		if (!sweep(o, inode))
+			rescan(o);
+		else if (o->n - o->nsorted > 64 && o->n - o->nsorted > o->nsorted)
+			sort_cache(o);   /* what a sweep appends is searched linearly until then */
 		s = find(o, inode);
 	} else if (s) {
 		o->st.hits++;

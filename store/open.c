@@ -404,14 +404,37 @@ fail:
 	return -1;
 }
 
+/* SQLite says "unable to open database file" when it cannot make the -wal or -shm beside
+ * the database: say why, when the reason is the directory (read-only file system). */
+static void explain_cantopen(const char *path, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!strstr(why, "unable to open database file"))
+		return;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (access(dir, W_OK) == 0 || (errno != EROFS && errno != EACCES))
+		return;
+	size_t n = strlen(why);
+	snprintf(why + n, len - n, ": directory %s is not writable (%s)", dir, strerror(errno));
+}
+
 int store_open_db(struct sqlite3 **db, const char *path, enum store_mode mode, char *why,
 		  size_t len)
 {
 	enum file_kind kind;
+	int rc;
 	*db = NULL;
 	if (file_check(path, &kind, why, len) < 0)
 		return -1;
 	if (mode == STORE_WRITE)
-		return open_writer(db, path, kind, why, len);
-	return open_reader(db, path, kind, why, len);
+		rc = open_writer(db, path, kind, why, len);
+	else
+		rc = open_reader(db, path, kind, why, len);
+	if (rc < 0)
+		explain_cantopen(path, why, len);
+	return rc;
 }

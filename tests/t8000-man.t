@@ -114,13 +114,14 @@ test_expect_success 'one page per command, and clawss(8) lists and cites each' '
 	done
 '
 
-test_expect_success 'every page has EXIT STATUS, EXAMPLES and SEE ALSO; clawss(8) has FILES' '
+test_expect_success 'every page has EXIT STATUS, EXAMPLES and SEE ALSO; clawss(8) FILES and SECURITY' '
 	for f in "$MAN"/*.8; do
 		for s in "EXIT STATUS" EXAMPLES "SEE ALSO"; do
 			grep -q "^\.Sh $s\$" "$f" || { echo "$f lacks $s" >&2; return 1; }
 		done
 	done &&
-	grep -q "^\.Sh FILES\$" "$MAN/clawss.8"
+	grep -q "^\.Sh FILES\$" "$MAN/clawss.8" &&
+	grep -q "^\.Sh SECURITY\$" "$MAN/clawss.8"
 '
 
 test_expect_success 'clawss --help and clawss(8) have the same global options' '

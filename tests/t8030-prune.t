@@ -19,6 +19,24 @@ size() {
 	stat -c %s "$CLAWSS_DB"
 }
 
+# mkv1.py SCHEMA_H DB: a database as clawss 0.1 (schema 1) made it, from schema.h's text
+cat >mkv1.py <<\EOF
+import re, sqlite3, sys
+src = open(sys.argv[1]).read()
+body = re.search(r"store_schema_v1\[\] =\n(.*?);\n\n", src, re.S).group(1)
+sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body)).replace("\\n", "\n")
+db = sqlite3.connect(sys.argv[2])
+db.executescript(sql)
+db.execute("PRAGMA application_id = %d" % 0x636c6177)
+db.execute("PRAGMA user_version = 1")
+db.execute("INSERT INTO containers (name, netns_ino, boot_id, first_seen, last_seen, ended)"
+           " VALUES ('old', 1, 'b', 1000, 2000, 2000)")
+db.executemany("INSERT INTO sockets (container_id, cookie, proto, family, direction, state,"
+               " first_seen, last_seen, closed_at) VALUES (1, ?, 'tcp', 'ipv4', 'out', 7,"
+               " 1000, 1500, 1500)", [(i,) for i in range(5000)])
+db.commit()
+EOF
+
 test_expect_success 'setup: namespaces, servers' '
 	netns_setup && ext_servers
 '
@@ -129,6 +147,18 @@ test_expect_success 'prune while watch writes the same database: watch carries o
 	kill -0 $WATCH &&
 	kill -TERM $WATCH && wait $WATCH &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9004 AND closed_at IS NULL")" = 3
+'
+
+test_expect_success 'a schema 1 file: upgraded on open, switched to incremental vacuum by its first prune' '
+	python3 mkv1.py "$CLAWSS_SRC/store/schema.h" v1.db &&
+	test "$(sqlite3 v1.db "PRAGMA auto_vacuum")" = 0 &&
+	"$CLAWSS" --db "$PWD/v1.db" prune --older-than 1h >out 2>err &&
+	grep -q "rewriting the database once" err &&
+	grep -q "^pruned 5000 sockets, 1 containers" out &&
+	test "$(sqlite3 v1.db "PRAGMA auto_vacuum")" = 2 &&
+	test "$(sqlite3 v1.db "PRAGMA user_version")" = 2 &&
+	"$CLAWSS" --db "$PWD/v1.db" prune --older-than 1h 2>err &&
+	test_must_be_empty err
 '
 
 test_expect_success 'watch --retain: at least 10m, and 10 times --refresh' '

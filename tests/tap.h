@@ -13,6 +13,7 @@ static int tap_n, tap_failed;
 
 static inline void tap_plan(int n) { printf("1..%d\n", n); fflush(stdout); }
 
+static inline int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline int tap_ok(int cond, const char *fmt, ...)
 {
 	va_list ap;

@@ -4,7 +4,8 @@ addresses it is given, which the tests assign inside namespaces they made themse
 
   hostile.py comm HEX ADDR PORT --for S   set /proc/self/comm to the raw bytes HEX (escape
         sequences, quotes, newlines, invalid UTF-8), hold one TCP connection to ADDR:PORT
-  hostile.py udp N --for S                N bound UDP sockets on 127.0.0.x (ulimit -n raised)
+  hostile.py udp N --for S                N bound UDP sockets on 127.0.0.x, over as many
+        processes as the open-file limit needs
   hostile.py flood N ADDR PORT [--hold K]  K held connections, then N short ones at once
   hostile.py forge [--huge]               send forged sock_diag destroy notifications to
         every NETLINK_SOCK_DIAG socket of this namespace (needs CAP_NET_ADMIN here, as a
@@ -30,17 +31,38 @@ def comm(argv):
     c.close()
 
 def udp(argv):
+    """N sockets over as many processes as the open-file limit needs (its hard limit
+    cannot be raised without CAP_SYS_RESOURCE): one container, many processes"""
     n = int(argv[0])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = n + 64
-    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
-    keep = []
-    for i in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.%d.%d" % (i // 50000 // 250, 1 + i // 50000 % 250), 10000 + i % 50000))
-        keep.append(s)
-    say("holding %d" % len(keep))
-    time.sleep(arg_for(argv, 60))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    per = max(1, hard - 64)
+    r, w = os.pipe()
+    kids = []
+    for start in range(0, n, per):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            keep = []
+            for i in range(start, min(n, start + per)):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("127.0.%d.%d" % (i // 50000 // 250, 1 + i // 50000 % 250),
+                        10000 + i % 50000))
+                keep.append(s)
+            os.write(w, b"x")
+            time.sleep(arg_for(argv, 60))
+            os._exit(0)
+        kids.append(pid)
+    os.close(w)
+    got = 0
+    while got < len(kids):
+        b = os.read(r, 64)
+        if not b:
+            break
+        got += len(b)
+    say("holding %d in %d processes" % (n, len(kids)))
+    for pid in kids:
+        os.waitpid(pid, 0)
 
 def flood(argv):
     n, addr, port = int(argv[0]), argv[1], int(argv[2])
@@ -53,18 +75,27 @@ def flood(argv):
     time.sleep(arg_for(argv, 30))
 
 def churn(argv):
+    """short connections for as long as it lives; most closed with RST so that no
+    TIME_WAIT remnant holds a port (hours of churn would exhaust them), a few held"""
     addr, port = argv[0], int(argv[1])
+    linger = struct.pack("ii", 1, 0)
     keep = []
     say("churning")
     i = 0
     while True:
-        c = socket.create_connection((addr, port), timeout=5)
-        c.sendall(b"x" * 100)
+        try:
+            c = socket.create_connection((addr, port), timeout=5)
+            c.sendall(b"x" * 100)
+        except OSError:
+            time.sleep(0.05)
+            continue
         if i % 50 == 0:
             keep.append(c)
             if len(keep) > 20:
                 keep.pop(0).close()
         else:
+            if i % 2:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             c.close()
         i += 1
 

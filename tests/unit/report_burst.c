@@ -86,13 +86,13 @@ static void test_beacon(void)
 	int64_t g2[] = { 60 * S, 60 * S, 60 * S };
 	is_int(beacon(g2, 3), 1, "4 connections every 60s: beacon");
 	int64_t g3[] = { 60 * S, 60 * S, 66 * S };
-	is_int(beacon(g3, 3), 1, "a gap 10% above the median: beacon");
+	is_int(beacon(g3, 3), 1, "a gap 10%% above the median: beacon");
 	int64_t g4[] = { 60 * S, 60 * S, 66 * S + 1 };
-	is_int(beacon(g4, 3), 0, "a gap just over 10% above: not a beacon");
+	is_int(beacon(g4, 3), 0, "a gap just over 10%% above: not a beacon");
 	int64_t g5[] = { 60 * S, 54 * S, 60 * S };
-	is_int(beacon(g5, 3), 1, "a gap 10% below the median: beacon");
+	is_int(beacon(g5, 3), 1, "a gap 10%% below the median: beacon");
 	int64_t g6[] = { 60 * S, 54 * S - 1, 60 * S };
-	is_int(beacon(g6, 3), 0, "a gap just over 10% below: not a beacon");
+	is_int(beacon(g6, 3), 0, "a gap just over 10%% below: not a beacon");
 	int64_t g7[] = { 100 * S, 110 * S, 100 * S, 110 * S };
 	is_int(beacon(g7, 4), 1, "even number of gaps: median between the middle two");
 	int64_t g8[] = { 60 * S, 30 * S, 90 * S };
