@@ -72,7 +72,7 @@ struct call {
  * whole test suite (watch, sample, --all, --follow, --label, the engine's event stream,
  * owner lookups, WAL writes and checkpoints, signals), plus the few marked "also" that
  * a path the suite does not reach makes. Keep clawss(8), SECURITY, in step: the test
- * t6010-confine.t checks that every name here is listed there. */
+ * t6000-confine.t checks that every name here is listed there. */
 static const struct call calls[] = {
 	/* memory (malloc: brk, and mmap/mremap/munmap for large blocks) */
 	{ "brk", A_READ, R_ANY },
@@ -155,6 +155,13 @@ static const char *const fatal_calls[] = {
 	"pidfd_getfd", "kcmp", "fork", "vfork", "clone", "clone3", "seccomp", "prctl",
 	NULL,
 };
+
+/* A sanitizer build lets its runtime's calls through (see confine_seccomp). */
+static int fatal_in_this_build(const char *name)
+{
+	return !CONFINE_SANITIZER || (strcmp(name, "ptrace") != 0 && strcmp(name, "prctl") != 0 &&
+				      strcmp(name, "clone") != 0);
+}
 
 static int fail(char *err, unsigned errlen, int e, const char *what)
 {
@@ -488,13 +495,6 @@ int confine_watcher(unsigned flags, char *err, unsigned errlen)
 	if (confine_caps(keep, err, errlen) < 0)
 		return -1;
 	return confine_seccomp(CONFINE_ROLE_WATCHER, flags, err, errlen);
-}
-
-/* A sanitizer build lets its runtime's calls through (see confine_seccomp). */
-static int fatal_in_this_build(const char *name)
-{
-	return !CONFINE_SANITIZER || (strcmp(name, "ptrace") != 0 && strcmp(name, "prctl") != 0 &&
-				      strcmp(name, "clone") != 0);
 }
 
 const char *const *confine_fatal(void)
