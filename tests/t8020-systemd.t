@@ -198,7 +198,8 @@ fi
 # as_unit UNIT ENVFILE [CAP_TO_DROP...]: run the unit's command line as described above
 as_unit() {
 	python3 cmdline.py "$U/$1" "$2" $3 >run.sh &&
-	BINDIR=$BINDIR STATE=$SHARNESS_TRASH_DIRECTORY/state unshare --mount --propagation private sh -c '
+	BINDIR=$BINDIR STATE=$SHARNESS_TRASH_DIRECTORY/state TRASH=$SHARNESS_TRASH_DIRECTORY \
+	unshare --mount --propagation private sh -c '
 		mount --bind "$STATE" "$STATE" || exit 1
 		findmnt -rno TARGET | while read -r m; do
 			case $m in
@@ -209,6 +210,9 @@ as_unit() {
 		for d in /home /root /tmp /var/tmp; do
 			case $BINDIR/ in
 			$d/*) continue ;;   # a test build under /tmp: keep it reachable
+			esac
+			case $TRASH/ in
+			$d/*) continue ;;   # a clone under /tmp (as CI may make): the same
 			esac
 			test -d $d && mount -t tmpfs -o mode=0700 none $d
 		done
