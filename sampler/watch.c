@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,72 +15,9 @@
 #include "procnet.h"
 #include "table.h"
 #include "watch.h"
+#include "watch_int.h"
 
-/* After a target's process exits, its sockets' destroy notifications are still on their
- * way (the kernel sends them from a work queue): wait this long before the last read. */
-#define END_GRACE_MS 200
-#define PROC_BUF (64 << 10)
-
-#define MAX_EXECS 32           /* open exec windows tracked per container */
-
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
-
-struct exec_win {
-	char id[ENGINE_ID_LEN + 1];
-	int64_t rowid;
-};
-
-struct ev {
-	int kind;
-	struct wt *wt;
-};
-
-/* One watched namespace. */
-struct wt {
-	struct target t;
-	struct nsh h;
-	struct table *tab;
-	struct owner *owner;
-	struct store_container sc;
-	struct ev ev_destroy, ev_pid;
-	int64_t last_dump;
-	int64_t last_container_write;
-	unsigned long long sockstat;
-	unsigned kinds;           /* PROCNET_* kinds sockstat last said may exist */
-	int dumped;               /* at least one dump done */
-	int pending;              /* destroy notifications since the last dump */
-	int need_dump;            /* resynchronise (lost notifications) */
-	int ending;               /* the target ended; finish at end_at */
-	int64_t end_at;
-	int dump_errors;
-	struct exec_win execs[MAX_EXECS];
-	int nexecs;
-	struct wt *next;
-};
-
-struct watch {
-	struct store *st;
-	struct watch_opts o;
-	int home_fd;
-	int epfd, timerfd, sigfd;
-	sigset_t oldmask;
-	struct ev ev_timer, ev_signal, ev_engine;
-	struct wt *targets;
-	int ntargets;
-	int stop;
-	int raw_diag;             /* 1 works, 0 untried, -1 missing: use /proc */
-	int64_t started, last_rescan;
-	int scanned;              /* the first --all / selector scan is done */
-	char *procbuf[2];
-	struct watch_stats stats;
-	int fatal;
-	char fatal_msg[256];
-};
-
-static void wlog(struct watch *w, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void wlog(struct watch *w, int level, const char *fmt, ...)
+void watch_log(struct watch *w, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -225,7 +161,7 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	w->targets = wt;
 	w->ntargets++;
 	w->stats.targets_added++;
-	wlog(w, WLOG_INFO, "watching %s (netns %llu)", wt->t.name, (unsigned long long)wt->h.ino);
+	watch_log(w, WLOG_INFO, "watching %s (netns %llu)", wt->t.name, (unsigned long long)wt->h.ino);
 	return 0;
 
 store_fail:
@@ -258,7 +194,7 @@ static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
 		/* the kernel dropped notifications: say so, and resynchronise with a dump */
 		w->stats.lost_incidents++;
 		wt->need_dump = 1;
-		wlog(w, WLOG_WARN, "%s: socket-destroy notifications lost (receive buffer "
+		watch_log(w, WLOG_WARN, "%s: socket-destroy notifications lost (receive buffer "
 		     "overflow); resynchronising", wt->t.name);
 		if (store_begin(w->st) == 0) {
 			if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
@@ -269,7 +205,7 @@ static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
 		}
 	}
 	if (n < 0 && errno != EAGAIN)
-		wlog(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,
+		watch_log(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,
 		     strerror(errno));
 }
 
@@ -306,7 +242,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 			    !(fam == SKF_IPV6 && (errno == EAFNOSUPPORT || errno == ENOENT))) {
 				ok = 0;
 				if (!wt->dump_errors++)
-					wlog(w, WLOG_WARN, "%s: %s dump: %s", wt->t.name,
+					watch_log(w, WLOG_WARN, "%s: %s dump: %s", wt->t.name,
 					     sk_proto_name(protos[p]), strerror(errno));
 			}
 		}
@@ -316,7 +252,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	if (diag_dump(wt->h.dump, SK_PACKET, 0, table_dump_sock, wt->tab) == 0)
 		complete |= 1u << SK_PACKET;
 	else if (errno != ENOENT && !wt->dump_errors++)
-		wlog(w, WLOG_WARN, "%s: packet dump: %s", wt->t.name, strerror(errno));
+		watch_log(w, WLOG_WARN, "%s: packet dump: %s", wt->t.name, strerror(errno));
 	/* raw_diag is missing on some kernels (PLATFORM.md): then /proc/net/raw{,6} */
 	if (!(kinds & (PROCNET_RAW4 | PROCNET_RAW6)))
 		complete |= 1u << SK_RAW;
@@ -329,7 +265,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 			complete |= 1u << SK_RAW;
 		} else if (errno == ENOENT && w->raw_diag == 0) {
 			w->raw_diag = -1;
-			wlog(w, WLOG_VERBOSE, "no raw_diag in this kernel: reading /proc/net/raw");
+			watch_log(w, WLOG_VERBOSE, "no raw_diag in this kernel: reading /proc/net/raw");
 		}
 	}
 	if (w->raw_diag < 0 && (kinds & (PROCNET_RAW4 | PROCNET_RAW6)) &&
@@ -337,7 +273,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 		complete |= 1u << SK_RAW;
 	owner_round(wt->owner);
 	if (table_dump_end(wt->tab, complete) < 0)
-		wlog(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
+		watch_log(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
 	wt->last_dump = now;
 	wt->dumped = 1;
 	wt->pending = 0;
@@ -426,7 +362,7 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		rc = -1;
 	}
 	w->stats.targets_ended++;
-	wlog(w, WLOG_INFO, "%s ended", wt->t.name);
+	watch_log(w, WLOG_INFO, "%s ended", wt->t.name);
 	unlink_wt(w, wt);
 	wt_free(wt);
 	return rc;
@@ -452,125 +388,7 @@ static int tick(struct watch *w, int64_t now, int force)
 	return in_txn ? store_commit(w->st) : 0;
 }
 
-int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit *hit)
-{
-	struct engine_container c = { 0 };
-	int rc = engine_inspect(engine, name, &c);
-	if (rc != 0)
-		return rc;
-	memset(hit, 0, sizeof(*hit));
-	snprintf(hit->id, sizeof(hit->id), "%s", c.id);
-	snprintf(hit->name, sizeof(hit->name), "%s", c.name);
-	snprintf(hit->image, sizeof(hit->image), "%s", c.image);
-	hit->pid = c.running ? c.pid : 0;
-	hit->started = c.started_ms;
-	hit->host_network = c.host_network;
-	engine_container_clear(&c);
-	return 0;
-}
-
-int watch_count(const struct watch *w)
-{
-	return w->ntargets;
-}
-
-static struct wt *find_engine_id(struct watch *w, const char *id)
-{
-	if (!id[0])
-		return NULL;
-	for (struct wt *wt = w->targets; wt; wt = wt->next)
-		if (strcmp(wt->t.engine_id, id) == 0)
-			return wt;
-	return NULL;
-}
-
-static struct wt *find_ino(struct watch *w, uint64_t ino)
-{
-	for (struct wt *wt = w->targets; wt; wt = wt->next)
-		if (wt->h.ino == ino)
-			return wt;
-	return NULL;
-}
-
-static int name_selected(const struct watch *w, const char *name)
-{
-	if (!w->o.nglobs)
-		return 1;
-	for (int i = 0; i < w->o.nglobs; i++)
-		if (glob_match(w->o.globs[i], name))
-			return 1;
-	return 0;
-}
-
-static int container_selected(const struct watch *w, const struct engine_container *c)
-{
-	return c->running && c->pid > 0 && !c->host_network && name_selected(w, c->name) &&
-	       engine_labels_match(c, w->o.labels, w->o.nlabels);
-}
-
-static void attach_engine(struct watch *w, const struct engine_container *c)
-{
-	struct target t;
-	struct target_engine eng = { watch_engine_lookup, w->o.engine };
-	char err[512];
-	if (find_engine_id(w, c->id))
-		return;
-	if (target_resolve(c->id, &eng, &t, err, sizeof(err)) < 0) {
-		wlog(w, WLOG_WARN, "%s: %s", c->name, err);
-		return;
-	}
-	if (find_ino(w, t.ns_ino)) {
-		/* another container sharing a watched namespace (--network container:) */
-		target_close(&t);
-		return;
-	}
-	if (watch_add(w, &t, err, sizeof(err)) < 0)
-		wlog(w, WLOG_WARN, "%s", err);
-}
-
-static int engine_scan_cb(const struct engine_container *c, void *arg)
-{
-	struct watch *w = arg;
-	if (container_selected(w, c))
-		attach_engine(w, c);
-	return w->fatal ? -1 : 0;
-}
-
-/* Named namespaces under /run/netns that the name patterns select. */
-static void netns_scan(struct watch *w)
-{
-	DIR *d;
-	struct dirent *de;
-	char err[512];
-	if (!w->o.nglobs || w->o.nlabels)
-		return;
-	d = opendir("/run/netns");
-	if (!d)
-		return;
-	while ((de = readdir(d)) && !w->fatal) {
-		struct target t;
-		if (de->d_name[0] == '.' || !name_selected(w, de->d_name))
-			continue;
-		if (target_netns_name(de->d_name, &t, err, sizeof(err)) < 0)
-			continue;
-		if (find_ino(w, t.ns_ino)) {
-			target_close(&t);
-			continue;
-		}
-		if (watch_add(w, &t, err, sizeof(err)) < 0)
-			wlog(w, WLOG_WARN, "%s", err);
-	}
-	closedir(d);
-}
-
-static void select_scan(struct watch *w)
-{
-	if (w->o.engine && engine_list(w->o.engine, engine_scan_cb, w) < 0)
-		wlog(w, WLOG_WARN, "listing containers: %s", engine_error(w->o.engine));
-	netns_scan(w);
-}
-
-static void end_target(struct wt *wt, int64_t when)
+void watch_end_target(struct wt *wt, int64_t when)
 {
 	if (wt->ending)
 		return;
@@ -578,176 +396,14 @@ static void end_target(struct wt *wt, int64_t when)
 	wt->end_at = when;
 }
 
-static void exec_event(struct watch *w, struct wt *wt, const struct engine_event *ev)
-{
-	int64_t now = ev->time_ms ? ev->time_ms : time_now_ms();
-	if (store_begin(w->st) < 0)
-		return;
-	if (ev->kind == ENGINE_EV_EXEC_START) {
-		if (wt->nexecs == MAX_EXECS) {
-			/* too many open windows: the oldest ends now */
-			store_activity_close(w->st, wt->execs[0].rowid, now);
-			memmove(wt->execs, wt->execs + 1, sizeof(wt->execs[0]) * (MAX_EXECS - 1));
-			wt->nexecs--;
-		}
-		struct exec_win *x = &wt->execs[wt->nexecs];
-		if (store_activity_open(w->st, wt->sc.id, "exec", now, 0, -1,
-					ev->exec_id[0] ? ev->exec_id : NULL, &x->rowid) == 0) {
-			snprintf(x->id, sizeof(x->id), "%s", ev->exec_id);
-			wt->nexecs++;
-		}
-	} else {
-		/* the window this exec opened; engines that give no exec id close the oldest */
-		int i = 0;
-		if (ev->exec_id[0])
-			for (i = 0; i < wt->nexecs && strcmp(wt->execs[i].id, ev->exec_id); i++)
-				;
-		if (i < wt->nexecs) {
-			store_activity_close(w->st, wt->execs[i].rowid, now);
-			memmove(wt->execs + i, wt->execs + i + 1,
-				sizeof(wt->execs[0]) * (size_t)(wt->nexecs - i - 1));
-			wt->nexecs--;
-		}
-	}
-	if (store_commit(w->st) < 0)
-		store_rollback(w->st);
-	wlog(w, WLOG_VERBOSE, "%s: exec %s", wt->t.name,
-	     ev->kind == ENGINE_EV_EXEC_START ? "started" : "ended");
-}
-
-static int on_engine_event(const struct engine_event *ev, void *arg)
-{
-	struct watch *w = arg;
-	struct wt *wt = find_engine_id(w, ev->id);
-
-	switch (ev->kind) {
-	case ENGINE_EV_START:
-		if (!w->o.select || !w->o.keep_running || wt)
-			break;
-		if (name_selected(w, ev->name) || !ev->name[0]) {
-			struct engine_container c = { 0 };
-			if (engine_inspect(w->o.engine, ev->id, &c) == 0 && container_selected(w, &c))
-				attach_engine(w, &c);
-			engine_container_clear(&c);
-		}
-		break;
-	case ENGINE_EV_DIE:
-		if (wt)
-			end_target(wt, time_now_ms() + END_GRACE_MS);
-		break;
-	case ENGINE_EV_EXEC_START:
-	case ENGINE_EV_EXEC_DIE:
-		if (wt)
-			exec_event(w, wt, ev);
-		break;
-	case ENGINE_EV_CONNECTED:
-		wlog(w, WLOG_VERBOSE, "engine events connected");
-		if (w->o.select)
-			select_scan(w);
-		break;
-	case ENGINE_EV_DISCONNECTED:
-		wlog(w, WLOG_WARN, "engine events lost (%s); reconnecting",
-		     ev->detail ? ev->detail : "stream closed");
-		break;
-	}
-	return w->fatal ? -1 : 0;
-}
-
-static int rescan_known(void *arg, uint64_t ino)
-{
-	struct watch *w = arg;
-	for (struct wt *wt = w->targets; wt; wt = wt->next)
-		if (wt->h.ino == ino)
-			return 1;
-	return 0;
-}
-
-struct pidmap {
-	uint64_t ino;
-	struct target_engine_hit hit;
-};
-
-struct rescan_ctx {
-	struct watch *w;
-	struct pidmap *m;
-	size_t n, cap;
-};
-
-static int pidmap_cb(const struct engine_container *c, void *arg)
-{
-	struct rescan_ctx *r = arg;
-	char path[64];
-	uint64_t ino;
-	if (!c->running || c->pid <= 0 || c->host_network)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", c->pid);
-	if (netns_ino_of(path, &ino) < 0)
-		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		struct pidmap *m = realloc(r->m, cap * sizeof(*m));
-		if (!m)
-			return 0;
-		r->m = m;
-		r->cap = cap;
-	}
-	struct pidmap *p = &r->m[r->n++];
-	memset(p, 0, sizeof(*p));
-	p->ino = ino;
-	snprintf(p->hit.id, sizeof(p->hit.id), "%s", c->id);
-	snprintf(p->hit.name, sizeof(p->hit.name), "%s", c->name);
-	snprintf(p->hit.image, sizeof(p->hit.image), "%s", c->image);
-	p->hit.pid = c->pid;
-	p->hit.started = c->started_ms;
-	return 0;
-}
-
-static int rescan_add(void *arg, struct target *t)
-{
-	struct rescan_ctx *r = arg;
-	struct watch *w = r->w;
-	char err[512];
-	/* a namespace an engine knows is named as the engine names it */
-	for (size_t i = 0; t->kind == TARGET_PID && i < r->n; i++) {
-		if (r->m[i].ino != t->ns_ino)
-			continue;
-		t->kind = TARGET_ENGINE;
-		snprintf(t->name, sizeof(t->name), "%s", r->m[i].hit.name);
-		snprintf(t->engine_id, sizeof(t->engine_id), "%s", r->m[i].hit.id);
-		snprintf(t->image, sizeof(t->image), "%s", r->m[i].hit.image);
-		if (r->m[i].hit.started)
-			t->started = r->m[i].hit.started;
-		break;
-	}
-	if (watch_add(w, t, err, sizeof(err)) < 0)
-		wlog(w, WLOG_WARN, "%s", err);
-	return w->fatal ? -1 : 0;
-}
-
-static int rescan_known_ctx(void *arg, uint64_t ino)
-{
-	struct rescan_ctx *r = arg;
-	return rescan_known(r->w, ino);
-}
-
-static void rescan(struct watch *w, int64_t now)
-{
-	struct rescan_ctx r = { .w = w };
-	w->last_rescan = now;
-	if (w->o.engine)
-		engine_list(w->o.engine, pidmap_cb, &r);
-	target_scan_all(rescan_known_ctx, rescan_add, &r);
-	free(r.m);
-}
-
 int watch_scan(struct watch *w, char *err, unsigned errlen)
 {
 	int64_t now = time_now_ms();
 	w->scanned = 1;
 	if (w->o.all)
-		rescan(w, now);
+		follow_rescan_all(w, now);
 	if (w->o.select) {
-		select_scan(w);
+		follow_select_scan(w);
 		w->last_rescan = now;
 	}
 	if (w->fatal) {
@@ -774,12 +430,12 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 		watch_scan(w, err, errlen);
 	if (w->o.engine && !w->o.once) {
 		/* container ends and exec windows (and, following, new containers) */
-		if (engine_events_start(w->o.engine, on_engine_event, w) == 0) {
+		if (engine_events_start(w->o.engine, follow_engine_event, w) == 0) {
 			w->ev_engine.kind = EV_ENGINE;
 			if (ep_add(w, engine_events_fd(w->o.engine), &w->ev_engine) < 0)
-				wlog(w, WLOG_WARN, "engine events: %s", strerror(errno));
+				watch_log(w, WLOG_WARN, "engine events: %s", strerror(errno));
 		} else {
-			wlog(w, WLOG_WARN, "engine events: %s", engine_error(w->o.engine));
+			watch_log(w, WLOG_WARN, "engine events: %s", engine_error(w->o.engine));
 		}
 	}
 	if (w->fatal)
@@ -830,12 +486,12 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 					return -1;
 				}
 				if (w->o.all && now - w->last_rescan >= w->o.rescan_ms)
-					rescan(w, now);
+					follow_rescan_all(w, now);
 				else if (w->o.select && w->o.keep_running &&
 					 now - w->last_rescan >= w->o.rescan_ms) {
 					/* named namespaces have no event stream: look again */
 					w->last_rescan = now;
-					netns_scan(w);
+					follow_netns_scan(w);
 				}
 				if (w->o.periodic)
 					w->o.periodic(w->o.periodic_arg, now);
@@ -843,13 +499,13 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 			}
 			case EV_ENGINE:
 				if (engine_events_dispatch(w->o.engine) < 0)
-					wlog(w, WLOG_WARN, "engine events: %s",
+					watch_log(w, WLOG_WARN, "engine events: %s",
 					     engine_error(w->o.engine));
 				break;
 			case EV_SIGNAL: {
 				struct signalfd_siginfo si;
 				if (read(w->sigfd, &si, sizeof(si)) == sizeof(si))
-					wlog(w, WLOG_VERBOSE, "signal %u: stopping", si.ssi_signo);
+					watch_log(w, WLOG_VERBOSE, "signal %u: stopping", si.ssi_signo);
 				w->stop = 1;
 				break;
 			}
@@ -859,7 +515,7 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 			case EV_PIDFD:
 				/* the process ended; its sockets' notifications are on their way */
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ev->wt->t.pidfd, NULL);
-				end_target(ev->wt, now + END_GRACE_MS);
+				watch_end_target(ev->wt, now + END_GRACE_MS);
 				break;
 			}
 		}
