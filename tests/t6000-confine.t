@@ -63,13 +63,18 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	wait_for 10 grep -q listening late-l.out &&
 	# a process of another user: its owner is found with SYS_PTRACE + DAC_READ_SEARCH
 	# (the system python: a per-user python under /root is not nobody'\''s to run)
+	# the tree may sit in a directory nobody cannot enter (a mktemp -d clone): give it a
+	# copy of its own
+	PUB=$(mktemp -d) && chmod 0755 "$PUB" &&
+	cp "$CLAWSS_SRC/tests/helpers/traffic.py" "$PUB/" && chmod 0644 "$PUB/traffic.py" &&
 	bg_ns clawss-$$-late setpriv --reuid 65534 --regid 65534 --clear-groups \
-		/usr/bin/python3 "$CLAWSS_SRC/tests/helpers/traffic.py" connect 127.0.0.1 7171 1 \
+		/usr/bin/python3 "$PUB/traffic.py" connect 127.0.0.1 7171 1 \
 		--for 30 --comm nobody-conn >late-c.out &&
 	NOBODY=$BG &&
 	wait_for 10 grep -q holding late-c.out &&
 	wait_for 20 db_has "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''clawss-$$-late'\'' AND s.remote_port = 7171 AND s.comm = '\''nobody-conn'\'' AND s.pid = $NOBODY" &&
-	kill -TERM $W && wait $W
+	kill -TERM $W && wait $W &&
+	kill $NOBODY && rm -rf "$PUB"
 '
 
 test_expect_success 'a reader holds no capability and is confined before it reads a file' '
