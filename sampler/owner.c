@@ -10,7 +10,8 @@
 #include "../lib/util.h"
 #include "owner.h"
 
-/* cache entries: sorted by inode for bsearch, rebuilt on each scan */
+/* cache entries: sorted by inode for bsearch (what a sweep appends is searched linearly
+ * until it is sorted in), rebuilt by each round's first sweep */
 struct slot {
 	uint32_t inode;
 	int pid;

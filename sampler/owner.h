@@ -1,6 +1,8 @@
 /* Which process holds a socket: socket inode -> pid and comm, from /proc/PID/fd of the
  * processes in the watched namespace only. Looked up only for sockets seen alive for the
- * first time, cached, and rescanned at most once per poll round. */
+ * first time, cached; each poll round reads the known processes' fds until the socket
+ * turns up (where the last new sockets were first), and walks /proc for new processes
+ * at most once. */
 #ifndef CLAWSS_OWNER_H
 #define CLAWSS_OWNER_H
 
