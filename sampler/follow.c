@@ -25,11 +25,6 @@ int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit
 	return 0;
 }
 
-int watch_count(const struct watch *w)
-{
-	return w->ntargets;
-}
-
 static struct wt *find_engine_id(struct watch *w, const char *id)
 {
 	if (!id[0])

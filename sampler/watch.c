@@ -545,11 +545,6 @@ fatal:
 	return -1;
 }
 
-void watch_stop(struct watch *w)
-{
-	w->stop = 1;
-}
-
 void watch_get_stats(const struct watch *w, struct watch_stats *out)
 {
 	*out = w->stats;

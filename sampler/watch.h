@@ -55,12 +55,8 @@ int watch_scan(struct watch *w, char *err, unsigned errlen);
 /* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
  * namespace, which is fatal). */
 int watch_run(struct watch *w, char *err, unsigned errlen);
-/* Asks a running loop to stop as on SIGTERM (for tests and the engine module). */
-void watch_stop(struct watch *w);
 /* A target_engine lookup over engine_inspect (arg: struct engine *). */
 int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit *hit);
-/* How many targets are being watched. */
-int watch_count(const struct watch *w);
 void watch_get_stats(const struct watch *w, struct watch_stats *out);
 void watch_free(struct watch *w);
 
