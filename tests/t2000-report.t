@@ -2,11 +2,7 @@
 test_description='report: burst and idle, flags, exit status, formats, filters (recorded data, no root)'
 . /usr/share/sharness/sharness.sh
 
-CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-report.sh"
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/r.db"
 
 # sharness 1.0 has no test_line_count
@@ -17,17 +13,6 @@ test_line_count() {
 	}
 }
 
-# jq-like assertions without jq: python3 reads the JSON on stdin and runs the expression
-# (with d the document); it must be true.
-jcheck() {
-	python3 -c 'import json, sys
-d = json.load(sys.stdin)
-ok = eval(sys.argv[1])
-if not ok:
-    print("jcheck failed:", sys.argv[1], file=sys.stderr)
-    print(json.dumps(d, indent=1)[:3000], file=sys.stderr)
-sys.exit(0 if ok else 1)' "$1"
-}
 
 # Times are milliseconds after base 1700000000000 = 2023-11-14T22:13:20Z.
 test_expect_success 'setup: a tool container with a burst, an idle gap and late traffic' '

@@ -2,22 +2,9 @@
 test_description='report --by destination and --by container: summaries per group'
 . /usr/share/sharness/sharness.sh
 
-CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-report.sh"
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/b.db"
 
-jcheck() {
-	python3 -c 'import json, sys
-d = json.load(sys.stdin)
-ok = eval(sys.argv[1])
-if not ok:
-    print("jcheck failed:", sys.argv[1], file=sys.stderr)
-    print(json.dumps(d, indent=1)[:3000], file=sys.stderr)
-sys.exit(0 if ok else 1)' "$1"
-}
 
 test_expect_success 'setup: two containers sharing a destination, one late upload, one raw socket' '
 	cat >desc <<-\EOF &&

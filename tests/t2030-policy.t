@@ -2,11 +2,7 @@
 test_description='policy: an allowlist from a baseline, and the round trip through report --allow'
 . /usr/share/sharness/sharness.sh
 
-CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-report.sh"
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/p.db"
 
 test_line_count() {

@@ -2,22 +2,9 @@
 test_description='containers: one row per container with its burst end and counts'
 . /usr/share/sharness/sharness.sh
 
-CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-report.sh"
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/c.db"
 
-jcheck() {
-	python3 -c 'import json, sys
-d = json.load(sys.stdin)
-ok = eval(sys.argv[1])
-if not ok:
-    print("jcheck failed:", sys.argv[1], file=sys.stderr)
-    print(json.dumps(d, indent=1)[:3000], file=sys.stderr)
-sys.exit(0 if ok else 1)' "$1"
-}
 
 test_expect_success 'setup: an ended engine container, one never idle, one with no connection' '
 	cat >desc <<-\EOF &&

@@ -2,11 +2,7 @@
 test_description='report flags beacons: regular connections to one destination'
 . /usr/share/sharness/sharness.sh
 
-CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-report.sh"
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/beacon.db"
 
 # "addr:port" of each row flagged beacon, in order.
