@@ -314,6 +314,13 @@ def bench_variants():
     child = "net.ipv4.tcp_child_ehash_entries" in old
     if not child:
         say("   (this kernel has no tcp_child_ehash_entries: child tables not measured)")
+    elif not os.access("/proc/sys/net/ipv4/tcp_child_ehash_entries", os.W_OK) or \
+            subprocess.run(["sysctl", "-q", "-w", "net.ipv4.tcp_child_ehash_entries=%s"
+                            % old["net.ipv4.tcp_child_ehash_entries"]],
+                           stderr=subprocess.DEVNULL).returncode != 0:
+        # a container's read-only /proc/sys: measure the host's tables only
+        child = False
+        say("   (net.ipv4.tcp_child_ehash_entries cannot be set here: child tables not measured)")
     for label, dual in (("dual-stack", True), ("IPv4 only", False)):
         # the host's and the own-table namespaces exist side by side and are measured in
         # turn, so that other work on the machine weighs on both alike
