@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "../lib/confine.h"
 #include "../lib/util.h"
@@ -181,6 +182,19 @@ static struct engine *engine_maybe(const struct global *g, int required, char *w
 	return NULL;
 }
 
+/* Each watched namespace holds about seven descriptors (two sock_diag sockets, four
+ * /proc files, a pidfd): hundreds of containers outgrow the usual 1024 soft limit, so
+ * take what the hard limit allows, as daemons do. */
+static void raise_nofile(const struct global *g)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		cmd_log(g, 1, "raising the open-file limit: %s", strerror(errno));
+}
+
 static int run(const struct global *g, struct run *r)
 {
 	struct target *ts = calloc((size_t)r->ntargets + 1, sizeof(*ts));
@@ -191,6 +205,7 @@ static int run(const struct global *g, struct run *r)
 	char err[1024], why[512] = "";
 	int rc = EXIT_TROUBLE, resolved = 0, nglobs = 0;
 
+	raise_nofile(g);
 	if (!ts || !globs) {
 		free(ts);
 		free(globs);

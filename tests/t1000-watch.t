@@ -104,6 +104,17 @@ test_expect_success '--for ends a watch of a live namespace with exit 0' '
 	timeout 10 "$CLAWSS" watch --interval 100ms --for 300ms $NS_TOOL
 '
 
+test_expect_success 'many namespaces under a low soft open-file limit: clawss raises it' '
+	db_reset &&
+	names= &&
+	for i in $(seq 20); do
+		ip netns add clawss-$$-nf$i || return 1
+		names="$names clawss-$$-nf$i"
+	done &&
+	(ulimit -Sn 64 && "$CLAWSS" sample $names) &&
+	test "$(sql "SELECT count(*) FROM containers")" = 20
+'
+
 test_expect_success 'bad durations are exit 2' '
 	for d in 0 -5s abc 5; do
 		test_expect_code 2 "$CLAWSS" watch --interval $d $NS_TOOL 2>err || return 1
