@@ -68,8 +68,12 @@ def flood(argv):
     n, addr, port = int(argv[0]), argv[1], int(argv[2])
     hold = int(argv[argv.index("--hold") + 1]) if "--hold" in argv else 0
     keep = [socket.create_connection((addr, port), timeout=5) for _ in range(hold)]
+    linger = struct.pack("ii", 1, 0)
     for _ in range(n):
         c = socket.create_connection((addr, port), timeout=5)
+        if "--rst" in argv:
+            # no TIME_WAIT remnant: rounds after the first do not run out of ports
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
         c.close()
     say("flood-done")
     time.sleep(arg_for(argv, 30))
