@@ -578,14 +578,21 @@ void table_close_all(struct table *t, int64_t when)
 	}
 }
 
+/* Whether an entry is written now: a hard change at once; moved bytes and last_seen at
+ * the refresh period (or when forced), and with its close. */
+static int entry_due(const struct table *t, const struct entry *e, int64_t now, int force)
+{
+	return e->dirty ||
+	       (e->soft && (e->closed || force || now - e->written_at >= t->refresh_ms));
+}
+
 int table_flush(struct table *t, struct store *st, int64_t now, int force)
 {
 	int written = 0;
 
 	for (size_t i = 0; i < t->nall;) {
 		struct entry *e = t->all[i];
-		int due = e->soft && !e->closed && (force || now - e->written_at >= t->refresh_ms);
-		if (e->dirty || due || (e->closed && e->soft)) {
+		if (entry_due(t, e, now, force)) {
 			int rc = e->inserted ? store_socket_update(st, &e->row)
 					     : store_socket_insert(st, &e->row);
 			if (rc < 0)
@@ -608,13 +615,9 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 
 int table_flush_pending(const struct table *t, int64_t now, int force)
 {
-	/* table_flush's condition for writing an entry */
-	for (size_t i = 0; i < t->nall; i++) {
-		const struct entry *e = t->all[i];
-		if (e->dirty ||
-		    (e->soft && (e->closed || force || now - e->written_at >= t->refresh_ms)))
+	for (size_t i = 0; i < t->nall; i++)
+		if (entry_due(t, t->all[i], now, force))
 			return 1;
-	}
 	return 0;
 }
 
