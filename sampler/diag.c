@@ -115,10 +115,24 @@ static int addr_is_zero(const uint8_t *a)
 	return memcmp(a, zero, 16) == 0;
 }
 
+/* The attributes after a message's fixed header, bounded by the message's own length.
+ * libmnl's mnl_attr_for_each bounds them by the length rounded up to 4, which reads up to
+ * three bytes past a buffer whose last message has an unaligned length (found by
+ * fuzz/diag.c; the kernel always pads, a hostile or truncated buffer need not). */
+static size_t attrs_span(const struct nlmsghdr *nlh, size_t hdr, const void **start)
+{
+	size_t off = MNL_NLMSG_HDRLEN + MNL_ALIGN(hdr);
+
+	*start = (const char *)nlh + off;
+	return nlh->nlmsg_len > off ? nlh->nlmsg_len - off : 0;
+}
+
 static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 {
 	const struct inet_diag_msg *m;
 	const struct nlattr *attr;
+	const void *attrs;
+	size_t span;
 	struct tcp_info ti;
 	size_t tilen = 0;
 
@@ -129,7 +143,8 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	m = mnl_nlmsg_get_payload(nlh);
 	memset(s, 0, sizeof(*s));
 	memset(&ti, 0, sizeof(ti));
-	mnl_attr_for_each(attr, nlh, sizeof(*m)) {
+	span = attrs_span(nlh, sizeof(*m), &attrs);
+	mnl_attr_for_each_payload(attrs, span) {
 		if (mnl_attr_type_valid(attr, INET_DIAG_MAX) <= 0)
 			continue;
 		switch (mnl_attr_get_type(attr)) {
@@ -198,6 +213,8 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
 {
 	const struct packet_diag_msg *m;
 	const struct nlattr *attr;
+	const void *attrs;
+	size_t span;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
 		errno = EBADMSG;
@@ -216,7 +233,8 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
 	s->lport = m->pdiag_num;  /* packet_diag already gives host order */
 	s->inode = m->pdiag_ino;
 	s->have = SK_HAVE_LPORT | SK_HAVE_INODE;
-	mnl_attr_for_each(attr, nlh, sizeof(*m)) {
+	span = attrs_span(nlh, sizeof(*m), &attrs);
+	mnl_attr_for_each_payload(attrs, span) {
 		if (mnl_attr_type_valid(attr, PACKET_DIAG_MAX) <= 0)
 			continue;
 		switch (mnl_attr_get_type(attr)) {

@@ -251,6 +251,10 @@ static int rescan_add(void *arg, struct target *t)
 	struct rescan_ctx *r = arg;
 	struct watch *w = r->w;
 	char err[512];
+	if (watch_signalled(w)) {
+		target_close(t);
+		return -1;
+	}
 	/* a namespace an engine knows is named as the engine names it */
 	for (size_t i = 0; t->kind == TARGET_PID && i < r->n; i++) {
 		if (r->m[i].ino != t->ns_ino)

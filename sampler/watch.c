@@ -413,6 +413,17 @@ int watch_scan(struct watch *w, char *err, unsigned errlen)
 	return 0;
 }
 
+int watch_signalled(struct watch *w)
+{
+	struct signalfd_siginfo si;
+
+	if (!w->stop && w->sigfd >= 0 && read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		watch_log(w, WLOG_VERBOSE, "signal %u: stopping", si.ssi_signo);
+		w->stop = 1;
+	}
+	return w->stop;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -502,13 +513,10 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 					watch_log(w, WLOG_WARN, "engine events: %s",
 					     engine_error(w->o.engine));
 				break;
-			case EV_SIGNAL: {
-				struct signalfd_siginfo si;
-				if (read(w->sigfd, &si, sizeof(si)) == sizeof(si))
-					watch_log(w, WLOG_VERBOSE, "signal %u: stopping", si.ssi_signo);
+			case EV_SIGNAL:
+				watch_signalled(w);
 				w->stop = 1;
 				break;
-			}
 			case EV_DESTROY:
 				read_destroy(w, ev->wt, now);
 				break;

@@ -75,6 +75,9 @@ struct watch {
 
 void watch_log(struct watch *w, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A stop signal arrived (read without blocking from the signalfd): long scans ask this
+ * between attaches, so SIGTERM is answered while hundreds of namespaces are entered. */
+int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
 
