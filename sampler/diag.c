@@ -261,7 +261,8 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 	struct sk s;
 	int rc;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	/* a dump asked for by the old TCPDIAG_GETSOCK request answers in kind */
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK)
 		return MNL_CB_OK;
 	rc = ctx->proto == SK_PACKET ? parse_packet(nlh, &s) : parse_inet(nlh, ctx->proto, &s);
 	if (rc < 0)
@@ -399,7 +400,16 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	if (proto == SK_PACKET) {
+	if (proto == SK_TCP && family == DIAG_BOTH_FAMILIES) {
+		/* The kernel serves the old request by walking its TCP tables once for
+		 * every family (inet_diag's compat dump asks for AF_UNSPEC); a
+		 * SOCK_DIAG_BY_FAMILY request names one family, and each walks them all. */
+		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_family = AF_INET;
+		r->idiag_states = ~0u;
+		r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	} else if (proto == SK_PACKET) {
 		struct packet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = AF_PACKET;
 		r->pdiag_show = PACKET_SHOW_INFO;

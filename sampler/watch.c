@@ -234,6 +234,27 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	table_dump_begin(wt->tab, now);
 	for (int p = 0; p < 2; p++) {
 		int ok = 1;
+		if (protos[p] == SK_TCP && w->tcp_both >= 0 &&
+		    (kinds & bits[p][0]) && (kinds & bits[p][1])) {
+			/* both families in one walk of the host-wide TCP tables */
+			if (diag_dump(wt->h.dump, SK_TCP, DIAG_BOTH_FAMILIES, table_dump_sock,
+				      wt->tab) == 0) {
+				w->tcp_both = 1;
+				complete |= 1u << SK_TCP;
+				continue;
+			}
+			if (w->tcp_both == 0 &&
+			    (errno == EINVAL || errno == ENOENT || errno == EOPNOTSUPP)) {
+				w->tcp_both = -1;
+				watch_log(w, WLOG_VERBOSE, "TCPDIAG_GETSOCK refused (%s): "
+					  "dumping TCP one family at a time", strerror(errno));
+			} else {
+				if (!wt->dump_errors++)
+					watch_log(w, WLOG_WARN, "%s: tcp dump: %s", wt->t.name,
+						  strerror(errno));
+				continue;
+			}
+		}
 		for (int f = 0; f < 2; f++) {
 			int fam = f ? SKF_IPV6 : SKF_IPV4;
 			if (!(kinds & bits[p][f]))

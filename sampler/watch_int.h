@@ -65,6 +65,7 @@ struct watch {
 	int ntargets;
 	int stop;
 	int raw_diag;             /* 1 works, 0 untried, -1 missing: use /proc */
+	int tcp_both;             /* DIAG_BOTH_FAMILIES: 1 works, 0 untried, -1 refused */
 	int64_t started, last_rescan;
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];
