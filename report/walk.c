@@ -12,81 +12,8 @@
 #include "hmap.h"
 #include "out.h"
 #include "walk.h"
+#include "walk_int.h"
 
-/* What the first scan keeps of a row. g is its destination group, or one of: */
-#define G_NONE UINT32_MAX          /* no destination (accepted, or address unknown) */
-#define G_RAW (UINT32_MAX - 1)
-#define G_PACKET (UINT32_MAX - 2)
-#define G_PENDING (UINT32_MAX - 3)   /* during the first scan: to be grouped */
-
-/* 40 bytes a row: everything the second scan would otherwise read again (reading a
- * column costs SQLite about 25 ns a row; a million rows, twice, is most of a second). */
-struct p1row {
-	int64_t id, t;
-	uint32_t c, g;
-	uint32_t addr;            /* remote address: index into walk.addrs, ADDR_NONE */
-	int32_t rport;            /* -1: unknown */
-	uint8_t proto, dir;       /* enum sk_proto, enum sk_dir (DIR_OTHER: not ours) */
-};
-
-#define ADDR_NONE UINT32_MAX
-#define DIR_OTHER 3
-
-/* An exec window (docker exec): end INT64_MAX while it runs. */
-struct xwin {
-	int64_t start, end;
-};
-
-/* A connection opened up to this long after an exec ended still belongs to it: the
- * sampler first sees a socket up to one poll after it opened. */
-#define EXEC_GRACE_MS 2000
-
-struct wcont {
-	struct report_container pub;
-	int selected;
-	size_t xw_off, nxw;       /* its exec windows in walk.xw, by start */
-	size_t name_off, id_off;  /* into walk.names; id_off SIZE_MAX: no engine id */
-	/* the burst, fed while the first scan reads rows in recording order; a container
-	 * whose rows come out of time order is done again from its sorted times */
-	struct burst burst;
-	int64_t last;
-	int unsorted;
-};
-
-/* A destination group: (container, protocol, remote address, remote port). The open
- * times of its rows are summed up as they come; only a group whose gaps could be
- * regular enough needs its times gathered and sorted for the exact beacon rule. */
-struct group {
-	int64_t last, min_gap, max_gap;
-	uint32_t count;
-	uint8_t flags;            /* REPORT_F_UNDECLARED, REPORT_F_BEACON */
-	uint8_t unsorted;
-};
-
-struct gslot {
-	uint64_t ka, kb;          /* container << 32 | address, port << 8 | protocol */
-	uint32_t gid1;            /* group index + 1; 0: empty */
-};
-
-struct walk {
-	sqlite3 *db;
-	const struct report_query *q;
-	const struct report_walker *w;
-	char *err;
-	size_t errlen;
-	struct wcont *cs;
-	size_t ncs;
-	char *names;              /* container names and ids, NUL-separated */
-	struct p1row *rows;
-	size_t nrows, rows_cap;
-	struct hmap addrs;        /* remote address text (with its NUL) -> index */
-	struct gslot *gslots;     /* open addressing, at most half full */
-	size_t gnslots;
-	struct group *groups;
-	size_t ng, gcap;
-	struct xwin *xw;          /* every container's exec windows, grouped by container */
-	size_t nxw;
-};
 
 static int db_fail(struct walk *k, const char *what)
 {
@@ -94,7 +21,7 @@ static int db_fail(struct walk *k, const char *what)
 	return -1;
 }
 
-static int oom(struct walk *k)
+int walk_oom(struct walk *k)
 {
 	snprintf(k->err, k->errlen, "%s", strerror(ENOMEM));
 	return -1;
@@ -263,7 +190,7 @@ static int load_containers(struct walk *k)
 nomem:
 	sqlite3_finalize(st);
 	rbuf_free(&names);
-	return oom(k);
+	return walk_oom(k);
 }
 
 static const char exec_sql[] =
@@ -290,7 +217,7 @@ static int load_execs(struct walk *k)
 			struct xwin *v = realloc(k->xw, cap * sizeof(*v));
 			if (!v) {
 				sqlite3_finalize(st);
-				return oom(k);
+				return walk_oom(k);
 			}
 			k->xw = v;
 		}
@@ -309,7 +236,7 @@ static int load_execs(struct walk *k)
 /* The exec rule: in a container that has exec activity (an OpenClaw-style sandbox whose
  * tools run through docker exec), a connection it opened after its first exec began,
  * outside every exec window, came from something other than a tool run. */
-static int outside_exec(const struct walk *k, const struct p1row *p)
+int walk_outside_exec(const struct walk *k, const struct p1row *p)
 {
 	const struct wcont *wc = &k->cs[p->c];
 	if (!wc->nxw || p->dir != SKD_OUT || (p->proto != SK_TCP && p->proto != SK_UDP))
@@ -465,7 +392,7 @@ static int group_rows(struct walk *k)
 			if (r->g == G_PENDING) {
 				int64_t g = group_of(k, r, h[i % AHEAD]);
 				if (g < 0)
-					return oom(k);
+					return walk_oom(k);
 				r->g = (uint32_t)g;
 				__builtin_prefetch(&k->groups[g]);
 			}
@@ -539,143 +466,7 @@ static int scan_timeline(struct walk *k)
 	return group_rows(k);
 nomem:
 	sqlite3_finalize(st);
-	return oom(k);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Rows are recorded about in the order they were opened: usually nothing to sort. */
-static void sort_times(int64_t *t, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		if (t[i] < t[i - 1]) {
-			qsort(t, n, sizeof(*t), cmp_i64);
-			return;
-		}
-	}
-}
-
-/* Open times of the rows whose container (by_group 0) or group (1) has a bucket in
- * map, bucketed by a counting sort that keeps their order: times[off[b] .. off[b + 1]). */
-static void bucket_times(const struct p1row *rows, size_t n, int by_group,
-			 const uint32_t *map, size_t nb, size_t *off, int64_t *times)
-{
-	memset(off, 0, (nb + 1) * sizeof(*off));
-	for (size_t i = 0; i < n; i++) {
-		uint32_t key = by_group ? rows[i].g : rows[i].c;
-		if (by_group && key >= G_PACKET)
-			continue;
-		if (map[key] != UINT32_MAX)
-			off[map[key] + 1]++;
-	}
-	for (size_t b = 0; b < nb; b++)
-		off[b + 1] += off[b];
-	for (size_t i = 0; i < n; i++) {
-		uint32_t key = by_group ? rows[i].g : rows[i].c;
-		if (by_group && key >= G_PACKET)
-			continue;
-		if (map[key] != UINT32_MAX)
-			times[off[map[key]]++] = rows[i].t;
-	}
-	for (size_t b = nb; b > 0; b--)
-		off[b] = off[b - 1];
-	off[0] = 0;
-}
-
-/* Could these gaps be within the tolerance of their median? Only if the largest is
- * within (100 + T) / (100 - T) of the smallest, and the median, at most the largest,
- * can reach the minimum period. */
-static int beacon_candidate(const struct group *g)
-{
-	if (g->count < BEACON_MIN_COUNT)
-		return 0;
-	if (g->unsorted)
-		return 1;
-	return g->max_gap >= BEACON_MIN_PERIOD_MS && g->min_gap >= 0 &&
-	       g->max_gap * (100 - BEACON_TOLERANCE_PCT) <=
-	       g->min_gap * (100 + BEACON_TOLERANCE_PCT);
-}
-
-/* The exact rules where the streaming sums were not enough: containers whose rows came
- * out of time order, and groups that may be beacons. */
-static int exact(struct walk *k, int by_group, size_t nkeys)
-{
-	uint32_t *map = malloc((nkeys ? nkeys : 1) * sizeof(*map));
-	size_t nb = 0, total = 0;
-	int rc = -1;
-
-	if (!map)
-		return oom(k);
-	for (size_t i = 0; i < nkeys; i++) {
-		int need = by_group ? beacon_candidate(&k->groups[i]) :
-				      k->cs[i].selected && k->cs[i].unsorted;
-		map[i] = need ? (uint32_t)nb++ : UINT32_MAX;
-		if (need)
-			total += by_group ? k->groups[i].count : (size_t)k->cs[i].pub.connections;
-	}
-	if (nb == 0) {
-		free(map);
-		return 0;
-	}
-	size_t *off = malloc((nb + 1) * sizeof(*off));
-	int64_t *times = malloc(total * sizeof(*times));
-	int64_t *scratch = malloc(total * sizeof(*scratch));
-	if (!off || !times || !scratch) {
-		oom(k);
-		goto out;
-	}
-	bucket_times(k->rows, k->nrows, by_group, map, nb, off, times);
-	for (size_t i = 0; i < nkeys; i++) {
-		if (map[i] == UINT32_MAX)
-			continue;
-		int64_t *t = times + off[map[i]];
-		size_t n = off[map[i] + 1] - off[map[i]];
-		sort_times(t, n);
-		if (by_group) {
-			if (report_beacon(t, n, scratch))
-				k->groups[i].flags |= REPORT_F_BEACON;
-			continue;
-		}
-		/* the streaming state is void: feed the sorted times afresh */
-		struct wcont *wc = &k->cs[i];
-		burst_init(&wc->burst, wc->pub.start, k->q->idle);
-		for (size_t j = 0; j < n && !wc->burst.ended; j++)
-			burst_feed(&wc->burst, t[j]);
-	}
-	rc = 0;
-out:
-	free(map);
-	free(off);
-	free(times);
-	free(scratch);
-	return rc;
-}
-
-/* Burst end of every selected container, beacon groups, and the counts. */
-static int timelines(struct walk *k)
-{
-	if (exact(k, 0, k->ncs) < 0 || exact(k, 1, k->ng) < 0)
-		return -1;
-	for (size_t c = 0; c < k->ncs; c++) {
-		struct report_container *pc = &k->cs[c].pub;
-		if (k->cs[c].selected)
-			pc->burst_known = burst_result(&k->cs[c].burst,
-						       pc->ended >= 0 ? pc->ended : pc->last_seen,
-						       &pc->burst_end);
-	}
-	for (size_t i = 0; i < k->nrows; i++) {
-		const struct p1row *r = &k->rows[i];
-		struct report_container *pc = &k->cs[r->c].pub;
-		if ((pc->burst_known && r->t >= pc->burst_end) || r->g == G_RAW ||
-		    r->g == G_PACKET || (r->g < k->ng && k->groups[r->g].flags) ||
-		    outside_exec(k, r))
-			pc->flagged++;
-	}
-	return 0;
+	return walk_oom(k);
 }
 
 static int in_window(const struct report_query *q, int64_t t)
@@ -694,7 +485,7 @@ static int shown(const struct walk *k, const struct p1row *p, int *after, unsign
 		return 0;
 	*after = pc->burst_known && p->t >= pc->burst_end;
 	if (k->q->since_idle) {
-		if (outside_exec(k, p))
+		if (walk_outside_exec(k, p))
 			f |= REPORT_F_OUTSIDE_EXEC;
 		if (!*after && !(f & (REPORT_F_RAW | REPORT_F_PACKET | REPORT_F_OUTSIDE_EXEC)))
 			return 0;
@@ -795,7 +586,7 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(&k, "begin");
 	if (load_containers(&k) < 0 || load_execs(&k) < 0 || scan_timeline(&k) < 0 ||
-	    timelines(&k) < 0)
+	    walk_timelines(&k) < 0)
 		goto out;
 	if (w->container) {
 		for (size_t i = 0; i < k.ncs; i++) {

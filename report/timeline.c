@@ -1,0 +1,146 @@
+/* The report's second pass over what the first scan kept: each selected container's
+ * burst end, the beacon rule for the destination groups that may be beacons, and the
+ * flagged counts. Sorting happens only where the streaming sums of walk.c were not
+ * enough. */
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/sock.h"
+#include "burst.h"
+#include "out.h"
+#include "walk.h"
+#include "walk_int.h"
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Rows are recorded about in the order they were opened: usually nothing to sort. */
+static void sort_times(int64_t *t, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (t[i] < t[i - 1]) {
+			qsort(t, n, sizeof(*t), cmp_i64);
+			return;
+		}
+	}
+}
+
+/* Open times of the rows whose container (by_group 0) or group (1) has a bucket in
+ * map, bucketed by a counting sort that keeps their order: times[off[b] .. off[b + 1]). */
+static void bucket_times(const struct p1row *rows, size_t n, int by_group,
+			 const uint32_t *map, size_t nb, size_t *off, int64_t *times)
+{
+	memset(off, 0, (nb + 1) * sizeof(*off));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = by_group ? rows[i].g : rows[i].c;
+		if (by_group && key >= G_PACKET)
+			continue;
+		if (map[key] != UINT32_MAX)
+			off[map[key] + 1]++;
+	}
+	for (size_t b = 0; b < nb; b++)
+		off[b + 1] += off[b];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = by_group ? rows[i].g : rows[i].c;
+		if (by_group && key >= G_PACKET)
+			continue;
+		if (map[key] != UINT32_MAX)
+			times[off[map[key]]++] = rows[i].t;
+	}
+	for (size_t b = nb; b > 0; b--)
+		off[b] = off[b - 1];
+	off[0] = 0;
+}
+
+/* Could these gaps be within the tolerance of their median? Only if the largest is
+ * within (100 + T) / (100 - T) of the smallest, and the median, at most the largest,
+ * can reach the minimum period. */
+static int beacon_candidate(const struct group *g)
+{
+	if (g->count < BEACON_MIN_COUNT)
+		return 0;
+	if (g->unsorted)
+		return 1;
+	return g->max_gap >= BEACON_MIN_PERIOD_MS && g->min_gap >= 0 &&
+	       g->max_gap * (100 - BEACON_TOLERANCE_PCT) <=
+	       g->min_gap * (100 + BEACON_TOLERANCE_PCT);
+}
+
+/* The exact rules where the streaming sums were not enough: containers whose rows came
+ * out of time order, and groups that may be beacons. */
+static int exact(struct walk *k, int by_group, size_t nkeys)
+{
+	uint32_t *map = malloc((nkeys ? nkeys : 1) * sizeof(*map));
+	size_t nb = 0, total = 0;
+	int rc = -1;
+
+	if (!map)
+		return walk_oom(k);
+	for (size_t i = 0; i < nkeys; i++) {
+		int need = by_group ? beacon_candidate(&k->groups[i]) :
+				      k->cs[i].selected && k->cs[i].unsorted;
+		map[i] = need ? (uint32_t)nb++ : UINT32_MAX;
+		if (need)
+			total += by_group ? k->groups[i].count : (size_t)k->cs[i].pub.connections;
+	}
+	if (nb == 0) {
+		free(map);
+		return 0;
+	}
+	size_t *off = malloc((nb + 1) * sizeof(*off));
+	int64_t *times = malloc(total * sizeof(*times));
+	int64_t *scratch = malloc(total * sizeof(*scratch));
+	if (!off || !times || !scratch) {
+		walk_oom(k);
+		goto out;
+	}
+	bucket_times(k->rows, k->nrows, by_group, map, nb, off, times);
+	for (size_t i = 0; i < nkeys; i++) {
+		if (map[i] == UINT32_MAX)
+			continue;
+		int64_t *t = times + off[map[i]];
+		size_t n = off[map[i] + 1] - off[map[i]];
+		sort_times(t, n);
+		if (by_group) {
+			if (report_beacon(t, n, scratch))
+				k->groups[i].flags |= REPORT_F_BEACON;
+			continue;
+		}
+		/* the streaming state is void: feed the sorted times afresh */
+		struct wcont *wc = &k->cs[i];
+		burst_init(&wc->burst, wc->pub.start, k->q->idle);
+		for (size_t j = 0; j < n && !wc->burst.ended; j++)
+			burst_feed(&wc->burst, t[j]);
+	}
+	rc = 0;
+out:
+	free(map);
+	free(off);
+	free(times);
+	free(scratch);
+	return rc;
+}
+
+int walk_timelines(struct walk *k)
+{
+	if (exact(k, 0, k->ncs) < 0 || exact(k, 1, k->ng) < 0)
+		return -1;
+	for (size_t c = 0; c < k->ncs; c++) {
+		struct report_container *pc = &k->cs[c].pub;
+		if (k->cs[c].selected)
+			pc->burst_known = burst_result(&k->cs[c].burst,
+						       pc->ended >= 0 ? pc->ended : pc->last_seen,
+						       &pc->burst_end);
+	}
+	for (size_t i = 0; i < k->nrows; i++) {
+		const struct p1row *r = &k->rows[i];
+		struct report_container *pc = &k->cs[r->c].pub;
+		if ((pc->burst_known && r->t >= pc->burst_end) || r->g == G_RAW ||
+		    r->g == G_PACKET || (r->g < k->ng && k->groups[r->g].flags) ||
+		    walk_outside_exec(k, r))
+			pc->flagged++;
+	}
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* Between report/walk.c (the scans) and report/timeline.c (bursts, beacons): the
+ * state of one report walk. Not for other files. */
+#ifndef CLAWSS_WALK_INT_H
+#define CLAWSS_WALK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "burst.h"
+#include "hmap.h"
+#include "walk.h"
+
+struct sqlite3;
+
+/* What the first scan keeps of a row. g is its destination group, or one of: */
+#define G_NONE UINT32_MAX          /* no destination (accepted, or address unknown) */
+#define G_RAW (UINT32_MAX - 1)
+#define G_PACKET (UINT32_MAX - 2)
+#define G_PENDING (UINT32_MAX - 3)   /* during the first scan: to be grouped */
+
+/* 40 bytes a row: everything the second scan would otherwise read again (reading a
+ * column costs SQLite about 25 ns a row; a million rows, twice, is most of a second). */
+struct p1row {
+	int64_t id, t;
+	uint32_t c, g;
+	uint32_t addr;            /* remote address: index into walk.addrs, ADDR_NONE */
+	int32_t rport;            /* -1: unknown */
+	uint8_t proto, dir;       /* enum sk_proto, enum sk_dir (DIR_OTHER: not ours) */
+};
+
+#define ADDR_NONE UINT32_MAX
+#define DIR_OTHER 3
+
+/* An exec window (docker exec): end INT64_MAX while it runs. */
+struct xwin {
+	int64_t start, end;
+};
+
+/* A connection opened up to this long after an exec ended still belongs to it: the
+ * sampler first sees a socket up to one poll after it opened. */
+#define EXEC_GRACE_MS 2000
+
+struct wcont {
+	struct report_container pub;
+	int selected;
+	size_t xw_off, nxw;       /* its exec windows in walk.xw, by start */
+	size_t name_off, id_off;  /* into walk.names; id_off SIZE_MAX: no engine id */
+	/* the burst, fed while the first scan reads rows in recording order; a container
+	 * whose rows come out of time order is done again from its sorted times */
+	struct burst burst;
+	int64_t last;
+	int unsorted;
+};
+
+/* A destination group: (container, protocol, remote address, remote port). The open
+ * times of its rows are summed up as they come; only a group whose gaps could be
+ * regular enough needs its times gathered and sorted for the exact beacon rule. */
+struct group {
+	int64_t last, min_gap, max_gap;
+	uint32_t count;
+	uint8_t flags;            /* REPORT_F_UNDECLARED, REPORT_F_BEACON */
+	uint8_t unsorted;
+};
+
+struct gslot {
+	uint64_t ka, kb;          /* container << 32 | address, port << 8 | protocol */
+	uint32_t gid1;            /* group index + 1; 0: empty */
+};
+
+struct walk {
+	struct sqlite3 *db;
+	const struct report_query *q;
+	const struct report_walker *w;
+	char *err;
+	size_t errlen;
+	struct wcont *cs;
+	size_t ncs;
+	char *names;              /* container names and ids, NUL-separated */
+	struct p1row *rows;
+	size_t nrows, rows_cap;
+	struct hmap addrs;        /* remote address text (with its NUL) -> index */
+	struct gslot *gslots;     /* open addressing, at most half full */
+	size_t gnslots;
+	struct group *groups;
+	size_t ng, gcap;
+	struct xwin *xw;          /* every container's exec windows, grouped by container */
+	size_t nxw;
+};
+
+/* Sets k's error to "out of memory"; -1. */
+int walk_oom(struct walk *k);
+/* A row opened outside every exec window of a container that has exec activity. */
+int walk_outside_exec(const struct walk *k, const struct p1row *p);
+/* Burst end of every selected container, beacon groups, and the flagged counts. */
+int walk_timelines(struct walk *k);
+
+#endif
