@@ -3,8 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/if_ether.h>
+#include <linux/sock_diag.h>
 #include "../tap.h"
 #include "sampler/diag.h"
 
@@ -64,7 +69,7 @@ int main(void)
 	char a[64];
 	const struct sk *s;
 
-	tap_plan(29);
+	tap_plan(34);
 	is_int(replay("tcp4", SK_TCP, &g), 0, "tcp4 fixture decodes");
 	is_int(g.n, 5, "tcp4: a listener, two connections, two accepted");
 	s = find(&g, SKS_LISTEN, 7000, -1);
@@ -118,6 +123,43 @@ int main(void)
 	is_int(udp, 1, "protocol from INET_DIAG_PROTOCOL: udp");
 	is_int(rst, 1, "exactly the RST-closed socket lost its remote port");
 	is_int(fin5000, 1, "FIN-closed connection keeps its final byte count");
+
+	/* a raw_diag reply, built as the kernel's raw_diag.c builds it (this machine's kernel
+	 * has no raw_diag, so there is no recording): the socket's protocol is both its
+	 * "local port" and its INET_DIAG_PROTOCOL attribute */
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_msg m;
+		struct nlattr a;
+		uint8_t proto, pad[3];
+		struct nlmsghdr done;
+		int err;
+	} __attribute__((packed)) raw;
+	memset(&raw, 0, sizeof(raw));
+	raw.h.nlmsg_len = NLMSG_HDRLEN + sizeof(raw.m) + 8;
+	raw.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	raw.h.nlmsg_flags = NLM_F_MULTI;
+	raw.m.idiag_family = AF_INET;
+	raw.m.idiag_state = 7;  /* TCP_CLOSE: how raw sockets show */
+	raw.m.id.idiag_sport = htons(IPPROTO_ICMP);
+	raw.m.id.idiag_src[0] = htonl(0x7f000001);
+	raw.m.id.idiag_cookie[0] = 77;
+	raw.m.idiag_inode = 4242;
+	raw.a.nla_len = 5;
+	raw.a.nla_type = INET_DIAG_PROTOCOL;
+	raw.proto = IPPROTO_ICMP;
+	raw.done.nlmsg_len = sizeof(raw.done) + sizeof(int);
+	raw.done.nlmsg_type = NLMSG_DONE;
+	raw.done.nlmsg_flags = NLM_F_MULTI;
+	g.n = 0;
+	is_int(diag_parse(&raw, sizeof(raw), SK_RAW, collect, &g), 1, "raw_diag reply decodes");
+	is_int(g.n, 1, "one raw socket");
+	ok(g.n == 1 && g.v[0].proto == SK_RAW && g.v[0].family == SKF_IPV4 &&
+	   g.v[0].lport == IPPROTO_ICMP, "RAW, IPv4, protocol ICMP in the local port");
+	ok(g.n == 1 && g.v[0].cookie == 77 && g.v[0].inode == 4242 &&
+	   (g.v[0].have & SK_HAVE_INODE), "cookie and inode");
+	is_str(g.n ? sk_addr_text(g.v[0].family, g.v[0].laddr, a, sizeof(a)) : NULL,
+	       "127.0.0.1", "bound address");
 
 	/* the libmnl trap: an error inside NLMSG_DONE must not read as "no sockets" */
 	struct {
