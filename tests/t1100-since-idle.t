@@ -53,4 +53,13 @@ test_expect_success 'report while watch writes (WAL): both run at once' '
 	kill -TERM $WATCH && wait $WATCH
 '
 
+test_expect_success 'make demo: flags the upload and the query, not the burst; the upload has its owner' '
+	CLAWSS_DB= sh "$CLAWSS_SRC/tools/demo" >demo.out 2>&1 &&
+	sed -n "/--since-idle/,\$p" demo.out >demo.late &&
+	grep -q "192.0.2.2:8443 .* after-idle" demo.late &&
+	grep -q "192.0.2.2:53 .* after-idle" demo.late &&
+	! grep -q "192.0.2.2:80 " demo.late &&
+	grep "192.0.2.2:8443" demo.late | grep -q " python3 "
+'
+
 test_done

@@ -67,7 +67,7 @@ def tool(args):
     if args.covert:
         c = socket.create_connection((args.ext, 8443), timeout=5)
         c.sendall(b"s" * 10000)
-        time.sleep(0.2)
+        time.sleep(args.hold)
         c.close()
     if args.udp:
         u = socket.socket(fam(args.ext), socket.SOCK_DGRAM)
@@ -136,6 +136,7 @@ def main():
     p = sub.add_parser("tool"); p.add_argument("ext"); p.add_argument("--burst", type=int, default=3)
     p.add_argument("--idle", type=float, default=3); p.add_argument("--covert", action="store_true")
     p.add_argument("--udp", action="store_true"); p.add_argument("--linger", type=float, default=0.5)
+    p.add_argument("--hold", type=float, default=0.2)
     p = sub.add_parser("rst"); p.add_argument("ext"); p.add_argument("n", type=int)
     p.add_argument("--port", type=int, default=9000)
     p = sub.add_parser("hold"); p.add_argument("ext"); p.add_argument("n", type=int)
