@@ -19,14 +19,16 @@ const char *sk_proto_name(int proto)
 	case SK_UDP: return "udp";
 	case SK_RAW: return "raw";
 	case SK_PACKET: return "packet";
+	case SK_ICMP: return "icmp";
+	case SK_UNIX: return "unix";
 	}
 	return "unknown";
 }
 
 int sk_proto_parse(const char *name)
 {
-	static const char *const names[] = { NULL, "tcp", "udp", "raw", "packet" };
-	for (int i = 1; i <= SK_PACKET; i++)
+	static const char *const names[] = { NULL, "tcp", "udp", "raw", "packet", "icmp", "unix" };
+	for (int i = 1; i <= SK_PROTO_MAX; i++)
 		if (strcmp(name, names[i]) == 0)
 			return i;
 	return -1;
@@ -38,6 +40,7 @@ const char *sk_family_name(int family)
 	case SKF_IPV4: return "ipv4";
 	case SKF_IPV6: return "ipv6";
 	case SKF_PACKET: return "packet";
+	case SKF_UNIX: return "unix";
 	}
 	return "unknown";
 }

@@ -5,8 +5,12 @@
 
 #include <stdint.h>
 
-enum sk_proto { SK_TCP = 1, SK_UDP = 2, SK_RAW = 3, SK_PACKET = 4 };
-enum sk_family { SKF_IPV4 = 4, SKF_IPV6 = 6, SKF_PACKET = 17 };
+/* SK_ICMP: ICMP/ICMPv6 echo (ping sockets, echo flows); its "ports" are the echo
+ * identifier (lport) and 0 (rport), as /proc/net/icmp and conntrack give them.
+ * SK_UNIX: a unix socket whose peer lives outside the container's namespace. */
+enum sk_proto { SK_TCP = 1, SK_UDP = 2, SK_RAW = 3, SK_PACKET = 4, SK_ICMP = 5, SK_UNIX = 6 };
+#define SK_PROTO_MAX SK_UNIX
+enum sk_family { SKF_UNIX = 1, SKF_IPV4 = 4, SKF_IPV6 = 6, SKF_PACKET = 17 };
 enum sk_dir { SKD_OUT = 0, SKD_IN = 1, SKD_LISTEN = 2 };
 
 /* Which fields the kernel actually told us. An RST-closed TCP socket seen only at its
@@ -29,6 +33,8 @@ enum sk_state {
 
 /* Raw sockets from /proc (no cookie there) are keyed by inode in this space. */
 #define SK_COOKIE_INODE (UINT64_C(1) << 63)
+/* Rows that come from a conntrack flow with no socket are keyed in this space. */
+#define SK_COOKIE_FLOW (UINT64_C(1) << 62)
 
 struct sk {
 	uint64_t cookie;

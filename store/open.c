@@ -24,6 +24,9 @@
 static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
 	[1] = store_schema_v1,
 	[2] = store_schema_v2,
+	[3] = store_schema_v3,
+	[4] = store_schema_v4,
+	[5] = store_schema_v5,
 };
 
 /* The "why" of "path: why"; a message cut short at len is still a message. */

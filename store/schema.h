@@ -5,7 +5,7 @@
 #define CLAWSS_SCHEMA_H
 
 #define STORE_APPLICATION_ID 0x636c6177 /* "claw": marks the file as ours */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 5
 
 static const char store_schema_v1[] =
 	"CREATE TABLE meta (\n"
@@ -91,5 +91,17 @@ static const char store_schema_v2[] =
 	"  CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) * 1000);\n"
 	"UPDATE sockets SET updated = (SELECT CAST(value AS INTEGER) FROM meta\n"
 	"  WHERE key = 'seq');\n";
+
+/* Version 3: flows (conntrack) joined to sockets. Owned by the flows work. */
+static const char store_schema_v3[] =
+	"SELECT 1;\n";
+
+/* Version 4: names (DNS answers and queries seen in the namespace). Owned by the names work. */
+static const char store_schema_v4[] =
+	"SELECT 1;\n";
+
+/* Version 5: budgets and incidents of the hardening work. */
+static const char store_schema_v5[] =
+	"SELECT 1;\n";
 
 #endif

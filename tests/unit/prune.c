@@ -13,6 +13,7 @@
 #include "lib/util.h"
 #include "store/store.h"
 #include "store/schema.h"
+#include "store/schema.h"
 
 static char top[64];
 static char boot[40];
@@ -96,7 +97,7 @@ static void test_new_file(void)
 	if (!st)
 		return;
 	sqlite3 *db = store_db(st);
-	is_int(q_int(db, "PRAGMA user_version"), 2, "schema version 2");
+	is_int(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "schema version is the current one");
 	is_int(q_int(db, "PRAGMA auto_vacuum"), 2, "auto_vacuum INCREMENTAL from the start");
 	int64_t seq = q_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'");
 	ok(seq >= (t0 - 1000) * 1000 && seq <= (time_now_ms() + 1000) * 1000,
@@ -175,7 +176,7 @@ static void test_upgrade(void)
 	if (!st)
 		return;
 	sqlite3 *db = store_db(st);
-	is_int(q_int(db, "PRAGMA user_version"), 2, "upgraded to version 2");
+	is_int(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "upgraded to the current version");
 	int64_t seq = q_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'");
 	ok(seq > INT64_C(1600000000000000), "the sequence starts at now in microseconds");
 	is_int(q_int(db, "SELECT count(*) FROM sockets WHERE updated = "
