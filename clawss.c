@@ -45,12 +45,6 @@ int cmd_bad_option(const char *cmd, int c, char **argv)
 	return cmd_fail("%s: unknown option '%s' (try 'clawss %s --help')", cmd, opt, cmd);
 }
 
-int cmd_usage_error(const char *cmd)
-{
-	fprintf(stderr, "clawss: try 'clawss %s --help'\n", cmd);
-	return EXIT_TROUBLE;
-}
-
 void cmd_log(const struct global *g, int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -32,8 +32,6 @@ int cmd_confine_watcher(const char *cmd, unsigned flags, const struct global *g)
 
 /* "clawss: " + message + newline on stderr; returns EXIT_TROUBLE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* For getopt errors: "clawss CMD: ..." was printed by getopt; add the usage hint. */
-int cmd_usage_error(const char *cmd);
 /* For getopt errors with opterr = 0 and a ':' optstring: one line saying which option is
  * unknown or lacks its value (c is getopt's '?' or ':'). Returns EXIT_TROUBLE. */
 int cmd_bad_option(const char *cmd, int c, char **argv);

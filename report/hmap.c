@@ -68,14 +68,6 @@ static int rehash(struct hmap *m, size_t nslots)
 	return 0;
 }
 
-long hmap_find(const struct hmap *m, const void *key, size_t len)
-{
-	size_t slot;
-	if (!m->nslots)
-		return -1;
-	return probe(m, key, len, hash(key, len), &slot);
-}
-
 long hmap_intern(struct hmap *m, const void *key, size_t len, int *added)
 {
 	uint64_t h = hash(key, len);
@@ -126,14 +118,6 @@ const void *hmap_key(const struct hmap *m, size_t i, size_t *len)
 {
 	*len = m->klen[i];
 	return m->keys + m->koff[i];
-}
-
-void hmap_clear(struct hmap *m)
-{
-	if (m->slots)
-		memset(m->slots, 0, m->nslots * sizeof(*m->slots));
-	m->n = 0;
-	m->keys_len = 0;
 }
 
 void hmap_free(struct hmap *m)

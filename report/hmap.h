@@ -20,11 +20,7 @@ struct hmap {
 
 /* Index of key, added if new (*added = 1). -1 when out of memory. */
 long hmap_intern(struct hmap *m, const void *key, size_t len, int *added);
-/* Index of key, or -1 when absent. */
-long hmap_find(const struct hmap *m, const void *key, size_t len);
 const void *hmap_key(const struct hmap *m, size_t i, size_t *len);
-/* Forgets every key, keeping the memory for reuse. */
-void hmap_clear(struct hmap *m);
 void hmap_free(struct hmap *m);
 
 #endif
