@@ -141,7 +141,6 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
 	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
 		goto store_fail;
-	table_set_ephemeral(wt->tab, wt->h.eph_lo, wt->h.eph_hi);
 	wt->owner = owner_new(wt->h.ino);
 	if (!wt->owner)
 		goto store_fail;
