@@ -1,17 +1,29 @@
 #include <stdlib.h>
 #include "burst.h"
 
-void burst_init(struct burst *b, int64_t start, int64_t idle)
+void burst_init(struct burst *b, int64_t start, int64_t idle, int64_t max)
 {
-	*b = (struct burst){ .idle = idle, .prev = start };
+	if (max <= 0)
+		max = BURST_MAX_DEFAULT_MS;
+	*b = (struct burst){ .idle = idle, .prev = start,
+			     .cap = start > INT64_MAX - max ? INT64_MAX : start + max };
+}
+
+/* Where the burst ends if nothing opens before then: an idle gap after the latest open
+ * time, but never later than the cap. */
+static int64_t end_if_quiet(const struct burst *b)
+{
+	int64_t e = b->prev > INT64_MAX - b->idle ? INT64_MAX : b->prev + b->idle;
+	return e < b->cap ? e : b->cap;
 }
 
 int burst_feed(struct burst *b, int64_t t)
 {
 	if (b->ended)
 		return t >= b->end;
-	if (t - b->prev >= b->idle) {
-		b->end = b->prev + b->idle;
+	int64_t e = end_if_quiet(b);
+	if (t >= e) {
+		b->end = e;
 		b->ended = 1;
 		return 1;
 	}
@@ -26,18 +38,19 @@ int burst_result(const struct burst *b, int64_t horizon, int64_t *end)
 		*end = b->end;
 		return 1;
 	}
-	if (b->prev + b->idle <= horizon) {
-		*end = b->prev + b->idle;
+	int64_t e = end_if_quiet(b);
+	if (e <= horizon) {
+		*end = e;
 		return 1;
 	}
 	return 0;
 }
 
 int report_burst_end(int64_t start, const int64_t *opens, size_t n, int64_t idle,
-		     int64_t horizon, int64_t *end)
+		     int64_t max, int64_t horizon, int64_t *end)
 {
 	struct burst b;
-	burst_init(&b, start, idle);
+	burst_init(&b, start, idle, max);
 	for (size_t i = 0; i < n && !b.ended; i++)
 		burst_feed(&b, opens[i]);
 	return burst_result(&b, horizon, end);

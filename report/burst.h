@@ -23,15 +23,18 @@
 #define BEACON_TOLERANCE_PCT 10
 #define BEACON_MIN_PERIOD_MS 1000
 
+#define BURST_MAX_DEFAULT_MS (10 * 60 * 1000)
+
 /* Streaming form: feed the open times of one container in order. */
 struct burst {
 	int64_t idle;
+	int64_t cap;      /* start + max: the burst ends by then whatever opens */
 	int64_t prev;     /* latest open time so far (start before the first) */
 	int64_t end;      /* valid once ended */
 	int ended;        /* a gap of idle was found */
 };
 
-void burst_init(struct burst *b, int64_t start, int64_t idle);
+void burst_init(struct burst *b, int64_t start, int64_t idle, int64_t max);
 /* Feeds the next open time; returns 1 when that connection is after idle. */
 int burst_feed(struct burst *b, int64_t t);
 /* After the last open time: 1 and *end when the container went idle by its horizon,
@@ -40,7 +43,7 @@ int burst_result(const struct burst *b, int64_t horizon, int64_t *end);
 
 /* The whole rule over a sorted array: 1 and *end if the container went idle, else 0. */
 int report_burst_end(int64_t start, const int64_t *opens, size_t n, int64_t idle,
-		     int64_t horizon, int64_t *end);
+		     int64_t max, int64_t horizon, int64_t *end);
 
 /* 1 when the sorted open times t[0..n) form a beacon, 0 when not. scratch holds at
  * least n values (it is overwritten). */

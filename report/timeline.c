@@ -110,7 +110,7 @@ static int exact(struct walk *k, int by_group, size_t nkeys)
 		}
 		/* the streaming state is void: feed the sorted times afresh */
 		struct wcont *wc = &k->cs[i];
-		burst_init(&wc->burst, wc->pub.start, k->q->idle);
+		burst_init(&wc->burst, wc->pub.start, k->q->idle, k->q->burst_max);
 		for (size_t j = 0; j < n && !wc->burst.ended; j++)
 			burst_feed(&wc->burst, t[j]);
 	}

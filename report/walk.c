@@ -171,7 +171,7 @@ static int load_containers(struct walk *k)
 		if (c->pub.started <= 0)
 			c->pub.started = -1;
 		c->pub.start = c->pub.started >= 0 ? c->pub.started : c->pub.first_seen;
-		burst_init(&c->burst, c->pub.start, k->q->idle);
+		burst_init(&c->burst, c->pub.start, k->q->idle, k->q->burst_max);
 	}
 	if (rc != SQLITE_DONE) {
 		db_fail(k, "containers");

@@ -10,7 +10,7 @@ static int64_t end;
 static int burst(const int64_t *t, size_t n, int64_t idle, int64_t horizon)
 {
 	end = -1;
-	return report_burst_end(T0, t, n, idle, horizon, &end);
+	return report_burst_end(T0, t, n, idle, 0, horizon, &end);
 }
 
 static void test_burst(void)
@@ -56,7 +56,7 @@ static void test_burst(void)
 	/* the streaming form agrees and marks rows */
 	struct burst b;
 	int after[5];
-	burst_init(&b, T0, 30 * S);
+	burst_init(&b, T0, 30 * S, 0);
 	for (int i = 0; i < 5; i++)
 		after[i] = burst_feed(&b, gaps[i]);
 	ok(!after[0] && !after[1] && after[2] && after[3] && after[4],
@@ -68,6 +68,38 @@ static void test_burst(void)
 	int64_t same[] = { T0, T0, T0 };
 	is_int(burst(same, 3, 1, T0 + 1), 1, "idle 1 ms, simultaneous opens");
 	is_int(end, T0 + 1, "burst ends 1 ms after them");
+}
+
+static void test_burst_max(void)
+{
+	/* a trickle: a connection every 20 s for half an hour never leaves a 30 s gap */
+	int64_t trickle[90];
+	for (int i = 0; i < 90; i++)
+		trickle[i] = T0 + (i + 1) * 20 * S;
+	end = -1;
+	is_int(report_burst_end(T0, trickle, 90, 30 * S, 0, T0 + 1800 * S, &end), 1,
+	       "a trickle ends its burst at the default cap");
+	is_int(end, T0 + 600 * S, "10 minutes after the start");
+	is_int(report_burst_end(T0, trickle, 29, 30 * S, 0, T0 + 599 * S, &end), 0,
+	       "watched (opens up to 580 s) less than the cap: never idle");
+	is_int(report_burst_end(T0, trickle, 90, 30 * S, 5 * S, T0 + 1800 * S, &end), 1,
+	       "--burst-max 5s");
+	is_int(end, T0 + 5 * S, "ends 5 s after the start, inside the trickle");
+	int64_t gap[] = { T0 + 1 * S, T0 + 40 * S };
+	is_int(report_burst_end(T0, gap, 2, 30 * S, 60 * S, T0 + 100 * S, &end), 1,
+	       "an idle gap before the cap");
+	is_int(end, T0 + 31 * S, "the gap ends it, not the cap");
+	int64_t late[] = { T0 + 20 * S, T0 + 45 * S };
+	is_int(report_burst_end(T0, late, 2, 30 * S, 40 * S, T0 + 100 * S, &end), 1,
+	       "cap reached while a gap was running");
+	is_int(end, T0 + 40 * S, "the cap ends it before the gap would");
+
+	struct burst b;
+	burst_init(&b, T0, 30 * S, 5 * S);
+	int marks = 0;
+	for (int i = 0; i < 5; i++)
+		marks = marks << 1 | burst_feed(&b, T0 + (int64_t)i * 1200 + 1000);
+	is_int(marks, 0x1, "streaming, 1.2 s trickle, 5 s cap: only the open at 5.8 s is after it");
 }
 
 static int beacon(const int64_t *gaps, size_t ng)
@@ -114,6 +146,7 @@ static void test_beacon(void)
 int main(void)
 {
 	test_burst();
+	test_burst_max();
 	test_beacon();
 	return tap_done_testing();
 }
