@@ -62,20 +62,49 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The p-quantile of sorted values, interpolated between the two nearest ranks (so the
+ * median of an even count is the mean of the middle two). */
+static double quantile(const int64_t *v, size_t n, double p)
+{
+	double k = (double)(n - 1) * p;
+	size_t f = (size_t)k, c = f + 1 < n ? f + 1 : f;
+	return (double)v[f] + ((double)v[c] - (double)v[f]) * (k - (double)f);
+}
+
+static double dabs(double x)
+{
+	return x < 0 ? -x : x;
+}
+
 int report_beacon(const int64_t *t, size_t n, int64_t *scratch)
 {
 	if (n < BEACON_MIN_COUNT)
 		return 0;
-	size_t ng = n - 1;
+	size_t ng = n - 1, on = 0;
 	for (size_t i = 0; i < ng; i++)
 		scratch[i] = t[i + 1] - t[i];
 	qsort(scratch, ng, sizeof(*scratch), cmp_i64);
-	/* twice the median, so an even count needs no fraction */
-	int64_t m2 = ng % 2 ? 2 * scratch[ng / 2] : scratch[ng / 2 - 1] + scratch[ng / 2];
-	if (m2 < 2 * (int64_t)BEACON_MIN_PERIOD_MS)
+	double m = quantile(scratch, ng, 0.5);
+	if (m < BEACON_MIN_PERIOD_MS)
+		return 0;   /* parallel connections of a burst, not a period */
+	for (size_t i = 0; i < ng; i++)
+		on += dabs((double)scratch[i] - m) * 100 <= m * BEACON_BAND_PCT;
+	if (ng <= BEACON_SMALL_GAPS)
+		return on == ng;   /* too few gaps for robust statistics: every one on the beat */
+	if (on * 100 < ng * BEACON_ON_BEAT_PCT)
 		return 0;
-	/* sorted: only the smallest and the largest gap can be furthest from the median */
-	int64_t lo = m2 - 2 * scratch[0], hi = 2 * scratch[ng - 1] - m2;
-	int64_t dev = lo > hi ? lo : hi;
-	return dev * 100 <= m2 * BEACON_TOLERANCE_PCT;
+	double q1 = quantile(scratch, ng, 0.25), q3 = quantile(scratch, ng, 0.75);
+	/* Bowley's skew: gaps piled up on one side of the median (quartiles settle only
+	 * with enough gaps) */
+	if (ng >= BEACON_SKEW_MIN_GAPS && q3 > q1 &&
+	    dabs(q1 + q3 - 2 * m) * 100 > (q3 - q1) * BEACON_SKEW_PCT)
+		return 0;
+	/* median absolute deviation, in half milliseconds so that it stays integral */
+	int64_t m2 = (int64_t)(2 * m + 0.5);
+	for (size_t i = 0; i < ng; i++) {
+		int64_t dev = 2 * scratch[i] - m2;
+		scratch[i] = dev < 0 ? -dev : dev;
+	}
+	qsort(scratch, ng, sizeof(*scratch), cmp_i64);
+	return quantile(scratch, ng, 0.5) * 100 <= (double)m2 * BEACON_MAD_PCT;
 }

@@ -80,4 +80,25 @@ test_expect_success 'without --burst-max (10m) the trickle keeps the burst open:
 	test "$(py c.json "print([r[\"burst_end\"] for r in rows])")" = "[None]"
 '
 
+# A beacon to ext:9001 every 1.5 s with +-25% jitter (gaps 1.125 .. 1.875 s), 9
+# connections; meanwhile an irregular sequence to the second host 192.0.2.3:9002.
+BEACON="9001@0 9001@1.2 9001@3.0 9001@4.15 9001@6.0 9001@7.5 9001@8.8 9001@10.55 9001@11.75"
+IRREGULAR="192.0.2.3:9002@0.5 192.0.2.3:9002@0.8 192.0.2.3:9002@4.8 192.0.2.3:9002@5.3 192.0.2.3:9002@7.8 192.0.2.3:9002@8.0 192.0.2.3:9002@11.0 192.0.2.3:9002@12.0"
+
+test_expect_success 'a jittered beacon and an irregular sequence: watch them' '
+	db_reset &&
+	bg_ns $NS_TOOL $TRAFFIC seq 192.0.2.2 $BEACON $IRREGULAR >beacon.out &&
+	B=$BG &&
+	timeout 60 "$CLAWSS" watch --interval 200ms pid:$B &&
+	grep -q seq-done beacon.out &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9001")" = 9 &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9002")" = 8
+'
+
+test_expect_success 'the +-25% jittered beacon is flagged on every connection, the irregular one on none' '
+	test_expect_code 1 "$CLAWSS" report --format json >beacon.json &&
+	test "$(py beacon.json "print(sum(1 for r in rows if r[\"remote_port\"] == 9001 and \"beacon\" in r[\"flags\"]))")" = 9 &&
+	test "$(py beacon.json "print(sum(1 for r in rows if r[\"remote_port\"] == 9002 and \"beacon\" in r[\"flags\"]))")" = 0
+'
+
 test_done

@@ -117,16 +117,16 @@ static void test_beacon(void)
 	is_int(beacon(g1, 2), 0, "3 regular connections: too few for a beacon");
 	int64_t g2[] = { 60 * S, 60 * S, 60 * S };
 	is_int(beacon(g2, 3), 1, "4 connections every 60s: beacon");
-	int64_t g3[] = { 60 * S, 60 * S, 66 * S };
-	is_int(beacon(g3, 3), 1, "a gap 10%% above the median: beacon");
-	int64_t g4[] = { 60 * S, 60 * S, 66 * S + 1 };
-	is_int(beacon(g4, 3), 0, "a gap just over 10%% above: not a beacon");
-	int64_t g5[] = { 60 * S, 54 * S, 60 * S };
-	is_int(beacon(g5, 3), 1, "a gap 10%% below the median: beacon");
-	int64_t g6[] = { 60 * S, 54 * S - 1, 60 * S };
-	is_int(beacon(g6, 3), 0, "a gap just over 10%% below: not a beacon");
-	int64_t g7[] = { 100 * S, 110 * S, 100 * S, 110 * S };
-	is_int(beacon(g7, 4), 1, "even number of gaps: median between the middle two");
+	int64_t g3[] = { 60 * S, 60 * S, 81 * S };
+	is_int(beacon(g3, 3), 1, "few gaps: one 35%% above the median is on the beat");
+	int64_t g4[] = { 60 * S, 60 * S, 81 * S + 1 };
+	is_int(beacon(g4, 3), 0, "few gaps: one just over 35%% above is not");
+	int64_t g5[] = { 60 * S, 39 * S, 60 * S };
+	is_int(beacon(g5, 3), 1, "few gaps: one 35%% below the median is on the beat");
+	int64_t g6[] = { 60 * S, 39 * S - 1, 60 * S };
+	is_int(beacon(g6, 3), 0, "few gaps: one just over 35%% below is not");
+	int64_t g7[] = { 1125, 1875, 1500, 1200, 1800, 1350, 1650, 1500 };
+	is_int(beacon(g7, 8), 1, "+-25%% jitter around 1.5 s (issue 13): beacon");
 	int64_t g8[] = { 60 * S, 30 * S, 90 * S };
 	is_int(beacon(g8, 3), 0, "irregular gaps: not a beacon");
 	int64_t g9[] = { 500, 500, 500, 500 };
@@ -137,10 +137,23 @@ static void test_beacon(void)
 	is_int(beacon(g11, 3), 1, "every second exactly: beacon (the minimum period)");
 	int64_t g12[40];
 	for (int i = 0; i < 40; i++)
-		g12[i] = 300 * S + (i % 3) * 10 * S;   /* 300..320 s: within 10% of 310 */
-	is_int(beacon(g12, 40), 1, "40 connections with small jitter: beacon");
-	g12[20] = 600 * S;
-	is_int(beacon(g12, 40), 0, "one missed beat breaks the rule: every gap must fit");
+		g12[i] = 300 * S + (i % 7) * 25 * S;   /* 300..450 s */
+	is_int(beacon(g12, 40), 1, "40 connections, period 375 s +-20%%: beacon");
+	g12[20] = 750 * S;
+	g12[30] = 20 * S;
+	is_int(beacon(g12, 40), 1, "a missed beat and an extra connection do not hide it");
+	int64_t poisson[] = { 3 * S, 47 * S, 12 * S, 88 * S, 5 * S, 20 * S, 61 * S, 9 * S,
+			      33 * S, 140 * S, 27 * S, 2 * S, 71 * S };
+	is_int(beacon(poisson, 13), 0, "exponential-looking gaps: not a beacon");
+	int64_t half[12];
+	for (int i = 0; i < 12; i++)
+		half[i] = i % 2 ? 10 * S : 60 * S;
+	is_int(beacon(half, 12), 0, "two alternating periods: not one beat");
+	/* 9 of 12 gaps on the beat, but all of those below the median's band centre and
+	 * the rest far out: the skew and the spread say no */
+	int64_t skew[] = { 70 * S, 70 * S, 71 * S, 71 * S, 72 * S, 100 * S, 100 * S, 101 * S,
+			   101 * S, 102 * S, 400 * S, 500 * S, 600 * S };
+	is_int(beacon(skew, 13), 0, "a quarter of the gaps far out: not a beacon");
 }
 
 int main(void)
