@@ -2,12 +2,13 @@
 #include <getopt.h>
 #include <sqlite3.h>
 #include "../lib/util.h"
+#include "../report/burst.h"
 #include "../report/report.h"
 #include "../store/store.h"
 #include "cmd.h"
 
 static const char synopsis[] =
-	"usage: clawss containers [--idle DUR] [--format table|json|csv]\n";
+	"usage: clawss containers [--idle DUR] [--burst-max DUR] [--format table|json|csv]\n";
 
 static void help(void)
 {
@@ -16,6 +17,8 @@ static void help(void)
 	      "whether it ended, when its initial burst ended, how many connections it\n"
 	      "opened and how many of those report --since-idle would flag.\n\n"
 	      "  --idle DUR         quiet time that ends the burst (default 30s)\n"
+	      "  --burst-max DUR    the burst ends this long after the start at the latest\n"
+	      "                     (default 10m)\n"
 	      "  --format FMT       table (default), json or csv\n"
 	      "\nSee clawss-containers(8).\n", stdout);
 }
@@ -25,15 +28,16 @@ int cmd_containers(int argc, char **argv, const struct global *g)
 	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
 	if (cmd_confine_reader("containers", g) != 0)
 		return EXIT_TROUBLE;
-	enum { O_IDLE = 256, O_FORMAT, O_HELP };
+	enum { O_IDLE = 256, O_BURST_MAX, O_FORMAT, O_HELP };
 	static const struct option opts[] = {
 		{ "idle", required_argument, NULL, O_IDLE },
+		{ "burst-max", required_argument, NULL, O_BURST_MAX },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	enum out_format fmt = OUT_TABLE;
-	int64_t idle = 30000;
+	int64_t idle = 30000, burst_max = BURST_MAX_DEFAULT_MS;
 	struct store *st = NULL;
 	char err[512];
 	int c;
@@ -45,6 +49,11 @@ int cmd_containers(int argc, char **argv, const struct global *g)
 			if (duration_parse(optarg, &idle) < 0)
 				return cmd_fail("containers: --idle '%s': not a duration "
 						"(a number with ms, s, m or h: 30s)", optarg);
+			break;
+		case O_BURST_MAX:
+			if (duration_parse(optarg, &burst_max) < 0 || burst_max <= 0)
+				return cmd_fail("containers: --burst-max '%s': not a positive duration "
+						"(a number with ms, s, m or h: 10m)", optarg);
 			break;
 		case O_FORMAT:
 			if (out_format_parse(optarg, &fmt) < 0)
@@ -70,7 +79,7 @@ int cmd_containers(int argc, char **argv, const struct global *g)
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	if (store_open(&st, g->db, STORE_READ, err, sizeof(err)) < 0)
 		return cmd_fail("%s", err);
-	int rc = report_containers(store_db(st), idle, fmt, stdout, err, sizeof(err));
+	int rc = report_containers(store_db(st), idle, burst_max, fmt, stdout, err, sizeof(err));
 	store_close(st);
 	return rc < 0 ? cmd_fail("containers: %s", err) : EXIT_OK;
 }

@@ -2,12 +2,13 @@
 #include <getopt.h>
 #include <sqlite3.h>
 #include "../lib/util.h"
+#include "../report/burst.h"
 #include "../report/report.h"
 #include "../store/store.h"
 #include "cmd.h"
 
 static const char synopsis[] =
-	"usage: clawss policy --container NAME [--until-idle [--idle DUR]]\n"
+	"usage: clawss policy --container NAME [--until-idle [--idle DUR] [--burst-max DUR]]\n"
 	"                     [--since TIME] [--until TIME]\n";
 
 static void help(void)
@@ -19,6 +20,8 @@ static void help(void)
 	      "  --container NAME   the container (a glob; every record of that name)\n"
 	      "  --until-idle       only connections opened in its initial burst\n"
 	      "  --idle DUR         quiet time that ends the burst (default 30s)\n"
+	      "  --burst-max DUR    the burst ends this long after the start at the latest\n"
+	      "                     (default 10m)\n"
 	      "  --since TIME       only connections opened at or after TIME\n"
 	      "  --until TIME       only connections opened at or before TIME\n"
 	      "                     (TIME: RFC 3339, or a duration meaning that long ago)\n"
@@ -30,21 +33,23 @@ int cmd_policy(int argc, char **argv, const struct global *g)
 	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
 	if (cmd_confine_reader("policy", g) != 0)
 		return EXIT_TROUBLE;
-	enum { O_CONTAINER = 256, O_UNTIL_IDLE, O_IDLE, O_SINCE, O_UNTIL, O_HELP };
+	enum { O_CONTAINER = 256, O_UNTIL_IDLE, O_IDLE, O_BURST_MAX, O_SINCE, O_UNTIL, O_HELP };
 	static const struct option opts[] = {
 		{ "container", required_argument, NULL, O_CONTAINER },
 		{ "until-idle", no_argument, NULL, O_UNTIL_IDLE },
 		{ "idle", required_argument, NULL, O_IDLE },
+		{ "burst-max", required_argument, NULL, O_BURST_MAX },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	static const char not_time[] = "not a time (RFC 3339, or a duration meaning that long ago)";
-	struct report_query q = { .idle = 30000, .since = REPORT_TIME_MIN,
+	struct report_query q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
+				  .since = REPORT_TIME_MIN,
 				  .until = REPORT_TIME_MAX };
 	char *name = NULL;
-	int until_idle = 0, idle_set = 0, c, li = 0;
+	int until_idle = 0, idle_set = 0, burst_set = 0, c, li = 0;
 	int64_t now = time_now_ms();
 	struct store *st = NULL;
 	char err[512];
@@ -65,6 +70,12 @@ int cmd_policy(int argc, char **argv, const struct global *g)
 				return cmd_fail("policy: --idle '%s': not a duration "
 						"(a number with ms, s, m or h: 30s)", optarg);
 			idle_set = 1;
+			break;
+		case O_BURST_MAX:
+			if (duration_parse(optarg, &q.burst_max) < 0 || q.burst_max <= 0)
+				return cmd_fail("policy: --burst-max '%s': not a positive duration "
+						"(a number with ms, s, m or h: 10m)", optarg);
+			burst_set = 1;
 			break;
 		case O_SINCE:
 		case O_UNTIL:
@@ -90,6 +101,8 @@ int cmd_policy(int argc, char **argv, const struct global *g)
 		return cmd_fail("policy: --container NAME is required (try 'clawss policy --help')");
 	if (idle_set && !until_idle)
 		return cmd_fail("policy: --idle only makes sense with --until-idle");
+	if (burst_set && !until_idle)
+		return cmd_fail("policy: --burst-max only makes sense with --until-idle");
 	if (q.since > q.until)
 		return cmd_fail("policy: --since is later than --until");
 	q.containers = &name;

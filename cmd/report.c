@@ -5,12 +5,13 @@
 #include <string.h>
 #include "../lib/util.h"
 #include "../report/allow.h"
+#include "../report/burst.h"
 #include "../report/report.h"
 #include "../store/store.h"
 #include "cmd.h"
 
 static const char synopsis[] =
-	"usage: clawss report [--since-idle] [--idle DUR] [--container NAME]...\n"
+	"usage: clawss report [--since-idle] [--idle DUR] [--burst-max DUR] [--container NAME]...\n"
 	"                     [--since TIME] [--until TIME] [--allow FILE]\n"
 	"                     [--format table|json|csv] [--by destination|container]\n";
 
@@ -22,6 +23,8 @@ static void help(void)
 	      "  --since-idle       only connections opened after the container's initial\n"
 	      "                     burst (RAW and PACKET sockets are always shown)\n"
 	      "  --idle DUR         quiet time that ends the burst (default 30s)\n"
+	      "  --burst-max DUR    the burst ends this long after the start at the latest\n"
+	      "                     (default 10m)\n"
 	      "  --container NAME   only containers whose name matches this glob (repeatable)\n"
 	      "  --since TIME       only connections opened at or after TIME\n"
 	      "  --until TIME       only connections opened at or before TIME\n"
@@ -37,11 +40,12 @@ int cmd_report(int argc, char **argv, const struct global *g)
 	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
 	if (cmd_confine_reader("report", g) != 0)
 		return EXIT_TROUBLE;
-	enum { O_SINCE_IDLE = 256, O_IDLE, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
+	enum { O_SINCE_IDLE = 256, O_IDLE, O_BURST_MAX, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
 	       O_BY, O_HELP };
 	static const struct option opts[] = {
 		{ "since-idle", no_argument, NULL, O_SINCE_IDLE },
 		{ "idle", required_argument, NULL, O_IDLE },
+		{ "burst-max", required_argument, NULL, O_BURST_MAX },
 		{ "container", required_argument, NULL, O_CONTAINER },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
@@ -51,7 +55,8 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
-	struct report_query q = { .idle = 30000, .since = REPORT_TIME_MIN,
+	struct report_query q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
+				  .since = REPORT_TIME_MIN,
 				  .until = REPORT_TIME_MAX };
 	enum out_format fmt = OUT_TABLE;
 	enum report_by by = REPORT_BY_SOCKET;
@@ -78,6 +83,10 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		case O_IDLE:
 			if (duration_parse(optarg, &q.idle) < 0)
 				why = "not a duration (a number with ms, s, m or h: 30s)";
+			break;
+		case O_BURST_MAX:
+			if (duration_parse(optarg, &q.burst_max) < 0 || q.burst_max <= 0)
+				why = "not a positive duration (a number with ms, s, m or h: 10m)";
 			break;
 		case O_CONTAINER:
 			names[q.ncontainers++] = optarg;

@@ -87,7 +87,7 @@ _clawss()
 	--container)
 		COMPREPLY=($(compgen -W "$(_clawss_recorded "$bin" "${dbargs[@]}")" -- "$cur"))
 		return ;;
-	--interval | --for | --refresh | --retain | --idle | --older-than | --since | \
+	--interval | --for | --refresh | --retain | --idle | --burst-max | --older-than | --since | \
 	--until | --name | --label)
 		return ;;   # a value of the user's own
 	esac

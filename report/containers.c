@@ -45,11 +45,11 @@ static int container_print(void *arg, const struct report_container *c)
 	return out_record(o, v);
 }
 
-int report_containers(struct sqlite3 *db, int64_t idle, enum out_format fmt, FILE *f,
-		      char *err, size_t errlen)
+int report_containers(struct sqlite3 *db, int64_t idle, int64_t burst_max,
+		      enum out_format fmt, FILE *f, char *err, size_t errlen)
 {
 	struct report_query q = {
-		.idle = idle, .since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX,
+		.idle = idle, .burst_max = burst_max, .since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX,
 	};
 	struct out *o = out_new(f, fmt, cont_fields, C_N);
 	struct report_walker w = { .container = container_print, .arg = o };

@@ -15,9 +15,10 @@ enum report_by { REPORT_BY_SOCKET, REPORT_BY_DESTINATION, REPORT_BY_CONTAINER };
 int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
 		 enum out_format fmt, FILE *f, char *err, size_t errlen);
 
-/* containers: one row per container recorded. 0, or -1 on failure. */
-int report_containers(struct sqlite3 *db, int64_t idle, enum out_format fmt, FILE *f,
-		      char *err, size_t errlen);
+/* containers: one row per container recorded (burst by idle and burst_max, ms).
+ * 0, or -1 on failure. */
+int report_containers(struct sqlite3 *db, int64_t idle, int64_t burst_max,
+		      enum out_format fmt, FILE *f, char *err, size_t errlen);
 
 /* policy: an allowlist of the destinations the containers matching q->containers[0]
  * used in their burst (until_idle) and the window q->since..q->until. 0, or -1 on

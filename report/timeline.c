@@ -54,18 +54,20 @@ static void bucket_times(const struct p1row *rows, size_t n, int by_group,
 	off[0] = 0;
 }
 
-/* Could these gaps be within the tolerance of their median? Only if the largest is
- * within (100 + T) / (100 - T) of the smallest, and the median, at most the largest,
- * can reach the minimum period. */
+/* Could these gaps be a beacon? The median is at most the largest gap; and a group with
+ * so few gaps that every one must be on the beat needs its largest and smallest within
+ * the band of one median. */
 static int beacon_candidate(const struct group *g)
 {
 	if (g->count < BEACON_MIN_COUNT)
 		return 0;
 	if (g->unsorted)
 		return 1;
-	return g->max_gap >= BEACON_MIN_PERIOD_MS && g->min_gap >= 0 &&
-	       g->max_gap * (100 - BEACON_TOLERANCE_PCT) <=
-	       g->min_gap * (100 + BEACON_TOLERANCE_PCT);
+	if (g->max_gap < BEACON_MIN_PERIOD_MS || g->min_gap < 0)
+		return 0;
+	if (g->count - 1 > BEACON_SMALL_GAPS)
+		return 1;
+	return g->max_gap * (100 - BEACON_BAND_PCT) <= g->min_gap * (100 + BEACON_BAND_PCT);
 }
 
 /* The exact rules where the streaming sums were not enough: containers whose rows came
@@ -110,7 +112,7 @@ static int exact(struct walk *k, int by_group, size_t nkeys)
 		}
 		/* the streaming state is void: feed the sorted times afresh */
 		struct wcont *wc = &k->cs[i];
-		burst_init(&wc->burst, wc->pub.start, k->q->idle);
+		burst_init(&wc->burst, wc->pub.start, k->q->idle, k->q->burst_max);
 		for (size_t j = 0; j < n && !wc->burst.ended; j++)
 			burst_feed(&wc->burst, t[j]);
 	}

@@ -171,7 +171,7 @@ static int load_containers(struct walk *k)
 		if (c->pub.started <= 0)
 			c->pub.started = -1;
 		c->pub.start = c->pub.started >= 0 ? c->pub.started : c->pub.first_seen;
-		burst_init(&c->burst, c->pub.start, k->q->idle);
+		burst_init(&c->burst, c->pub.start, k->q->idle, k->q->burst_max);
 	}
 	if (rc != SQLITE_DONE) {
 		db_fail(k, "containers");
@@ -233,13 +233,27 @@ static int load_execs(struct walk *k)
 	return 0;
 }
 
+static const char *addr_text(const struct walk *k, uint32_t a);
+
+/* The container talking to itself: a loopback peer (addresses are stored canonical,
+ * v4-mapped as IPv4). */
+static int loopback_peer(const struct walk *k, const struct p1row *p)
+{
+	const char *a = addr_text(k, p->addr);
+	return a && (strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0);
+}
+
 /* The exec rule: in a container that has exec activity (an OpenClaw-style sandbox whose
  * tools run through docker exec), a connection it opened after its first exec began,
- * outside every exec window, came from something other than a tool run. */
+ * outside every exec window, came from something other than a tool run. So did one
+ * accepted from outside the container then (a listener left behind and used later),
+ * but not the accepted end of its own loopback connection, whose opening end is judged. */
 int walk_outside_exec(const struct walk *k, const struct p1row *p)
 {
 	const struct wcont *wc = &k->cs[p->c];
-	if (!wc->nxw || p->dir != SKD_OUT || (p->proto != SK_TCP && p->proto != SK_UDP))
+	if (!wc->nxw || (p->proto != SK_TCP && p->proto != SK_UDP))
+		return 0;
+	if (p->dir != SKD_OUT && (p->dir != SKD_IN || loopback_peer(k, p)))
 		return 0;
 	const struct xwin *x = k->xw + wc->xw_off;
 	if (p->t < x[0].start)

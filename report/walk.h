@@ -28,7 +28,7 @@ struct report_container {
 	int64_t first_seen, last_seen;
 	int64_t ended;           /* ms, or -1 while not ended */
 	int64_t start;           /* started, else first_seen: where the burst begins */
-	int burst_known;         /* it went idle; burst_end is set */
+	int burst_known;         /* its burst ended (idle gap or burst_max); burst_end set */
 	int64_t burst_end;
 	int64_t connections;     /* report rows over its whole life */
 	int64_t flagged;         /* those carrying a flag, after-idle counted (as
@@ -56,6 +56,7 @@ struct report_row {
 
 struct report_query {
 	int64_t idle;                    /* ms */
+	int64_t burst_max;               /* ms the burst lasts at most; 0: 10 minutes */
 	int since_idle;                  /* show only after-idle rows (and RAW/PACKET) */
 	char *const *containers;         /* globs on the name; none = every container */
 	size_t ncontainers;

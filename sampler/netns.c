@@ -45,22 +45,6 @@ static int open_inside(struct nsh *h)
 
 	if (netns_ino_of("/proc/self/ns/net", &h->ino) < 0)
 		return -1;
-	h->eph_lo = 32768;
-	h->eph_hi = 60999;
-	int pfd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
-	if (pfd >= 0) {
-		char buf[64];
-		ssize_t n = read(pfd, buf, sizeof(buf) - 1);
-		unsigned lo, hi;
-		if (n > 0) {
-			buf[n] = '\0';
-			if (sscanf(buf, "%u %u", &lo, &hi) == 2 && lo <= hi && hi < 65536) {
-				h->eph_lo = (uint16_t)lo;
-				h->eph_hi = (uint16_t)hi;
-			}
-		}
-		close(pfd);
-	}
 	h->dump = diag_open();
 	if (!h->dump)
 		return -1;

@@ -12,7 +12,6 @@ struct nsh {
 	int raw_fd[2];            /* /proc/self/net/raw, raw6 (used when raw_diag is missing) */
 	int sockstat_fd[2];       /* /proc/self/net/sockstat, sockstat6: the change detector */
 	uint64_t ino;             /* namespace inode */
-	uint16_t eph_lo, eph_hi;  /* its net.ipv4.ip_local_port_range */
 };
 
 /* Enters the namespace behind nsfd (a namespace file or a pidfd), opens the handles, and

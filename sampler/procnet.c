@@ -27,6 +27,44 @@ long procnet_read(int fd, char *buf, size_t len)
 	return (long)off;
 }
 
+long procnet_read_all(int fd, struct procnet_buf *b, size_t max)
+{
+	size_t off = 0;
+	for (;;) {
+		if (off + 1 >= b->cap) {
+			/* a file that outgrew the buffer is read on, never cut short */
+			size_t cap = b->cap ? b->cap * 2 : PROCNET_BUF_MIN;
+			if (cap > max) {
+				errno = EFBIG;
+				return -1;
+			}
+			char *p = realloc(b->p, cap);
+			if (!p)
+				return -1;
+			b->p = p;
+			b->cap = cap;
+		}
+		ssize_t n = pread(fd, b->p + off, b->cap - 1 - off, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	b->p[off] = '\0';
+	b->len = off;
+	return (long)off;
+}
+
+void procnet_buf_free(struct procnet_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
 static int hex_addr(const char *p, int family, uint8_t *out)
 {
 	/* /proc prints each 32-bit word of the address as the host-order value of its

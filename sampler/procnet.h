@@ -9,8 +9,24 @@
 /* Parses /proc/net/raw or raw6 text (family SKF_IPV4 / SKF_IPV6); cb per socket, keyed
  * by SK_COOKIE_INODE | inode since /proc shows no cookie. -1 on malformed text. */
 int procnet_parse_raw(const char *text, int family, diag_cb cb, void *arg);
-/* Rereads fd from offset 0 into buf (NUL-terminated); returns length or -1. */
+/* Rereads fd from offset 0 into buf (NUL-terminated); returns length or -1 (EFBIG when
+ * the file does not fit: for small files of known size, such as sockstat). */
 long procnet_read(int fd, char *buf, size_t len);
+
+/* A buffer that grows to hold a whole /proc file. Zero-initialise; free with
+ * procnet_buf_free. */
+struct procnet_buf {
+	char *p;
+	size_t len, cap;
+};
+#define PROCNET_BUF_MIN (64u << 10)
+#define PROCNET_BUF_MAX (64u << 20)   /* about 450000 /proc/net/raw lines */
+/* Rereads the whole file at fd from offset 0 into b, growing it up to max bytes:
+ * its length, or -1 with errno (EFBIG beyond max, ENOMEM). For /proc/net files, whose
+ * size depends on what the container made: one that cannot be read whole is an error,
+ * never a shorter list. */
+long procnet_read_all(int fd, struct procnet_buf *b, size_t max);
+void procnet_buf_free(struct procnet_buf *b);
 /* The per-namespace socket counters of sockstat+sockstat6 text that move when a socket is
  * created, hashed or unhashed: "sockets: used", TCP inuse/tw, UDP, RAW, and their
  * IPv6 twins. Global memory counters are left out, so traffic elsewhere does not count.

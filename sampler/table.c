@@ -18,6 +18,7 @@ struct entry {
 	char comm[16];
 	size_t idx;               /* position in table.all */
 	uint32_t seen_gen;        /* dump generation that last showed it */
+	uint32_t first_gen;       /* dump generation that first showed it (0: seeded) */
 	uint32_t close_gen;       /* dump generation when it closed */
 	int64_t written_at;
 	uint8_t dirty;            /* a hard change: write at the next flush */
@@ -38,11 +39,10 @@ struct table {
 	size_t nall, capall;
 	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
 	size_t nscratch, capscratch;
-	uint16_t *listen_tcp, *listen_udp;
-	size_t nlisten_tcp, nlisten_udp, caplisten_tcp, caplisten_udp;
+	struct table_listener *ls;  /* the listeners of the last dump */
+	size_t nls, capls;
 	table_owner_fn owner;
 	void *owner_arg;
-	uint16_t eph_lo, eph_hi;
 	uint64_t created, folded;
 };
 
@@ -177,8 +177,6 @@ struct table *table_new(int64_t container_id, int64_t refresh_ms)
 		return NULL;
 	t->container_id = container_id;
 	t->refresh_ms = refresh_ms;
-	t->eph_lo = 32768;
-	t->eph_hi = 60999;
 	return t;
 }
 
@@ -186,12 +184,6 @@ void table_set_owner(struct table *t, table_owner_fn fn, void *arg)
 {
 	t->owner = fn;
 	t->owner_arg = arg;
-}
-
-void table_set_ephemeral(struct table *t, uint16_t lo, uint16_t hi)
-{
-	t->eph_lo = lo;
-	t->eph_hi = hi;
 }
 
 void table_free(struct table *t)
@@ -204,8 +196,7 @@ void table_free(struct table *t)
 	map_free(&t->keys);
 	map_free(&t->tuples);
 	free(t->scratch);
-	free(t->listen_tcp);
-	free(t->listen_udp);
+	free(t->ls);
 	free(t);
 }
 
@@ -263,62 +254,62 @@ static void fold_unindex(struct table *t, struct entry *e)
 	e->tuple = 0;
 }
 
-static int port_in(const uint16_t *v, size_t n, uint16_t port)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == port)
-			return 1;
-	return 0;
-}
-
-static int port_add(uint16_t **v, size_t *n, size_t *cap, uint16_t port)
-{
-	if (port_in(*v, *n, port))
-		return 0;
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 8;
-		uint16_t *nv = realloc(*v, c * sizeof(**v));
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[(*n)++] = port;
-	return 0;
-}
-
-static int is_udp_server(const struct sk *s)
+/* Normalised local address (v4-mapped folded) and whether it is the unspecified one. */
+static int local_of(const struct sk *s, uint8_t *addr)
 {
 	static const uint8_t zero[16];
-	return s->proto == SK_UDP && s->state == SKS_CLOSE && s->lport &&
-	       memcmp(s->raddr, zero, 16) == 0;
+	memcpy(addr, s->laddr, 16);
+	sk_addr_normalise(s->family, addr);
+	return memcmp(addr, zero, 16) == 0;
 }
 
-/* Direction rule: a TCP socket whose local port is a listener's in this namespace was
- * accepted from it (in); a connected UDP socket sharing its local port with an
- * unconnected bound UDP socket answers that server (in); everything else the container
- * opened itself (out). A listener is "listen". Sockets seen only at their destruction
- * get a second chance in table_destroyed (ephemeral ports). */
-static int direction_of(const struct table *t, const struct sk *s)
+int table_direction(const struct table_listener *ls, size_t n, const struct sk *s,
+		    uint32_t first_gen)
 {
-	if (s->proto == SK_TCP) {
-		if (s->state == SKS_LISTEN)
-			return SKD_LISTEN;
-		if ((s->have & SK_HAVE_LPORT) && port_in(t->listen_tcp, t->nlisten_tcp, s->lport))
+	uint8_t la[16];
+
+	if (s->proto != SK_TCP)
+		return SKD_OUT;  /* UDP has no accept: a connected UDP socket is its own connect() */
+	if (s->state == SKS_LISTEN)
+		return SKD_LISTEN;
+	if (!(s->have & SK_HAVE_LPORT))
+		return SKD_OUT;
+	int la_known = (s->have & SK_HAVE_LADDR) && !local_of(s, la);
+	for (size_t i = 0; i < n; i++) {
+		const struct table_listener *l = &ls[i];
+		if (l->port != s->lport || l->first_gen > first_gen)
+			continue;
+		if (l->wildcard ? l->family == s->family :
+		    la_known && memcmp(l->addr, la, 16) == 0)
 			return SKD_IN;
-	} else if (s->proto == SK_UDP && !is_udp_server(s) && (s->have & SK_HAVE_LPORT) &&
-		   port_in(t->listen_udp, t->nlisten_udp, s->lport)) {
-		return SKD_IN;
 	}
 	return SKD_OUT;
 }
 
+static int direction_of(const struct table *t, const struct sk *s, uint32_t first_gen)
+{
+	return table_direction(t->ls, t->nls, s, first_gen);
+}
+
+/* A listener of this dump, with the generation its entry was first seen in. */
 static void listeners_note(struct table *t, const struct sk *s)
 {
-	if (s->proto == SK_TCP && s->state == SKS_LISTEN)
-		port_add(&t->listen_tcp, &t->nlisten_tcp, &t->caplisten_tcp, s->lport);
-	else if (is_udp_server(s))
-		port_add(&t->listen_udp, &t->nlisten_udp, &t->caplisten_udp, s->lport);
+	if (s->proto != SK_TCP || s->state != SKS_LISTEN || !(s->have & SK_HAVE_LPORT))
+		return;
+	if (t->nls == t->capls) {
+		size_t c = t->capls ? t->capls * 2 : 8;
+		struct table_listener *v = realloc(t->ls, c * sizeof(*v));
+		if (!v)
+			return;
+		t->ls = v;
+		t->capls = c;
+	}
+	const struct entry *e = map_get(&t->keys, s->cookie);
+	struct table_listener *l = &t->ls[t->nls++];
+	l->family = s->family;
+	l->port = s->lport;
+	l->wildcard = local_of(s, l->addr);
+	l->first_gen = e ? e->first_gen : t->gen;
 }
 
 static void owner_fill(struct table *t, struct entry *e)
@@ -416,7 +407,8 @@ static int dump_one(struct table *t, const struct sk *s)
 		e = entry_add(t, s);
 		if (!e)
 			return -1;
-		e->row.direction = direction_of(t, s);
+		e->first_gen = t->gen;
+		e->row.direction = direction_of(t, s, e->first_gen);
 		e->row.first_seen = e->row.last_seen = t->now;
 		e->row.seen_alive = 1;
 		e->seen_gen = t->gen;
@@ -469,7 +461,7 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->row.sk.bytes_sent = sent;
 		e->row.sk.bytes_received = recvd;
 		if (e->row.direction != SKD_IN)
-			e->row.direction = direction_of(t, s);
+			e->row.direction = direction_of(t, s, e->first_gen);
 		e->dirty = 1;
 	}
 	if (!e->row.seen_alive) {
@@ -486,7 +478,7 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	int rc = 0;
 
 	/* listeners first, so that connections accepted from them read as "in" */
-	t->nlisten_tcp = t->nlisten_udp = 0;
+	t->nls = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
 		listeners_note(t, &t->scratch[i]);
 	for (size_t i = 0; i < t->nscratch; i++)
@@ -530,13 +522,11 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 		e = entry_add(t, s);
 		if (!e)
 			return -1;
-		e->row.direction = direction_of(t, s);
-		/* never seen alive, its listener perhaps neither: a local port outside the
-		 * ephemeral range talking to a peer's ephemeral port was accepted */
-		if (e->row.direction == SKD_OUT && (s->have & SK_HAVE_LPORT) &&
-		    (s->have & SK_HAVE_RPORT) && (s->lport < t->eph_lo || s->lport > t->eph_hi) &&
-		    s->rport >= t->eph_lo && s->rport <= t->eph_hi)
-			e->row.direction = SKD_IN;
+		/* never seen alive: it appeared after the last dump, so every listener that
+		 * dump showed held its port before it (a port-range guess would be the
+		 * container's to steer: a socket bound to port 80 that connects out) */
+		e->first_gen = t->gen + 1;
+		e->row.direction = direction_of(t, s, e->first_gen);
 		e->row.first_seen = now;
 		e->row.seen_alive = 0;
 		t->created++;

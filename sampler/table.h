@@ -19,9 +19,26 @@ typedef void (*table_owner_fn)(void *arg, uint32_t inode, int *pid, char *comm);
 struct table *table_new(int64_t container_id, int64_t refresh_ms);
 void table_free(struct table *t);
 void table_set_owner(struct table *t, table_owner_fn fn, void *arg);
-/* The namespace's ephemeral port range, for the direction of sockets seen only at their
- * destruction (their listener may be gone too). */
-void table_set_ephemeral(struct table *t, uint16_t lo, uint16_t hi);
+
+/* A TCP listener as the direction rule sees it. */
+struct table_listener {
+	uint8_t addr[16];         /* local address, v4-mapped folded to IPv4 */
+	uint8_t family;           /* enum sk_family as dumped */
+	uint8_t wildcard;         /* bound to the unspecified address of its family */
+	uint16_t port;
+	uint32_t first_gen;       /* dump generation that first showed it */
+};
+
+/* The socket-side direction rule, which the container must not be able to steer:
+ * SKD_LISTEN for a TCP listener; SKD_IN for a TCP socket whose local port was held by
+ * a listener on its exact local address, or by a wildcard listener of its family, no
+ * later than the dump that first showed the socket (first_gen: a listener that appears
+ * after the socket cannot make it "in"); SKD_OUT otherwise, and always for UDP (a
+ * connected UDP socket is the container's own connect(): SO_REUSEADDR lets any socket
+ * share a server's port). A conntrack flow's original direction, where known, is the
+ * stronger word and overrides this. */
+int table_direction(const struct table_listener *ls, size_t n, const struct sk *s,
+		    uint32_t first_gen);
 
 /* A socket a previous run left open in the store. */
 int table_seed(struct table *t, const struct store_socket *s);

@@ -141,7 +141,6 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
 	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
 		goto store_fail;
-	table_set_ephemeral(wt->tab, wt->h.eph_lo, wt->h.eph_hi);
 	wt->owner = owner_new(wt->h.ino);
 	if (!wt->owner)
 		goto store_fail;
@@ -194,112 +193,12 @@ static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
 		/* the kernel dropped notifications: say so, and resynchronise with a dump */
 		w->stats.lost_incidents++;
 		wt->need_dump = 1;
-		watch_log(w, WLOG_WARN, "%s: socket-destroy notifications lost (receive buffer "
-		     "overflow); resynchronising", wt->t.name);
-		if (store_begin(w->st) == 0) {
-			if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
-					   "destroy notification buffer overflowed (ENOBUFS)") < 0)
-				store_rollback(w->st);
-			else
-				store_commit(w->st);
-		}
+		poll_incident(w, wt, now, "lost-events", "socket-destroy notifications lost "
+			      "(receive buffer overflow); resynchronising");
 	}
 	if (n < 0 && errno != EAGAIN)
 		watch_log(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,
 		     strerror(errno));
-}
-
-static int dump_raw_proc(struct watch *w, struct wt *wt)
-{
-	static const int fams[2] = { SKF_IPV4, SKF_IPV6 };
-	for (int i = 0; i < 2; i++) {
-		if (wt->h.raw_fd[i] < 0)
-			continue;
-		if (procnet_read(wt->h.raw_fd[i], w->procbuf[i], PROC_BUF) < 0 ||
-		    procnet_parse_raw(w->procbuf[i], fams[i], table_dump_sock, wt->tab) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* kinds: the PROCNET_* kinds to dump; the others have no socket (their sockstat counts
- * read 0), which makes their dumps complete without the cost of a kernel walk. */
-static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
-{
-	static const int protos[2] = { SK_TCP, SK_UDP };
-	static const unsigned bits[2][2] = { { PROCNET_TCP4, PROCNET_TCP6 },
-					     { PROCNET_UDP4, PROCNET_UDP6 } };
-	unsigned complete = 0;
-
-	table_dump_begin(wt->tab, now);
-	for (int p = 0; p < 2; p++) {
-		int ok = 1;
-		if (protos[p] == SK_TCP && w->tcp_both >= 0 &&
-		    (kinds & bits[p][0]) && (kinds & bits[p][1])) {
-			/* both families in one walk of the host-wide TCP tables */
-			if (diag_dump(wt->h.dump, SK_TCP, DIAG_BOTH_FAMILIES, table_dump_sock,
-				      wt->tab) == 0) {
-				w->tcp_both = 1;
-				complete |= 1u << SK_TCP;
-				continue;
-			}
-			if (w->tcp_both == 0 &&
-			    (errno == EINVAL || errno == ENOENT || errno == EOPNOTSUPP)) {
-				w->tcp_both = -1;
-				watch_log(w, WLOG_VERBOSE, "TCPDIAG_GETSOCK refused (%s): "
-					  "dumping TCP one family at a time", strerror(errno));
-			} else {
-				if (!wt->dump_errors++)
-					watch_log(w, WLOG_WARN, "%s: tcp dump: %s", wt->t.name,
-						  strerror(errno));
-				continue;
-			}
-		}
-		for (int f = 0; f < 2; f++) {
-			int fam = f ? SKF_IPV6 : SKF_IPV4;
-			if (!(kinds & bits[p][f]))
-				continue;
-			if (diag_dump(wt->h.dump, protos[p], fam, table_dump_sock, wt->tab) < 0 &&
-			    !(fam == SKF_IPV6 && (errno == EAFNOSUPPORT || errno == ENOENT))) {
-				ok = 0;
-				if (!wt->dump_errors++)
-					watch_log(w, WLOG_WARN, "%s: %s dump: %s", wt->t.name,
-					     sk_proto_name(protos[p]), strerror(errno));
-			}
-		}
-		if (ok)
-			complete |= 1u << protos[p];
-	}
-	if (diag_dump(wt->h.dump, SK_PACKET, 0, table_dump_sock, wt->tab) == 0)
-		complete |= 1u << SK_PACKET;
-	else if (errno != ENOENT && !wt->dump_errors++)
-		watch_log(w, WLOG_WARN, "%s: packet dump: %s", wt->t.name, strerror(errno));
-	/* raw_diag is missing on some kernels (PLATFORM.md): then /proc/net/raw{,6} */
-	if (!(kinds & (PROCNET_RAW4 | PROCNET_RAW6)))
-		complete |= 1u << SK_RAW;
-	else if (w->raw_diag >= 0) {
-		int rc = diag_dump(wt->h.dump, SK_RAW, SKF_IPV4, table_dump_sock, wt->tab);
-		if (rc == 0)
-			rc = diag_dump(wt->h.dump, SK_RAW, SKF_IPV6, table_dump_sock, wt->tab);
-		if (rc == 0) {
-			w->raw_diag = 1;
-			complete |= 1u << SK_RAW;
-		} else if (errno == ENOENT && w->raw_diag == 0) {
-			w->raw_diag = -1;
-			watch_log(w, WLOG_VERBOSE, "no raw_diag in this kernel: reading /proc/net/raw");
-		}
-	}
-	if (w->raw_diag < 0 && (kinds & (PROCNET_RAW4 | PROCNET_RAW6)) &&
-	    dump_raw_proc(w, wt) == 0)
-		complete |= 1u << SK_RAW;
-	owner_round(wt->owner);
-	if (table_dump_end(wt->tab, complete) < 0)
-		watch_log(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
-	wt->last_dump = now;
-	wt->dumped = 1;
-	wt->pending = 0;
-	wt->need_dump = 0;
-	w->stats.dumps++;
 }
 
 /* Also sets wt->kinds: every kind when the counters cannot be read. */
@@ -328,15 +227,17 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	wt->sockstat = d;
 	if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
 	    now - wt->last_dump >= w->o.refresh_ms)
-		dump(w, wt, now, wt->kinds);
+		poll_dump(w, wt, now, wt->kinds);
 	else
 		w->stats.skipped++;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;
-	if (!*in_txn && (container_due || table_flush_pending(wt->tab, now, force))) {
+	if (!*in_txn && (container_due || wt->ninc || table_flush_pending(wt->tab, now, force))) {
 		if (store_begin(w->st) < 0)
 			return -1;
 		*in_txn = 1;
 	}
+	if (poll_incidents_write(w, wt) < 0)
+		return -1;
 	int rc = table_flush(wt->tab, w->st, now, force);
 	if (rc < 0)
 		return -1;
@@ -370,12 +271,12 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 	if (store_begin(w->st) < 0)
 		return -1;
 	read_destroy(w, wt, now);
-	dump(w, wt, now, PROCNET_ALL);
+	poll_dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
 	for (int i = 0; i < wt->nexecs; i++)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
 	wt->nexecs = 0;
-	if (table_flush(wt->tab, w->st, now, 1) < 0 ||
+	if (poll_incidents_write(w, wt) < 0 || table_flush(wt->tab, w->st, now, 1) < 0 ||
 	    store_container_end(w->st, wt->sc.id, now) < 0) {
 		store_rollback(w->st);
 		rc = -1;
@@ -602,5 +503,7 @@ void watch_free(struct watch *w)
 		close(w->home_fd);
 	free(w->procbuf[0]);
 	free(w->procbuf[1]);
+	procnet_buf_free(&w->rawbuf[0]);
+	procnet_buf_free(&w->rawbuf[1]);
 	free(w);
 }

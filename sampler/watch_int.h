@@ -9,13 +9,16 @@
 #include "engine.h"
 #include "netns.h"
 #include "owner.h"
+#include "procnet.h"
 #include "table.h"
 #include "watch.h"
 
 /* After a target's process exits, its sockets' destroy notifications are still on their
  * way (the kernel sends them from a work queue): wait this long before the last read. */
 #define END_GRACE_MS 200
-#define PROC_BUF (64 << 10)
+#define PROC_BUF (64 << 10)     /* sockstat: a few lines */
+
+#define MAX_INCIDENTS 8        /* incidents noted between two writes, per namespace */
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
@@ -24,6 +27,13 @@ enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
 	int64_t rowid;
+};
+
+/* An incident waiting for the next transaction of its namespace (an activity row). */
+struct incident {
+	int64_t at;
+	const char *kind;         /* static text */
+	char detail[160];
 };
 
 struct ev {
@@ -48,7 +58,9 @@ struct wt {
 	int need_dump;            /* resynchronise (lost notifications) */
 	int ending;               /* the target ended; finish at end_at */
 	int64_t end_at;
-	int dump_errors;
+	unsigned failing;         /* 1 << SK_*: kinds whose last dump failed */
+	struct incident inc[MAX_INCIDENTS];
+	int ninc;
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
 	struct wt *next;
@@ -68,7 +80,8 @@ struct watch {
 	int tcp_both;             /* DIAG_BOTH_FAMILIES: 1 works, 0 untried, -1 refused */
 	int64_t started, last_rescan;
 	int scanned;              /* the first --all / selector scan is done */
-	char *procbuf[2];
+	char *procbuf[2];         /* sockstat, sockstat6 */
+	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
 	struct watch_stats stats;
 	int fatal;
 	char fatal_msg[256];
@@ -81,6 +94,17 @@ void watch_log(struct watch *w, int level, const char *fmt, ...)
 int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
+
+/* poll.c */
+/* Dumps every kind the PROCNET_* kinds say may have a socket into the namespace's table;
+ * a kind that could not be dumped completely is an incident, and its sockets are not
+ * taken as closed. */
+void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds);
+/* An incident: a warning line now, an activity row (kind: static text) at the
+ * namespace's next poll_incidents_write, inside the caller's transaction. */
+void poll_incident(struct watch *w, struct wt *wt, int64_t at, const char *kind,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int poll_incidents_write(struct watch *w, struct wt *wt);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

@@ -4,6 +4,8 @@
  *   # comment
  *   base MS                       added to every time below (default 0)
  *   container NAME [id=ENGINE_ID] [netns=N] [started=T] [first=T] [last=T] [ended=T]
+ *   activity KIND start=T [end=T]  an activity row (exec window, incident) of the
+ *                                 container above; no end: still open
  *   PROTO DIR LOCAL REMOTE [first=T] [last=T] [closed=T] [sent=N] [recv=N] [pid=N]
  *         [comm=TEXT] [state=N] [cookie=N] [family=ipv4|ipv6|packet] [alive=0|1]
  *
@@ -228,6 +230,28 @@ int main(int argc, char **argv)
 			free(name);
 			free(id);
 			free(image);
+			continue;
+		}
+		if (strcmp(tok[0], "activity") == 0) {
+			int64_t start = -1, end = 0;
+			if (nt < 3 || !cur)
+				die("activity KIND start=T [end=T], after a container line");
+			for (int i = 2; i < nt; i++) {
+				char *eq = strchr(tok[i], '=');
+				if (!eq)
+					die("expected key=value");
+				*eq++ = '\0';
+				if (strcmp(tok[i], "start") == 0)
+					start = when(eq);
+				else if (strcmp(tok[i], "end") == 0)
+					end = when(eq);
+				else
+					die("unknown activity key");
+			}
+			if (start < 0)
+				die("activity needs start=T");
+			if (store_activity(st, cur->id, tok[1], start, end, 1, NULL) < 0)
+				die(store_errmsg(st));
 			continue;
 		}
 		int proto = sk_proto_parse(tok[0]);

@@ -13,6 +13,13 @@ given, which the tests assign inside namespaces they made themselves.
   traffic.py listen ADDR PORT --for S         accept connections and hold them
   traffic.py connect ADDR PORT N --for S      N connections to ADDR:PORT, held
   Every mode takes --comm NAME: the process name (/proc/self/comm) to use.
+  traffic.py spoof LADDR EXT PORT LPORT --go FILE --for S
+        listen on 127.0.0.1:LPORT, say "listening", wait for FILE, then connect from
+        LADDR:LPORT (SO_REUSEADDR) to EXT:PORT, send, say "spoofed", hold (issue 13)
+  traffic.py raw N --for S           N raw ICMP sockets, held
+  traffic.py seq EXT PORT@T... [--hold S]   a connection to EXT:PORT at T seconds
+        after start for each argument (EXT may be given per item as ADDR:PORT@T),
+        each sending a byte and closed after --hold S; says "seq-done"
   traffic.py hold EXT N --for S [--port P]   N TCP (to EXT:P, default 9000) and N UDP
         (to EXT:53) connections held open for S seconds
 """
@@ -128,6 +135,49 @@ def connect(args):
     say("holding")
     time.sleep(args.seconds)
 
+def spoof(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", args.lport)); s.listen(8)
+    say("listening")
+    end = time.time() + 60
+    while not os.path.exists(args.go) and time.time() < end:
+        time.sleep(0.05)
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((args.laddr, args.lport)); c.connect((args.ext, args.port))
+    c.sendall(b"x" * 100)
+    say("spoofed")
+    time.sleep(args.seconds)
+
+def raw(args):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < args.n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.n + 64), hard))
+    keep = [socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            for _ in range(args.n)]
+    say("holding %d" % len(keep))
+    time.sleep(args.seconds)
+
+def seq(args):
+    plan = []
+    for item in args.items:
+        where, t = item.rsplit("@", 1)
+        addr, port = (where.rsplit(":", 1) if ":" in where else (args.ext, where))
+        plan.append((float(t), addr, int(port)))
+    start = time.time()
+    for t, addr, port in sorted(plan):
+        delay = start + t - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        c = socket.create_connection((addr, port), timeout=5)
+        c.sendall(b"b")
+        time.sleep(args.hold)
+        c.close()
+    say("seq-done")
+    time.sleep(args.linger)
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -149,6 +199,13 @@ def main():
     p.add_argument("--for", dest="seconds", type=float, default=5)
     p = sub.add_parser("connect"); p.add_argument("addr"); p.add_argument("port", type=int)
     p.add_argument("n", type=int); p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("spoof"); p.add_argument("laddr"); p.add_argument("ext")
+    p.add_argument("port", type=int); p.add_argument("lport", type=int); p.add_argument("--go")
+    p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("raw"); p.add_argument("n", type=int)
+    p.add_argument("--for", dest="seconds", type=float, default=5)
+    p = sub.add_parser("seq"); p.add_argument("ext"); p.add_argument("items", nargs="+")
+    p.add_argument("--hold", type=float, default=0.01); p.add_argument("--linger", type=float, default=0.3)
     for sp in sub.choices.values():
         sp.add_argument("--comm")
     a = ap.parse_args()
@@ -156,7 +213,8 @@ def main():
         with open("/proc/self/comm", "w") as f:
             f.write(a.comm)
     {"serve": serve, "tool": tool, "rst": rst, "hold": hold, "rawpkt": rawpkt,
-     "upload": upload, "listen": listen, "connect": connect}[a.cmd](a)
+     "upload": upload, "listen": listen, "connect": connect, "spoof": spoof, "raw": raw,
+     "seq": seq}[a.cmd](a)
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,7 @@
 /* /proc/net/raw parsing (no raw_diag here) and the sockstat change detector. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "../tap.h"
 #include "sampler/procnet.h"
 
@@ -65,5 +68,37 @@ int main(void)
 	is_int(procnet_sockstat_kinds("", ""), PROCNET_ALL, "nothing readable: every kind");
 	is_int(procnet_sockstat_kinds("TCP: inuse x\n", v6a) & PROCNET_TCP4, PROCNET_TCP4,
 	       "an unreadable count counts as present");
+
+	/* a file far larger than the first buffer is read whole (issue 13: 700 RAW sockets
+	 * overflowed a fixed 64 KiB buffer and all vanished) */
+	char path[] = "/tmp/clawss-procnet-XXXXXX";
+	int fd = mkstemp(path);
+	size_t want;
+	FILE *f = fdopen(dup(fd), "w");
+	fputs("  sl  local_address rem_address   st\n", f);
+	for (int i = 0; i < 5000; i++) {
+		fprintf(f, "%5d: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 "
+			"00000000     0        0 %d 2 0000000000000000 0\n", i, 100000 + i);
+	}
+	fclose(f);
+	want = (size_t)lseek(fd, 0, SEEK_END);
+	struct procnet_buf b = { 0 };
+	ok(want > 4 * PROCNET_BUF_MIN, "the fixture is over 4 first buffers (%zu bytes)",
+	   want);
+	is_int(procnet_read_all(fd, &b, PROCNET_BUF_MAX), (long long)want, "read whole");
+	is_int(b.len, (long long)want, "its length");
+	is_int(b.p[b.len], 0, "NUL-terminated");
+	int count = 0;
+	for (const char *p = b.p; (p = strchr(p, '\n')); p++)
+		count++;
+	is_int(count, 5001, "every line");
+	is_int(procnet_read_all(fd, &b, PROCNET_BUF_MAX), (long long)want, "reread from offset 0");
+	struct procnet_buf small = { 0 };
+	is_int(procnet_read_all(fd, &small, PROCNET_BUF_MIN * 2), -1, "over max: an error...");
+	is_int(errno, EFBIG, "...EFBIG, never a shorter list");
+	procnet_buf_free(&b);
+	procnet_buf_free(&small);
+	close(fd);
+	unlink(path);
 	return tap_done_testing();
 }

@@ -64,7 +64,7 @@ static char *call(struct call *c, int *rc)
 	if (c->which == 0)
 		*rc = report_print(store_db(st), &c->q, c->by, c->fmt, c->f, c->err, sizeof(c->err));
 	else if (c->which == 1)
-		*rc = report_containers(store_db(st), c->q.idle, c->fmt, c->f, c->err, sizeof(c->err));
+		*rc = report_containers(store_db(st), c->q.idle, c->q.burst_max, c->fmt, c->f, c->err, sizeof(c->err));
 	else
 		*rc = report_policy(store_db(st), &c->q, c->until_idle, c->f, c->err, sizeof(c->err));
 	fclose(c->f);
