@@ -301,10 +301,12 @@ static int run(const struct global *g, struct run *r)
 		goto out;
 	}
 	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
-		 "notifications, %llu lost incidents, %llu rows written",
+		 "notifications, %llu lost incidents, %llu rows written, %llu forged netlink "
+		 "messages dropped, %llu owner fd links read",
 		 (unsigned long long)s.ticks, (unsigned long long)s.dumps,
 		 (unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
-		 (unsigned long long)s.lost_incidents, (unsigned long long)s.rows_written);
+		 (unsigned long long)s.lost_incidents, (unsigned long long)s.rows_written,
+		 (unsigned long long)s.forged, (unsigned long long)s.owner_fds_read);
 	log_line(&lc, 1, err);
 	rc = EXIT_OK;
 out:

@@ -51,6 +51,21 @@ _clawss_recorded()
 	"$bin" "$@" containers --format csv 2>/dev/null | sed -e '1d' -e 's/,.*//' -e 's/^"//'
 }
 
+# _clawss_reply CUR [PREFIX]: COMPREPLY from the lines on stdin that start with CUR, each
+# as one word, PREFIX before it. Names come from /run/netns, the engine and the database,
+# that is from containers: never through compgen -W, whose word list bash expands (a
+# namespace named $(cmd) would run cmd, as root, at TAB), nor through an unquoted $(...)
+# (split and globbed).
+_clawss_reply()
+{
+	local line
+	COMPREPLY=()
+	while IFS= read -r line; do
+		[[ -n $line && $line == "$1"* ]] && COMPREPLY+=("$2$line")
+	done
+	return 0
+}
+
 _clawss()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -72,20 +87,20 @@ _clawss()
 
 	case $prev in
 	--db | --allow | --cursor-file)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_clawss_reply "$cur" < <(compgen -f -- "$cur")
 		compopt -o filenames 2>/dev/null
 		return ;;
 	--format)
 		case $cmd in
-		export) COMPREPLY=($(compgen -W 'jsonl' -- "$cur")) ;;
-		*) COMPREPLY=($(compgen -W 'table json csv' -- "$cur")) ;;
+		export) _clawss_reply "$cur" <<<jsonl ;;
+		*) _clawss_reply "$cur" < <(printf '%s\n' table json csv) ;;
 		esac
 		return ;;
 	--by)
-		COMPREPLY=($(compgen -W 'destination container' -- "$cur"))
+		_clawss_reply "$cur" < <(printf '%s\n' destination container)
 		return ;;
 	--container)
-		COMPREPLY=($(compgen -W "$(_clawss_recorded "$bin" "${dbargs[@]}")" -- "$cur"))
+		_clawss_reply "$cur" < <(_clawss_recorded "$bin" "${dbargs[@]}")
 		return ;;
 	--interval | --for | --refresh | --retain | --idle | --burst-max | --older-than | --since | \
 	--until | --name | --label)
@@ -94,25 +109,24 @@ _clawss()
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "$(_clawss_opts "$bin" '')" -- "$cur"))
+			_clawss_reply "$cur" < <(_clawss_opts "$bin" '')
 		else
-			COMPREPLY=($(compgen -W "$(_clawss_commands "$bin")" -- "$cur"))
+			_clawss_reply "$cur" < <(_clawss_commands "$bin")
 		fi
 		return
 	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(_clawss_opts "$bin" "$cmd")" -- "$cur"))
+		_clawss_reply "$cur" < <(_clawss_opts "$bin" "$cmd")
 		return
 	fi
 	case $cmd in
 	watch | sample)
 		if [[ $cur == netns:* ]]; then
-			COMPREPLY=($(compgen -P netns: -f -- "${cur#netns:}"))
+			_clawss_reply "${cur#netns:}" netns: < <(compgen -f -- "${cur#netns:}")
 		elif [[ $cur == pid:* ]]; then
-			COMPREPLY=($(compgen -P pid: -W "$(ls /proc 2>/dev/null | grep '^[0-9]')" \
-				-- "${cur#pid:}"))
+			_clawss_reply "${cur#pid:}" pid: < <(ls /proc 2>/dev/null | grep '^[0-9]')
 		else
-			COMPREPLY=($(compgen -W "$(_clawss_targets)" -- "$cur"))
+			_clawss_reply "$cur" < <(_clawss_targets)
 			[[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *: ]] &&
 				compopt -o nospace 2>/dev/null
 		fi ;;

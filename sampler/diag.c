@@ -20,10 +20,16 @@
 #define DIAG_BUFSIZE 32768
 #define DESTROY_RCVBUF (4 << 20)
 
+/* Datagrams read per wakeup from one destroy socket: a namespace whose root floods it
+ * (forged or real) gets this many, and the event loop (level-triggered epoll) serves the
+ * others and the tick before coming back for the rest. */
+#define DIAG_READ_BATCH 256
+
 struct diag {
 	struct mnl_socket *nl;
 	unsigned int portid;
 	unsigned int seq;
+	uint64_t forged;          /* datagrams dropped: not from the kernel */
 	void (*tap)(void *, const void *, size_t);
 	void *tap_arg;
 };
@@ -48,12 +54,19 @@ static struct diag *diag_new(void)
 	return d;
 }
 
+int diag_connect_kernel(int fd)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK, .nl_pid = 0, .nl_groups = 0 };
+	return connect(fd, (const struct sockaddr *)&kernel, sizeof(kernel));
+}
+
 struct diag *diag_open(void)
 {
 	struct diag *d = diag_new();
 	if (!d)
 		return NULL;
-	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    diag_connect_kernel(mnl_socket_get_fd(d->nl)) < 0) {
 		diag_close(d);
 		return NULL;
 	}
@@ -76,7 +89,8 @@ struct diag *diag_open_destroy(void)
 	/* a short connection flood outruns the default buffer (PLATFORM.md) */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (mnl_socket_bind(d->nl, groups, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(d->nl, groups, MNL_SOCKET_AUTOPID) < 0 ||
+	    diag_connect_kernel(fd) < 0) {
 		diag_close(d);
 		return NULL;
 	}
@@ -336,29 +350,39 @@ static size_t nl_valid(const void *buf, size_t len)
 	return off;
 }
 
-/* One datagram, from the kernel only. In a namespace that a container owns (its own
- * user namespace), a process there holding CAP_NET_ADMIN can send netlink messages to
- * our socket; they must not pass for the kernel's. Checked before MSG_TRUNC, so a large
- * forged datagram is dropped, not taken for a failed dump. */
-static ssize_t recv_kernel(int fd, void *buf, size_t len, int flags)
+ssize_t diag_recv_kernel(int fd, void *buf, size_t len, int flags)
 {
-	for (;;) {
-		struct sockaddr_nl from;
-		struct iovec iov = { buf, len };
-		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-				      .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n = recvmsg(fd, &msg, flags);
-		if (n < 0)
-			return -1;
-		if (msg.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
-		    from.nl_pid != 0)
-			continue;
-		if (msg.msg_flags & MSG_TRUNC) {
-			errno = ENOSPC;
-			return -1;
-		}
-		return n;
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+			      .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(fd, &msg, flags);
+	if (n < 0)
+		return -1;
+	if (msg.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid != 0) {
+		errno = EPERM;
+		return -1;
 	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return n;
+}
+
+/* One datagram from the kernel, dropping (and counting) any other's; bounded, so that a
+ * flood of forged ones cannot hold the caller here. */
+static ssize_t recv_kernel(struct diag *d, void *buf, size_t len, int flags)
+{
+	for (int i = 0; i < DIAG_READ_BATCH; i++) {
+		ssize_t n = diag_recv_kernel(mnl_socket_get_fd(d->nl), buf, len, flags);
+		if (n >= 0 || errno != EPERM)
+			return n;
+		d->forged++;
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 int diag_parse(const void *buf, size_t len, int proto, diag_cb cb, void *arg)
@@ -439,9 +463,11 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 		return -1;
 	int failed = 0, err = 0;
 	for (;;) {
-		ssize_t n = recv_kernel(mnl_socket_get_fd(d->nl), buf, sizeof(buf), 0);
+		ssize_t n = recv_kernel(d, buf, sizeof(buf), 0);
 		if (n < 0) {
-			if (errno == EINTR)
+			/* EAGAIN: only forged datagrams, which a socket connected to the
+			 * kernel never queues; the dump's reply is still to come */
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -1;
 		}
@@ -472,9 +498,15 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 	int count = 0;
 
 	*lost = 0;
-	for (;;) {
-		ssize_t n = recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	/* at most DIAG_READ_BATCH datagrams, forged ones included: the rest waits for the
+	 * next wakeup, after the other namespaces' */
+	for (int i = 0; i < DIAG_READ_BATCH; i++) {
+		ssize_t n = diag_recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0) {
+			if (errno == EPERM) {
+				d->forged++;
+				continue;
+			}
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -498,4 +530,10 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 		    errno != ENOENT)
 			return -1;
 	}
+	return count;
+}
+
+uint64_t diag_forged(const struct diag *d)
+{
+	return d->forged;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "../lib/sock.h"
 
 struct diag;
@@ -18,6 +19,19 @@ struct diag *diag_open(void);
  * receive buffer (SO_RCVBUFFORCE, falling back to SO_RCVBUF without CAP_NET_ADMIN). */
 struct diag *diag_open_destroy(void);
 void diag_close(struct diag *d);
+
+/* Netlink sockets in a container's namespace can be written to by its root (who holds
+ * CAP_NET_ADMIN there, in its own user namespace). For every netlink socket clawss holds
+ * (sock_diag here; ctnetlink, nftables, nfnetlink_log elsewhere: call these there too):
+ * diag_connect_kernel connects fd to the kernel (portid 0), after which the kernel
+ * refuses unicast to it from any other sender (ECONNREFUSED); multicast to its groups
+ * still passes, so diag_recv_kernel receives one datagram and fails with EPERM (the
+ * datagram consumed) when it did not come from the kernel (nl_pid != 0); ENOSPC when
+ * it was truncated; else recvmsg's result. */
+int diag_connect_kernel(int fd);
+ssize_t diag_recv_kernel(int fd, void *buf, size_t len, int flags);
+/* Datagrams this socket dropped because they were not from the kernel. */
+uint64_t diag_forged(const struct diag *d);
 int diag_fd(const struct diag *d);
 
 /* Dumps every socket of one kind (family SKF_IPV4/SKF_IPV6 with SK_TCP, SK_UDP or
@@ -30,8 +44,9 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg);
  * without it answers EINVAL, ENOENT or EOPNOTSUPP: dump each family then. */
 #define DIAG_BOTH_FAMILIES 0
 
-/* Reads every pending destroy notification without blocking; cb per socket.
- * Returns the number of notifications read, or -1 with errno. ENOBUFS means the kernel
+/* Reads pending destroy notifications without blocking, at most a batch of datagrams
+ * (so a flood in one namespace cannot starve the others: come back on the next wakeup);
+ * cb per socket. Returns the number of notifications read, or -1 with errno. ENOBUFS means the kernel
  * dropped notifications: *lost is set and the caller must resynchronise with a dump. */
 int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost);
 

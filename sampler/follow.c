@@ -267,8 +267,11 @@ static int rescan_add(void *arg, struct target *t)
 			t->started = r->m[i].hit.started;
 		break;
 	}
+	int by_ino = t->kind == TARGET_PID;
 	if (watch_add(w, t, err, sizeof(err)) < 0)
 		watch_log(w, WLOG_WARN, "%s", err);
+	else
+		w->targets->by_ino = by_ino;   /* watch_add puts it first */
 	return w->fatal ? -1 : 0;
 }
 

@@ -18,8 +18,28 @@ struct slot {
 	char comm[16];
 };
 
+/* fd links read per poll round at most: a namespace whose processes hold 100 000 fds is
+ * swept over several rounds, not in one (the sweep resumes where it paused) */
+#define OWNER_BUDGET 16384
+/* inodes whose owner was not found, remembered so that each is not looked up again on
+ * every dump (each miss read every fd of every process in the namespace) */
+#define NEG_MAX 4096
+#define NEG_BACKOFF_MIN 8      /* rounds before the first retry, doubling each miss */
+#define NEG_BACKOFF_MAX 256
+
+struct neg {
+	uint32_t inode;
+	uint32_t misses;
+	uint64_t retry_round;
+};
+
 struct owner {
 	uint64_t ino;
+	uint64_t round;
+	long budget;          /* fd links this round may still read */
+	int paused;           /* the sweep ran out of budget: resume it next round */
+	struct neg *neg;      /* ring of NEG_MAX */
+	size_t nneg, negnext;
 	struct slot *v;
 	size_t n, cap;
 	size_t nsorted;       /* v[0..nsorted) sorted; the sweep appends the rest */
@@ -46,8 +66,10 @@ struct owner {
 struct owner *owner_new(uint64_t netns_ino)
 {
 	struct owner *o = calloc(1, sizeof(*o));
-	if (o)
+	if (o) {
 		o->ino = netns_ino;
+		o->budget = OWNER_BUDGET;
+	}
 	return o;
 }
 
@@ -60,11 +82,20 @@ void owner_free(struct owner *o)
 	free(o->v);
 	free(o->pids);
 	free(o->fds);
+	free(o->neg);
 	free(o);
 }
 
 void owner_round(struct owner *o)
 {
+	o->round++;
+	o->budget = OWNER_BUDGET;
+	o->swept_all = 0;
+	if (o->paused) {
+		/* go on where the budget stopped it, cache and position kept */
+		o->paused = 0;
+		return;
+	}
 	if (o->sweep_dir)
 		closedir(o->sweep_dir);
 	o->sweep_dir = NULL;
@@ -264,7 +295,8 @@ static int sweep_read(struct owner *o, int fd, uint32_t want)
 }
 
 /* Reads on in this round's sweep over the known processes' fds until want turns up: 1,
- * or 0 when every known process has been read. Each process's fds where the last new
+ * 0 when every known process has been read, -1 when the round's budget ran out first
+ * (the sweep pauses there and resumes next round). Each process's fds where the last new
  * sockets were found are read first, then the others, highest first. A new socket
  * mostly belongs to a process already known and sits where a closed one did, so a busy
  * namespace's poll reads a few links instead of every fd of every process after a walk
@@ -290,6 +322,11 @@ static int sweep(struct owner *o, uint32_t want)
 		if (!o->listed)
 			sweep_list(o);
 		while (o->nfds > 0) {
+			if (o->budget <= 0) {
+				o->paused = 1;
+				return -1;
+			}
+			o->budget--;
 			int fd = o->fds[--o->nfds];
 			if (!is_recent(o, pid, fd) && sweep_read(o, fd, want))
 				return 1;
@@ -345,17 +382,53 @@ static const struct slot *find(const struct owner *o, uint32_t inode)
 	return s;
 }
 
+static struct neg *neg_find(struct owner *o, uint32_t inode)
+{
+	for (size_t i = 0; i < o->nneg; i++)
+		if (o->neg[i].inode == inode)
+			return &o->neg[i];
+	return NULL;
+}
+
+/* Not found after a whole sweep and a rescan: not again before a backoff that doubles
+ * with each miss (a process may still receive it, over a unix socket). */
+static void neg_note(struct owner *o, uint32_t inode)
+{
+	struct neg *n = neg_find(o, inode);
+	if (!n) {
+		if (!o->neg && !(o->neg = calloc(NEG_MAX, sizeof(*o->neg))))
+			return;
+		n = &o->neg[o->negnext];
+		o->negnext = (o->negnext + 1) % NEG_MAX;
+		if (o->nneg < NEG_MAX)
+			o->nneg++;
+		memset(n, 0, sizeof(*n));
+		n->inode = inode;
+	}
+	uint64_t wait = (uint64_t)NEG_BACKOFF_MIN << (n->misses < 6 ? n->misses : 6);
+	if (wait > NEG_BACKOFF_MAX)
+		wait = NEG_BACKOFF_MAX;
+	n->misses++;
+	n->retry_round = o->round + wait;
+}
+
 void owner_lookup(void *owner, uint32_t inode, int *pid, char *comm)
 {
 	struct owner *o = owner;
 	o->st.lookups++;
 	const struct slot *s = find(o, inode);
-	if (!s && !o->swept_all) {
-		if (!sweep(o, inode))
+	const struct neg *n = s ? NULL : neg_find(o, inode);
+	if (n && o->round < n->retry_round) {
+		o->st.negative++;
+	} else if (!s && !o->swept_all && !o->paused) {
+		int rc = sweep(o, inode);
+		if (rc == 0)
 			rescan(o);
 		else if (o->n - o->nsorted > 64 && o->n - o->nsorted > o->nsorted)
 			sort_cache(o);   /* what a sweep appends is searched linearly until then */
 		s = find(o, inode);
+		if (!s && rc == 0)
+			neg_note(o, inode);
 	} else if (s) {
 		o->st.hits++;
 	}

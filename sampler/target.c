@@ -70,6 +70,26 @@ static int from_file(int fd, const char *path, const char *name, int kind, struc
 	return 0;
 }
 
+/* Opens name in dfd as a namespace file: never through a symbolic link, and only a
+ * regular file (nsfs files are; a FIFO or a device planted there is not opened at all:
+ * opening a FIFO blocks until a writer comes, and stalled a --all rescan). O_NONBLOCK too,
+ * for what might replace the file between the check and the open. */
+static int open_ns_file(int dfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
 static int resolve_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
 {
 	char path[PATH_MAX];
@@ -85,7 +105,7 @@ static int resolve_netns_name(const char *name, struct target *t, char *err, uns
 		errno = ENOENT;
 		return -1;
 	}
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_ns_file(dfd, name);
 	int e = errno;
 	close(dfd);
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
@@ -95,10 +115,72 @@ static int resolve_netns_name(const char *name, struct target *t, char *err, uns
 			errno = e;
 			return -1;
 		}
+		if (e == EINVAL) {
+			snprintf(err, errlen, "%s: not a network namespace", path);
+			errno = e;
+			return -1;
+		}
 		errno = e;
 		return -1;
 	}
 	return from_file(fd, path, name, TARGET_NETNS_NAME, t, err, errlen);
+}
+
+/* netns:PATH. A path in /run/netns is a name there (no symbolic link); elsewhere a
+ * symbolic link is followed, by design: /proc/PID/ns/net is one. Never blocks on a FIFO
+ * and opens no device: only a regular file (as nsfs files are) is opened. */
+static int resolve_netns_path(const char *spec, struct target *t, char *err, unsigned errlen)
+{
+	const char *path = spec + 6;
+	const char *base = strrchr(path, '/');
+	if (strncmp(path, NETNS_RUN_DIR "/", sizeof(NETNS_RUN_DIR)) == 0 &&
+	    !strchr(path + sizeof(NETNS_RUN_DIR), '/')) {
+		if (resolve_netns_name(path + sizeof(NETNS_RUN_DIR), t, err, errlen) == 0) {
+			t->kind = TARGET_PATH;
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -1;
+		snprintf(err, errlen, "no such container or namespace: %s", spec);
+		return -1;
+	}
+	struct stat st;
+	int fd = -1;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		errno = EINVAL;
+	else
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			snprintf(err, errlen, "no such container or namespace: %s", spec);
+			errno = ENOENT;
+			return -1;
+		}
+		if (errno == EINVAL) {
+			snprintf(err, errlen, "%s: not a network namespace", path);
+			return -1;
+		}
+		return fail(err, errlen, errno, path);
+	}
+	base = base && base[1] ? base + 1 : path;
+	if (from_file(fd, path, base, TARGET_PATH, t, err, errlen) < 0)
+		return -1;
+	/* a path through a symbolic link (/proc/PID/ns/net) is watched for removal
+	 * through it: the link itself is not the namespace file */
+	t->follow = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+	return 0;
+}
+
+/* The host's network namespace: pid 1's, and this process's own (clawss may run in a
+ * namespace of its own, as under systemd-nspawn). A target there has nothing to watch
+ * apart from the host, by whichever route it was named (--network host, a container
+ * sharing a host-network container's namespace, Podman's ns:/proc/1/ns/net, pid:N of a
+ * host process, netns:/proc/1/ns/net). */
+static int is_host_netns(uint64_t ino)
+{
+	struct stat st;
+	return (stat("/proc/1/ns/net", &st) == 0 && st.st_ino == ino) ||
+	       (stat("/proc/self/ns/net", &st) == 0 && st.st_ino == ino);
 }
 
 int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
@@ -177,7 +259,7 @@ static int resolve_engine(const char *name, const struct target_engine *eng, str
 	return 0;
 }
 
-int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
+static int resolve(const char *spec, const struct target_engine *eng, struct target *t,
 		   char *err, unsigned errlen)
 {
 	target_init(t);
@@ -195,21 +277,8 @@ int target_resolve(const char *spec, const struct target_engine *eng, struct tar
 		}
 		return 0;
 	}
-	if (strncmp(spec, "netns:", 6) == 0) {
-		const char *path = spec + 6;
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT) {
-				snprintf(err, errlen, "no such container or namespace: %s", spec);
-				errno = ENOENT;
-				return -1;
-			}
-			return fail(err, errlen, errno, path);
-		}
-		const char *base = strrchr(path, '/');
-		base = base && base[1] ? base + 1 : path;
-		return from_file(fd, path, base, TARGET_PATH, t, err, errlen);
-	}
+	if (strncmp(spec, "netns:", 6) == 0)
+		return resolve_netns_path(spec, t, err, errlen);
 	if (eng && eng->lookup) {
 		int rc = resolve_engine(spec, eng, t, err, errlen);
 		if (rc <= 0)
@@ -224,11 +293,33 @@ int target_resolve(const char *spec, const struct target_engine *eng, struct tar
 	return -1;
 }
 
+int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
+		   char *err, unsigned errlen)
+{
+	if (resolve(spec, eng, t, err, errlen) < 0)
+		return -1;
+	if (is_host_netns(t->ns_ino)) {
+		snprintf(err, errlen, "%s: shares the host's network namespace: nothing to "
+			 "watch apart from the host", t->kind == TARGET_ENGINE ? t->name : spec);
+		target_close(t);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 int target_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
 {
 	target_init(t);
-	if (resolve_netns_name(name, t, err, errlen) == 0)
-		return 0;
+	if (resolve_netns_name(name, t, err, errlen) == 0) {
+		if (!is_host_netns(t->ns_ino))
+			return 0;
+		snprintf(err, errlen, "%s: shares the host's network namespace: nothing to "
+			 "watch apart from the host", name);
+		target_close(t);
+		errno = EINVAL;
+		return -1;
+	}
 	if (errno == ENOENT)
 		snprintf(err, errlen, "no such container or namespace: %s", name);
 	return -1;
@@ -237,10 +328,39 @@ int target_netns_name(const char *name, struct target *t, char *err, unsigned er
 int target_file_alive(const struct target *t)
 {
 	struct stat st;
-	/* lstat: a namespace file replaced by a symlink is gone, not followed */
-	if (lstat(t->path, &st) < 0)
+	/* lstat: a namespace file replaced by a symlink is gone, not followed; a path that
+	 * was a link when resolved (/proc/PID/ns/net) is followed as it was then */
+	if ((t->follow ? stat(t->path, &st) : lstat(t->path, &st)) < 0)
 		return 0;
 	return st.st_ino == t->ns_ino;
+}
+
+int target_pid_in_ns(uint64_t ino, int skip, struct target *t)
+{
+	char err[256];
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	if (!d)
+		return -1;
+	target_init(t);
+	while ((de = readdir(d))) {
+		long long pid;
+		char path[64];
+		struct stat st;
+		if (int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || pid == skip)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lld/ns/net", pid);
+		if (stat(path, &st) < 0 || st.st_ino != ino)
+			continue;
+		if (target_from_pid((int)pid, t, err, sizeof(err)) == 0 && t->ns_ino == ino) {
+			closedir(d);
+			return 0;
+		}
+		target_close(t);
+	}
+	closedir(d);
+	errno = ENOENT;
+	return -1;
 }
 
 struct ns_seen {
@@ -278,6 +398,8 @@ int target_scan_all(int (*known)(void *arg, uint64_t ino),
 		return -1;
 	self = st.st_ino;
 	seen_add(&seen, self);
+	if (stat("/proc/1/ns/net", &st) == 0)
+		seen_add(&seen, st.st_ino);   /* the host's, if clawss runs elsewhere */
 
 	DIR *d = opendir(NETNS_RUN_DIR);
 	if (d) {

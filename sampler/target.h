@@ -17,7 +17,9 @@ struct target {
 	int pidfd;               /* -1 unless the target is a process (pid:N, engine) */
 	int pid;
 	int64_t started;         /* ms since the epoch; 0 unknown */
-	uint64_t ns_ino;         /* identity of the namespace file, for removal checks */
+	uint64_t ns_ino;         /* the namespace resolved: checked again once entered, and
+				  * the namespace file's identity, for removal checks */
+	int follow;              /* PATH kind: the path is a symbolic link (/proc/PID/ns/net) */
 	char engine_id[80];      /* engine kinds: container id */
 	char image[512];
 };
@@ -40,7 +42,9 @@ struct target_engine {
 
 /* Resolves spec: pid:N, netns:PATH, or a NAME tried against the engine (if eng is not
  * NULL) and then /run/netns. -1 with errno ENOENT for "no such container or namespace"
- * (err says which), other errno values for other failures; err always says why. */
+ * (err says which), other errno values for other failures; err always says why. A
+ * target in the host's network namespace (pid 1's, or ours) is refused (EINVAL), by
+ * whichever route it was named. */
 int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
 		   char *err, unsigned errlen);
 /* A target for the named namespace /run/netns/NAME (symbolic links refused). */
@@ -50,6 +54,10 @@ int target_from_pid(int pid, struct target *t, char *err, unsigned errlen);
 /* 1 while the namespace file of a NAME/PATH target still names the same namespace. */
 int target_file_alive(const struct target *t);
 void target_close(struct target *t);
+
+/* A process other than skip in the namespace ino, as a pid target (pidfd held), for a
+ * namespace keyed by its inode (--all) whose process ended: -1 with ENOENT when none. */
+int target_pid_in_ns(uint64_t ino, int skip, struct target *t);
 
 /* Every network namespace on the host but ours: /run/netns names first, then one process
  * per other namespace (the lowest pid). cb gets each as a resolved target it then owns;

@@ -117,6 +117,17 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 		wt_free(wt);
 		return -1;
 	}
+	if (wt->t.ns_ino && wt->h.ino != wt->t.ns_ino) {
+		/* setns entered another namespace than the one resolved: the process
+		 * moved (an init that unshares, leaving clawss an empty namespace) or the
+		 * file was replaced. Watching that one would record nothing true. */
+		snprintf(err, errlen, "%s: its network namespace changed while attaching "
+			 "(netns %llu resolved, %llu entered): not watching it", wt->t.name,
+			 (unsigned long long)wt->t.ns_ino, (unsigned long long)wt->h.ino);
+		wt_free(wt);
+		errno = ESTALE;
+		return -1;
+	}
 	/* a namespace file target's file no longer needed open: the sockets pin it */
 	if (wt->t.pidfd < 0 && wt->t.nsfd >= 0) {
 		close(wt->t.nsfd);
@@ -199,6 +210,14 @@ static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
 	if (n < 0 && errno != EAGAIN)
 		watch_log(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,
 		     strerror(errno));
+	uint64_t forged = diag_forged(wt->h.destroy) + diag_forged(wt->h.dump);
+	if (forged != wt->forged) {
+		if (!wt->forged)
+			watch_log(w, WLOG_WARN, "%s: dropping netlink messages that the kernel "
+				  "did not send (forged inside the namespace)", wt->t.name);
+		w->stats.forged += forged - wt->forged;
+		wt->forged = forged;
+	}
 }
 
 /* Also sets wt->kinds: every kind when the counters cannot be read. */
@@ -284,6 +303,9 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		rc = -1;
 	}
 	w->stats.targets_ended++;
+	struct owner_stats os;
+	owner_get_stats(wt->owner, &os);
+	w->stats.owner_fds_read += os.fds_read;
 	watch_log(w, WLOG_INFO, "%s ended", wt->t.name);
 	unlink_wt(w, wt);
 	wt_free(wt);
@@ -344,6 +366,28 @@ int watch_signalled(struct watch *w)
 		w->stop = 1;
 	}
 	return w->stop;
+}
+
+/* A namespace found by --all is keyed by its inode, not by the process it was found
+ * through: when that process ends and another is still in the namespace, the watch
+ * holds on through that one (it used to end the target, and the next rescan attached
+ * the same namespace again as a new container). */
+static int repin(struct watch *w, struct wt *wt)
+{
+	struct target t;
+	int old = wt->t.pid;
+	if (target_pid_in_ns(wt->h.ino, old, &t) < 0)
+		return -1;
+	close(wt->t.pidfd);
+	wt->t.pidfd = wt->t.nsfd = t.pidfd;
+	wt->t.pid = t.pid;
+	if (ep_add(w, wt->t.pidfd, &wt->ev_pid) < 0) {
+		watch_log(w, WLOG_WARN, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	watch_log(w, WLOG_VERBOSE, "%s: pid %d ended; netns %llu kept through pid %d",
+		  wt->t.name, old, (unsigned long long)wt->h.ino, t.pid);
+	return 0;
 }
 
 static int64_t mono_ms(void)
@@ -445,7 +489,8 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 			case EV_PIDFD:
 				/* the process ended; its sockets' notifications are on their way */
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ev->wt->t.pidfd, NULL);
-				watch_end_target(ev->wt, now + END_GRACE_MS);
+				if (!ev->wt->by_ino || repin(w, ev->wt) < 0)
+					watch_end_target(ev->wt, now + END_GRACE_MS);
 				break;
 			}
 		}
@@ -478,6 +523,11 @@ fatal:
 void watch_get_stats(const struct watch *w, struct watch_stats *out)
 {
 	*out = w->stats;
+	for (const struct wt *wt = w->targets; wt; wt = wt->next) {
+		struct owner_stats os;
+		owner_get_stats(wt->owner, &os);
+		out->owner_fds_read += os.fds_read;
+	}
 }
 
 void watch_free(struct watch *w)

@@ -38,6 +38,8 @@ struct watch_opts {
 struct watch_stats {
 	uint64_t ticks, dumps, skipped, destroy_events, lost_incidents, rows_written;
 	uint64_t targets_added, targets_ended;
+	uint64_t forged;          /* netlink datagrams not from the kernel, dropped */
+	uint64_t owner_fds_read;  /* /proc/PID/fd links read to find socket owners */
 };
 
 struct watch;

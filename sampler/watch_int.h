@@ -57,10 +57,12 @@ struct wt {
 	int pending;              /* destroy notifications since the last dump */
 	int need_dump;            /* resynchronise (lost notifications) */
 	int ending;               /* the target ended; finish at end_at */
+	int by_ino;               /* --all found it through a process: outlives that one */
 	int64_t end_at;
 	unsigned failing;         /* 1 << SK_*: kinds whose last dump failed */
 	struct incident inc[MAX_INCIDENTS];
 	int ninc;
+	uint64_t forged;          /* netlink datagrams dropped: not from the kernel */
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
 	struct wt *next;

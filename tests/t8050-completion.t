@@ -105,4 +105,54 @@ test_expect_success '--container: the containers the database recorded' '
 	fi
 '
 
+# Names from containers are data: a /run/netns name or a recorded container name such as
+# $(cmd) must never run cmd when the operator presses TAB (as root). These names need no
+# space, so they survive compgen -W's word splitting and would run there; * would glob.
+cat >evil-names <<\EOF
+$(>pwned-cs)
+`>pwned-bq`
+$(touch${IFS}pwned-ifs)
+*
+EOF
+none_ran() {
+	for f in pwned-cs pwned-bq pwned-ifs; do
+		test ! -e $f || { echo "$f: ran"; return 1; }
+	done
+}
+# offered_all FILE: every name of evil-names is a line of FILE
+offered_all() {
+	while IFS= read -r n; do
+		grep -qxF -- "$n" "$1" || { echo "not offered: $n"; return 1; }
+	done <evil-names
+}
+
+test_expect_success ROOT 'targets: a /run/netns name such as $(cmd) is offered as text, never run' '
+	cat >evil.sh <<-\EOF &&
+	set -e
+	mount --make-rprivate /
+	mount -t tmpfs clawss-test /run/netns
+	while IFS= read -r n; do : >"/run/netns/$n"; done <evil-names
+	: >/run/netns/x-plain
+	bash complete.sh "$CLAWSS" watch "" >got-all
+	bash complete.sh "$CLAWSS" sample "\$(" >got-cs
+	bash complete.sh "$CLAWSS" watch "x" >got-x
+	EOF
+	COMP=$COMP CLAWSS=$CLAWSS unshare --mount sh evil.sh &&
+	none_ran &&
+	offered_all got-all &&
+	grep -qx x-plain got-all &&
+	printf "%s\n" "\$(>pwned-cs)" "\$(touch\${IFS}pwned-ifs)" >want && test_cmp want got-cs &&
+	echo x-plain >want && test_cmp want got-x
+'
+
+test_expect_success '--container: a recorded name such as $(cmd) is offered as text, never run' '
+	if test -x "$CLAWSS_HELPERS/mkdb"; then
+		sed "s/^/container /" evil-names | "$CLAWSS_HELPERS/mkdb" evil.db &&
+		complete --db evil.db report --container "" >got &&
+		none_ran &&
+		offered_all got &&
+		test "$(wc -l <got)" = 4
+	fi
+'
+
 test_done

@@ -10,6 +10,12 @@ addresses it is given, which the tests assign inside namespaces they made themse
   hostile.py forge [--huge]               send forged sock_diag destroy notifications to
         every NETLINK_SOCK_DIAG socket of this namespace (needs CAP_NET_ADMIN here, as a
         container's root has in its own user namespace); --huge: a 2 GiB nlmsg_len
+  hostile.py forge-flood K S              K processes forging for S seconds, unicast to
+        each sock_diag socket here and multicast to the destroy groups, flat out
+  hostile.py fds N --for S                N open fds (/dev/null) over as many processes
+        as the open-file limit needs
+  hostile.py orphans NSFILE N ADDR --for S  N connected UDP sockets in the namespace
+        NSFILE held by this process, which stays outside it (no owner to be found there)
   hostile.py churn ADDR PORT              short connections forever, a few held
 Each prints a line ("holding", "flood-done", "forged N") on stdout when it is set up.
 """
@@ -63,6 +69,58 @@ def udp(argv):
     say("holding %d in %d processes" % (n, len(kids)))
     for pid in kids:
         os.waitpid(pid, 0)
+
+def fds(argv):
+    """N open fds (not sockets: /dev/null) over as many processes as the open-file
+    limit needs, each fd a link clawss's owner lookup would read"""
+    n = int(argv[0])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    per = max(1, hard - 64)
+    r, w = os.pipe()
+    kids = []
+    for start in range(0, n, per):
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            base = os.open("/dev/null", os.O_RDONLY)
+            for _ in range(start, min(n, start + per) - 1):
+                os.dup(base)
+            os.write(w, b"x")
+            time.sleep(arg_for(argv, 60))
+            os._exit(0)
+        kids.append(pid)
+    os.close(w)
+    got = 0
+    while got < len(kids):
+        b = os.read(r, 64)
+        if not b:
+            break
+        got += len(b)
+    say("holding %d fds in %d processes" % (n, len(kids)))
+    for pid in kids:
+        os.waitpid(pid, 0)
+
+def orphans(argv):
+    """N connected UDP sockets made in the namespace NSFILE by a process that stays
+    outside it: sockets of that namespace whose owner no process there holds (as one
+    passed away over a unix socket and closed)"""
+    import ctypes
+    nsfile, n, addr = argv[0], int(argv[1]), argv[2]
+    libc = ctypes.CDLL(None, use_errno=True)
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    there = os.open(nsfile, os.O_RDONLY)
+    if libc.setns(there, 0x40000000) != 0:          # CLONE_NEWNET
+        sys.exit("setns: %s" % os.strerror(ctypes.get_errno()))
+    keep = []
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect((addr, 7000 + i))
+        keep.append(s)
+    if libc.setns(home, 0x40000000) != 0:
+        sys.exit("setns back: %s" % os.strerror(ctypes.get_errno()))
+    say("holding %d orphans" % n)
+    time.sleep(arg_for(argv, 60))
 
 def flood(argv):
     n, addr, port = int(argv[0]), argv[1], int(argv[2])
@@ -145,11 +203,60 @@ def forge(argv):
             sent += 1
         except OSError as e:
             say("refused %d: %s" % (portid, e))
+    # unicast is refused once clawss connects its sockets to the kernel; multicast to
+    # the destroy groups still reaches them (dropped there: not from the kernel)
+    try:
+        s.sendto(forged(huge), (0, 0xf))
+        sent += 1
+    except OSError as e:
+        say("multicast refused: %s" % e)
     say("forged %d" % sent)
+
+def forge_flood(argv):
+    """K processes, each S seconds sending forged destroy notifications as fast as it
+    can: unicast to each sock_diag socket of the namespace, and multicast to the four
+    destroy groups (both need CAP_NET_ADMIN here). Prints 'flooding', then per process
+    'forge-flood unicast U refused R multicast M'."""
+    k, secs = int(argv[0]), float(argv[1])
+    msg = forged(False)
+    ports = diag_sockets()
+    kids = []
+    parent = os.getpid()
+    for _ in range(k):
+        pid = os.fork()
+        if pid:
+            kids.append(pid)
+            continue
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)
+        me = s.getsockname()[0]
+        uni = refused = multi = 0
+        end = time.time() + secs
+        while time.time() < end and os.getppid() == parent:
+            for portid in ports:
+                if portid == me:
+                    continue
+                try:
+                    s.sendto(msg, socket.MSG_DONTWAIT, (portid, 0))
+                    uni += 1
+                except ConnectionRefusedError:
+                    refused += 1
+                except OSError:
+                    pass
+            try:
+                s.sendto(msg, socket.MSG_DONTWAIT, (0, 0xf))
+                multi += 1
+            except OSError:
+                pass
+        say("forge-flood unicast %d refused %d multicast %d" % (uni, refused, multi))
+        os._exit(0)
+    say("flooding")
+    for pid in kids:
+        os.waitpid(pid, 0)
 
 def main():
     mode, argv = sys.argv[1], sys.argv[2:]
-    {"comm": comm, "udp": udp, "flood": flood, "forge": forge, "churn": churn}[mode](argv)
+    {"comm": comm, "udp": udp, "flood": flood, "forge": forge, "churn": churn,
+     "forge-flood": forge_flood, "fds": fds, "orphans": orphans}[mode](argv)
 
 if __name__ == "__main__":
     main()
