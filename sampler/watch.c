@@ -196,13 +196,11 @@ static void read_destroy(struct watch *w, struct wt *wt, int64_t now)
 		wt->need_dump = 1;
 		watch_log(w, WLOG_WARN, "%s: socket-destroy notifications lost (receive buffer "
 		     "overflow); resynchronising", wt->t.name);
-		if (store_begin(w->st) == 0) {
-			if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
-					   "destroy notification buffer overflowed (ENOBUFS)") < 0)
-				store_rollback(w->st);
-			else
-				store_commit(w->st);
-		}
+		/* joins the tick's transaction when one is open (store.h) */
+		if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
+				   "destroy notification buffer overflowed (ENOBUFS)") < 0)
+			watch_log(w, WLOG_WARN, "%s: recording the lost-events incident: %s",
+				  wt->t.name, store_errmsg(w->st));
 	}
 	if (n < 0 && errno != EAGAIN)
 		watch_log(w, WLOG_WARN, "%s: reading destroy notifications: %s", wt->t.name,

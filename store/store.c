@@ -14,7 +14,7 @@
 #include "../lib/util.h"
 
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_CONT_FIND, S_CONT_TOUCH, S_CONT_INSERT, S_CONT_SEEN, S_CONT_END,
 	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_ACTIVITY, S_ACTIVITY_END,
 	S_SEQ_GET, S_SEQ_PUT,
@@ -48,6 +48,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	/* SQLite takes the innermost savepoint of a repeated name: one name nests */
+	[S_SAVEPOINT] = "SAVEPOINT nested",
+	[S_RELEASE] = "RELEASE nested",
+	[S_ROLLBACK_TO] = "ROLLBACK TO nested",
 	[S_CONT_FIND] =
 		"SELECT id FROM containers WHERE boot_id = ?1 AND netns_ino = ?2 AND name = ?3 "
 		"AND ended IS NULL ORDER BY id DESC LIMIT 1",
@@ -89,6 +93,7 @@ struct store {
 	sqlite3_stmt *stmt[S_COUNT];
 	enum store_mode mode;
 	int walking;             /* inside store_socket_each_open: its statement is busy */
+	int depth;               /* store_begin nesting: 1 the transaction, more savepoints */
 	int seq_loaded;          /* seq read in this write transaction */
 	int seq_dirty;           /* seq advanced: written back before COMMIT */
 	int64_t seq;             /* the change sequence's last value handed out */
@@ -252,15 +257,45 @@ static void seq_forget(struct store *st)
 	st->seq_loaded = st->seq_dirty = 0;
 }
 
+/* SQLite ends a transaction by itself on some errors (a full disk, an I/O error): then
+ * nothing is open, whatever depth says. */
+static int txn_open(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db)) {
+		st->depth = 0;
+		return 0;
+	}
+	return st->depth > 0;
+}
+
+/* The one owner of transactions: whoever needs one calls store_begin, and a begin
+ * inside an open transaction is a savepoint in it, so that a part of the tick (an
+ * incident recorded while the tick's transaction is open) can neither fail for being
+ * nested nor reset the change sequence the transaction is handing out. */
 int store_begin(struct store *st)
 {
+	if (txn_open(st)) {
+		if (run_simple(st, S_SAVEPOINT, "savepoint") < 0)
+			return -1;
+		st->depth++;
+		return 0;
+	}
 	seq_forget(st);
-	return run_simple(st, S_BEGIN, "begin");
+	if (run_simple(st, S_BEGIN, "begin") < 0)
+		return -1;
+	st->depth = 1;
+	return 0;
 }
 
 int store_commit(struct store *st)
 {
-	if (st->seq_dirty) {
+	if (txn_open(st) && st->depth > 1) {
+		if (run_simple(st, S_RELEASE, "release savepoint") < 0)
+			return -1;
+		st->depth--;
+		return 0;
+	}
+	if (st->seq_dirty && !sqlite3_get_autocommit(st->db)) {
 		struct bind b = { stmt(st, S_SEQ_PUT), SQLITE_OK };
 		if (!b.s)
 			return -1;
@@ -269,17 +304,35 @@ int store_commit(struct store *st)
 			return -1;
 	}
 	int rc = run_simple(st, S_COMMIT, "commit");
-	if (rc == 0 || sqlite3_get_autocommit(st->db))
+	if (rc == 0 || sqlite3_get_autocommit(st->db)) {
 		seq_forget(st);
+		st->depth = 0;
+	}
 	return rc;
 }
 
+/* Inside a savepoint, undoes the savepoint only; the outer transaction goes on. */
 int store_rollback(struct store *st)
 {
+	if (!txn_open(st)) {
+		/* SQLite may have rolled back already (an I/O error, a full disk) */
+		seq_forget(st);
+		return sqlite3_get_autocommit(st->db) ? 0 : run_simple(st, S_ROLLBACK, "rollback");
+	}
+	if (st->depth > 1) {
+		char keep[sizeof(st->err)];
+		memcpy(keep, st->err, sizeof(keep));
+		int rc = run_simple(st, S_ROLLBACK_TO, "rollback to savepoint");
+		if (rc == 0)
+			rc = run_simple(st, S_RELEASE, "release savepoint");
+		if (rc == 0) {
+			memcpy(st->err, keep, sizeof(keep));
+			st->depth--;
+		}
+		return rc;
+	}
 	seq_forget(st);
-	/* SQLite may have rolled back already (an I/O error, a full disk). */
-	if (sqlite3_get_autocommit(st->db))
-		return 0;
+	st->depth = 0;
 	return run_simple(st, S_ROLLBACK, "rollback");
 }
 
@@ -300,8 +353,9 @@ static int seq_next(struct store *st, int64_t *out)
 	return 0;
 }
 
-/* A socket write outside store_begin..store_commit gets a transaction of its own, so
- * that its sequence value and the row commit together. 1 when it began one. */
+/* A write outside store_begin..store_commit gets a transaction of its own (so that a
+ * socket's sequence value and its row commit together); inside one it joins it. 1 when
+ * it began one. */
 static int txn_own(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
@@ -609,6 +663,9 @@ int store_activity_open(struct store *st, int64_t container_id, const char *kind
 		return fail(st, "activity: no kind");
 	if (!b.s)
 		return -1;
+	int own = txn_own(st);
+	if (own < 0)
+		return -1;
 	bind_int(&b, 1, container_id);
 	bind_text(&b, 2, kind);
 	bind_int(&b, 3, start);
@@ -616,10 +673,10 @@ int store_activity_open(struct store *st, int64_t container_id, const char *kind
 	bind_opt(&b, 5, count >= 0, count);
 	bind_text(&b, 6, detail);
 	if (run(st, &b, "activity", &id, &found) < 0)
-		return -1;
+		return txn_end(st, own, -1);
 	if (rowid)
 		*rowid = found ? id : 0;
-	return 0;
+	return txn_end(st, own, 0);
 }
 
 int store_activity(struct store *st, int64_t container_id, const char *kind,
@@ -630,5 +687,8 @@ int store_activity(struct store *st, int64_t container_id, const char *kind,
 
 int store_activity_close(struct store *st, int64_t rowid, int64_t end)
 {
-	return container_set(st, S_ACTIVITY_END, rowid, end, "activity end");
+	int own = txn_own(st);
+	if (own < 0)
+		return -1;
+	return txn_end(st, own, container_set(st, S_ACTIVITY_END, rowid, end, "activity end"));
 }

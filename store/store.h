@@ -25,7 +25,12 @@ const char *store_errmsg(const struct store *st);
 /* The connection, for report/ queries (read side). */
 struct sqlite3 *store_db(struct store *st);
 
-int store_begin(struct store *st);     /* BEGIN IMMEDIATE */
+/* Transactions have one owner, the store: BEGIN IMMEDIATE, or inside an open
+ * transaction a savepoint, so callers nest freely (a tick's transaction, an incident
+ * recorded during it). Commit and rollback end the innermost level; rolling back a
+ * savepoint keeps the outer transaction. Every write outside store_begin..store_commit
+ * (sockets, activity) is a transaction of its own. */
+int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
