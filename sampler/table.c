@@ -349,6 +349,28 @@ int table_seed(struct table *t, const struct store_socket *s)
 	return 0;
 }
 
+int table_seed_closed(struct table *t, const struct store_socket *s)
+{
+	if (!full_tuple(&s->sk) || map_get(&t->keys, s->sk.cookie))
+		return 0;
+	struct entry *e = entry_add(t, &s->sk);
+	if (!e)
+		return -1;
+	e->row = *s;
+	e->row.comm = NULL;
+	if (s->comm) {
+		strncpy(e->comm, s->comm, sizeof(e->comm) - 1);
+		e->row.comm = e->comm;
+	}
+	/* written and closed: it stays only if the first dump shows its remnant */
+	e->inserted = 1;
+	e->closed = 1;
+	e->close_gen = t->gen;
+	e->written_at = s->last_seen;
+	fold_index(t, e);
+	return 0;
+}
+
 void table_dump_begin(struct table *t, int64_t now)
 {
 	t->now = now;

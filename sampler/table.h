@@ -25,6 +25,10 @@ void table_set_ephemeral(struct table *t, uint16_t lo, uint16_t hi);
 
 /* A socket a previous run left open in the store. */
 int table_seed(struct table *t, const struct store_socket *s);
+/* A TCP connection a previous run recorded closed, recently enough that its TIME_WAIT
+ * remnant may still be in the kernel: the first dump folds a remnant of the same
+ * 4-tuple into its row (whatever the remnant's cookie) instead of adding a row. */
+int table_seed_closed(struct table *t, const struct store_socket *s);
 
 /* A dump: begin, one table_dump_sock per socket (a diag_cb: arg is the table), end with
  * the set of kinds (1 << SK_TCP | ...) whose dumps completed: only sockets of those kinds

@@ -83,6 +83,11 @@ static int seed_cb(void *arg, const struct store_socket *s)
 	return table_seed(arg, s);
 }
 
+static int seed_closed_cb(void *arg, const struct store_socket *s)
+{
+	return table_seed_closed(arg, s);
+}
+
 static void wt_free(struct wt *wt)
 {
 	netns_close(&wt->h);
@@ -139,7 +144,9 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 		goto store_fail;
 	/* pick up the sockets a previous run (or sample) left open */
 	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
-	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
+	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0 ||
+	    store_socket_each_closed_tcp(w->st, wt->sc.id, now - FOLD_OPENED_MS,
+					 now - FOLD_CLOSED_MS, seed_closed_cb, wt->tab) < 0)
 		goto store_fail;
 	table_set_ephemeral(wt->tab, wt->h.eph_lo, wt->h.eph_hi);
 	wt->owner = owner_new(wt->h.ino);

@@ -17,6 +17,15 @@
 #define END_GRACE_MS 200
 #define PROC_BUF (64 << 10)
 
+/* A TIME_WAIT remnant lives 60 s after its connection closed: connections an earlier
+ * run (watch, sample) recorded closed this recently may still show one, which is folded
+ * into their row rather than counted again. Only connections opened within
+ * FOLD_OPENED_MS are looked at, so that the lookup walks a bounded part of the index;
+ * a longer one that closed just before the new run starts is recorded twice (README,
+ * limits). */
+#define FOLD_CLOSED_MS (120 * 1000)
+#define FOLD_OPENED_MS (3600 * 1000)
+
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
 enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };

@@ -16,7 +16,7 @@
 enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_CONT_FIND, S_CONT_TOUCH, S_CONT_INSERT, S_CONT_SEEN, S_CONT_END,
-	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_ACTIVITY, S_ACTIVITY_END,
+	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_SOCK_CLOSED, S_ACTIVITY, S_ACTIVITY_END,
 	S_SEQ_GET, S_SEQ_PUT,
 	S_COUNT
 };
@@ -43,6 +43,12 @@ enum stmt_id {
 	"inode = coalesce(" new "19, inode), " \
 	"seen_alive = max(seen_alive, " new "20), " \
 	"updated = " new "22"
+
+/* What row_socket reads, in its order. */
+#define SOCK_COLUMNS \
+	"id, cookie, proto, family, direction, local_addr, local_port, remote_addr, " \
+	"remote_port, state, first_seen, last_seen, bytes_sent, bytes_received, pid, comm, " \
+	"uid, inode, seen_alive, closed_at"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -76,10 +82,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SOCK_UPDATE] =
 		"UPDATE sockets SET state = ?10, " SOCK_MERGE("?") " WHERE id = ?21",
 	[S_SOCK_OPEN] =
-		"SELECT id, cookie, proto, family, direction, local_addr, local_port, "
-		"remote_addr, remote_port, state, first_seen, last_seen, bytes_sent, "
-		"bytes_received, pid, comm, uid, inode, seen_alive FROM sockets "
+		"SELECT " SOCK_COLUMNS " FROM sockets "
 		"WHERE container_id = ?1 AND closed_at IS NULL ORDER BY id",
+	/* the sockets_first index bounds the walk to what opened since ?2 */
+	[S_SOCK_CLOSED] =
+		"SELECT " SOCK_COLUMNS " FROM sockets "
+		"WHERE container_id = ?1 AND first_seen >= ?2 AND closed_at >= ?3 "
+		"AND proto = 'tcp' AND local_addr IS NOT NULL AND local_port IS NOT NULL "
+		"AND remote_addr IS NOT NULL AND remote_port IS NOT NULL ORDER BY id",
 	[S_ACTIVITY] =
 		"INSERT INTO activity (container_id, kind, start, end, count, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
@@ -614,20 +624,17 @@ static int row_socket(sqlite3_stmt *q, int64_t container_id, struct store_socket
 	if (!col_null(q, 17))
 		k->inode = (uint32_t)sqlite3_column_int64(q, 17), k->have |= SK_HAVE_INODE;
 	s->seen_alive = sqlite3_column_int(q, 18);
+	s->closed_at = col_null(q, 19) ? 0 : sqlite3_column_int64(q, 19);
 	return 0;
 }
 
 /* A callback result > 0 stops the walk with success, < 0 stops it with failure. */
-int store_socket_each_open(struct store *st, int64_t container_id,
-			   int (*cb)(void *arg, const struct store_socket *s), void *arg)
+static int socket_walk(struct store *st, struct bind b, int64_t container_id,
+		       int (*cb)(void *arg, const struct store_socket *s), void *arg)
 {
-	struct bind b = { stmt(st, S_SOCK_OPEN), SQLITE_OK };
 	int rc = SQLITE_OK, stop = 0, ret = 0;
 	if (!b.s)
 		return -1;
-	if (st->walking)
-		return fail(st, "open sockets: walk already in progress");
-	bind_int(&b, 1, container_id);
 	if (b.rc != SQLITE_OK) {
 		stmt_done(b.s);
 		return fail_db(st, "open sockets");
@@ -649,6 +656,32 @@ int store_socket_each_open(struct store *st, int64_t container_id,
 	stmt_done(b.s);
 	st->walking = 0;
 	return ret;
+}
+
+int store_socket_each_open(struct store *st, int64_t container_id,
+			   int (*cb)(void *arg, const struct store_socket *s), void *arg)
+{
+	if (st->walking)
+		return fail(st, "open sockets: walk already in progress");
+	struct bind b = { stmt(st, S_SOCK_OPEN), SQLITE_OK };
+	if (b.s)
+		bind_int(&b, 1, container_id);
+	return socket_walk(st, b, container_id, cb, arg);
+}
+
+int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
+				 int64_t opened_since, int64_t closed_since,
+				 int (*cb)(void *arg, const struct store_socket *s), void *arg)
+{
+	if (st->walking)
+		return fail(st, "closed sockets: walk already in progress");
+	struct bind b = { stmt(st, S_SOCK_CLOSED), SQLITE_OK };
+	if (b.s) {
+		bind_int(&b, 1, container_id);
+		bind_int(&b, 2, opened_since);
+		bind_int(&b, 3, closed_since);
+	}
+	return socket_walk(st, b, container_id, cb, arg);
 }
 
 /* end 0 (still going) and a negative count (not counted) are stored as NULL. */

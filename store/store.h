@@ -73,6 +73,14 @@ int store_socket_update(struct store *st, const struct store_socket *s);
  * during the call only. cb may write (update, insert) but not start another walk. */
 int store_socket_each_open(struct store *st, int64_t container_id,
 			   int (*cb)(void *arg, const struct store_socket *s), void *arg);
+/* The same for TCP sockets with a full 4-tuple that opened at or after opened_since
+ * and closed at or after closed_since (s->closed_at set): how a new `sample` or `watch`
+ * recognises the TIME_WAIT remnant of a connection an earlier run already recorded
+ * (a remnant may carry another cookie: PLATFORM.md). opened_since bounds the walk
+ * through the (container_id, first_seen) index. */
+int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
+				 int64_t opened_since, int64_t closed_since,
+				 int (*cb)(void *arg, const struct store_socket *s), void *arg);
 /* Records an incident or activity window (kind "lost-events", "exec", ...). */
 int store_activity(struct store *st, int64_t container_id, const char *kind,
 		   int64_t start, int64_t end, int64_t count, const char *detail);

@@ -60,12 +60,43 @@ test_expect_success 'report and containers run while watch writes' '
 	kill -TERM $W && wait $W
 '
 
+test_expect_success 'the database, its -wal and -shm are 0600 under umask 022' '
+	mkdir modes &&
+	umask 022 &&
+	bg "$CLAWSS" -q --db modes/x.db watch --interval 100ms $NS_TOOL &&
+	W=$BG &&
+	wait_for 20 test -e modes/x.db-shm &&
+	wait_for 20 test -e modes/x.db-wal &&
+	kill -TERM $W && wait $W &&
+	test "$(stat -c %a modes/x.db)" = 600 &&
+	bg "$CLAWSS" -q --db modes/x.db watch --interval 100ms $NS_TOOL &&
+	W=$BG &&
+	wait_for 20 test -e modes/x.db-wal &&
+	test "$(stat -c %a modes/x.db-wal)" = 600 &&
+	test "$(stat -c %a modes/x.db-shm)" = 600 &&
+	kill -TERM $W && wait $W
+'
+
+test_expect_success 'a database that is a symbolic link, or in a directory others can write, is refused' '
+	ln -s modes/x.db link.db &&
+	cp modes/x.db modes/copy.db &&
+	test_expect_code 2 "$CLAWSS" --db link.db sample $NS_TOOL 2>err &&
+	one_line_exit2 err && grep -q "link.db: is a symbolic link: refused" err &&
+	test_expect_code 2 "$CLAWSS" --db link.db report 2>err &&
+	grep -q "is a symbolic link" err &&
+	cmp modes/x.db modes/copy.db &&
+	mkdir shared && chmod 1777 shared &&
+	test_expect_code 2 "$CLAWSS" --db shared/x.db sample $NS_TOOL 2>err &&
+	one_line_exit2 err && grep -q "writable by others" err &&
+	! test -e shared/x.db
+'
+
 test_expect_success 'a full disk: watch stops with exit 2 and one line, the database stays whole' '
 	cat >full.sh <<-EOF &&
 	mount --make-rprivate /
 	mkdir -p full tiny
-	mount -t tmpfs -o size=256k clawss-test full
-	mount -t tmpfs -o size=4k clawss-test tiny
+	mount -t tmpfs -o size=256k,mode=0700 clawss-test full
+	mount -t tmpfs -o size=4k,mode=0700 clawss-test tiny
 	"$CLAWSS" -q --db full/x.db watch --interval 20ms $NS_TOOL 2>full.err
 	echo "watch=\$?" >full.rc
 	sqlite3 full/x.db "PRAGMA integrity_check" >full.check 2>&1

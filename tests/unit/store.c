@@ -475,6 +475,84 @@ static void test_refuse(void)
 	free(img);
 }
 
+static int mode_of(const char *path, const char *suffix)
+{
+	char p[PATH_MAX + 16];
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return lstat(p, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+static int write_refused(const char *path, const char *want)
+{
+	struct store *st = (struct store *)1;
+	char err[512] = "";
+	int rc = store_open(&st, path, STORE_WRITE, err, sizeof(err));
+	if (rc == 0)
+		store_close(st);
+	if (rc == -1 && st == NULL && strstr(err, want))
+		return 1;
+	printf("#   got %d: %s\n", rc, err);
+	return 0;
+}
+
+/* Issue 14, item 5: modes under any umask, links and shared directories refused. */
+static void test_modes_links(void)
+{
+	char p[PATH_MAX], q[PATH_MAX], real[PATH_MAX];
+	at(real, "real/clawss.db");
+
+	static const mode_t masks[] = { 022, 0, 077 };
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "modes%zu/clawss.db", i);
+		mode_t old = umask(masks[i]);
+		struct store *st = open_ok(at(p, name), STORE_WRITE, "write under a umask");
+		struct store_container c = { .name = "m", .netns_ino = 5 };
+		ok(st && store_container_attach(st, &c, 1) == 0, "a row written (WAL files made)");
+		is_int(mode_of(p, ""), 0600, "umask %03o: the database is 0600", (unsigned)masks[i]);
+		is_int(mode_of(p, "-wal"), 0600, "umask %03o: -wal is 0600", (unsigned)masks[i]);
+		is_int(mode_of(p, "-shm"), 0600, "umask %03o: -shm is 0600", (unsigned)masks[i]);
+		store_close(st);
+		umask(old);
+	}
+
+	mkdir(at(p, "links"), 0700);
+	ok(symlink(real, at(p, "links/clawss.db")) == 0, "a link to the real database");
+	refused("a symbolic link as the database", p, "symbolic link");
+	ok(symlink(at(q, "links/target.db"), at(p, "links/dangling.db")) == 0, "a dangling link");
+	ok(write_refused(p, "symbolic link"), "write: a dangling link is refused");
+	ok(!exists(q, ""), "and nothing is created where it points");
+
+	ok(symlink(at(q, "real"), at(p, "linkdir")) == 0, "a link to the real directory");
+	ok(write_refused(at(p, "linkdir/clawss.db"), "directory"),
+	   "write: a database in a linked directory is refused");
+	ok(write_refused(at(p, "linkdir/new.db"), "is a symbolic link"),
+	   "write: a new database in a linked directory is refused");
+	ok(!exists(at(q, "real/new.db"), ""), "and nothing is created");
+
+	static const struct { mode_t mode; const char *want; } shared[] = {
+		{ 0777, "writable by others" }, { 01777, "writable by others" },
+		{ 0770, "writable by its group" },
+	};
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "shared%zu", i);
+		mkdir(at(p, name), 0700);
+		chmod(p, shared[i].mode);
+		snprintf(name, sizeof(name), "shared%zu/clawss.db", i);
+		ok(write_refused(at(p, name), shared[i].want), "write: a directory of mode %04o is "
+		   "refused", (unsigned)shared[i].mode);
+		ok(!exists(p, ""), "and no database is made there");
+	}
+	if (geteuid() == 0) {
+		mkdir(at(p, "nobody"), 0700);
+		ok(chown(p, 65534, 65534) == 0, "a directory of another user's");
+		ok(write_refused(at(p, "nobody/clawss.db"), "belongs to uid 65534"),
+		   "write: refused");
+	}
+}
+
 static void test_containers(struct store *st)
 {
 	sqlite3 *db = store_db(st);
@@ -851,6 +929,7 @@ int main(void)
 	}
 	test_create();
 	test_refuse();
+	test_modes_links();
 	struct store *st = open_ok(at(p, "work/clawss.db"), STORE_WRITE, "work database");
 	if (st) {
 		test_containers(st);
