@@ -2,14 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "table.h"
-
-/* u64 -> entry map, open addressing with linear probing; key 0 is the empty slot
- * (the kernel never hands out cookie 0, and tuple hashes are forced odd). */
-struct map {
-	uint64_t *keys;
-	struct entry **vals;
-	size_t cap, n;
-};
+#include "u64map.h"
 
 struct entry {
 	uint64_t key;             /* the cookie the kernel shows now */
@@ -32,8 +25,8 @@ struct table {
 	int64_t refresh_ms;
 	int64_t now;
 	uint32_t gen;
-	struct map keys;
-	struct map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
+	struct u64map keys;
+	struct u64map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
 	struct entry **all;
 	size_t nall, capall;
 	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
@@ -45,106 +38,6 @@ struct table {
 	uint16_t eph_lo, eph_hi;
 	uint64_t created, folded;
 };
-
-static size_t slot_of(uint64_t key, size_t cap)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return (size_t)key & (cap - 1);
-}
-
-static struct entry *map_get(const struct map *m, uint64_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key)
-			return m->vals[i];
-		if (m->keys[i] == 0)
-			return NULL;
-	}
-}
-
-static int map_put(struct map *m, uint64_t key, struct entry *e);
-
-static int map_grow(struct map *m)
-{
-	struct map bigger = { 0 };
-	bigger.cap = m->cap ? m->cap * 2 : 64;
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
-	if (!bigger.keys || !bigger.vals) {
-		free(bigger.keys);
-		free(bigger.vals);
-		return -1;
-	}
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			map_put(&bigger, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = bigger;
-	return 0;
-}
-
-static int map_put(struct map *m, uint64_t key, struct entry *e)
-{
-	if ((m->n + 1) * 10 > m->cap * 7 && map_grow(m) < 0)
-		return -1;
-	for (size_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key) {
-			m->vals[i] = e;
-			return 0;
-		}
-		if (m->keys[i] == 0) {
-			m->keys[i] = key;
-			m->vals[i] = e;
-			m->n++;
-			return 0;
-		}
-	}
-}
-
-/* Deletes key if it maps to e (backward-shift deletion keeps probe chains intact). */
-static void map_del(struct map *m, uint64_t key, const struct entry *e)
-{
-	if (!m->cap)
-		return;
-	size_t mask = m->cap - 1, i = slot_of(key, m->cap);
-	while (m->keys[i] != key) {
-		if (m->keys[i] == 0)
-			return;
-		i = (i + 1) & mask;
-	}
-	if (m->vals[i] != e)
-		return;
-	m->n--;
-	for (size_t j = i;;) {
-		m->keys[i] = 0;
-		m->vals[i] = NULL;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (m->keys[j] == 0)
-				return;
-			size_t home = slot_of(m->keys[j], m->cap);
-			/* move j back to i unless its home lies cyclically in (i, j] */
-			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-				continue;
-			break;
-		}
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
-		i = j;
-	}
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
 
 static int full_tuple(const struct sk *s)
 {
@@ -201,8 +94,8 @@ void table_free(struct table *t)
 	for (size_t i = 0; i < t->nall; i++)
 		free(t->all[i]);
 	free(t->all);
-	map_free(&t->keys);
-	map_free(&t->tuples);
+	u64map_free(&t->keys);
+	u64map_free(&t->tuples);
 	free(t->scratch);
 	free(t->listen_tcp);
 	free(t->listen_udp);
@@ -225,7 +118,7 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 	e->key = s->cookie;
 	e->row.sk = *s;
 	e->row.container_id = t->container_id;
-	if (map_put(&t->keys, e->key, e) < 0) {
+	if (u64map_put(&t->keys, e->key, e) < 0) {
 		free(e);
 		return NULL;
 	}
@@ -236,9 +129,9 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 
 static void entry_remove(struct table *t, struct entry *e)
 {
-	map_del(&t->keys, e->key, e);
+	u64map_del(&t->keys, e->key, e);
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	struct entry *last = t->all[--t->nall];
 	last->idx = e->idx;
 	t->all[e->idx] = last;
@@ -250,16 +143,16 @@ static void fold_index(struct table *t, struct entry *e)
 	if (!full_tuple(&e->row.sk))
 		return;
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	e->tuple = tuple_hash(&e->row.sk);
-	if (map_put(&t->tuples, e->tuple, e) < 0)
+	if (u64map_put(&t->tuples, e->tuple, e) < 0)
 		e->tuple = 0;
 }
 
 static void fold_unindex(struct table *t, struct entry *e)
 {
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	e->tuple = 0;
 }
 
@@ -332,7 +225,7 @@ static void owner_fill(struct table *t, struct entry *e)
 
 int table_seed(struct table *t, const struct store_socket *s)
 {
-	if (map_get(&t->keys, s->sk.cookie))
+	if (u64map_get(&t->keys, s->sk.cookie))
 		return 0;
 	struct entry *e = entry_add(t, &s->sk);
 	if (!e)
@@ -351,7 +244,7 @@ int table_seed(struct table *t, const struct store_socket *s)
 
 int table_seed_closed(struct table *t, const struct store_socket *s)
 {
-	if (!full_tuple(&s->sk) || map_get(&t->keys, s->sk.cookie))
+	if (!full_tuple(&s->sk) || u64map_get(&t->keys, s->sk.cookie))
 		return 0;
 	struct entry *e = entry_add(t, &s->sk);
 	if (!e)
@@ -418,16 +311,16 @@ static void take_bytes(struct entry *e, const struct sk *s)
 
 static int dump_one(struct table *t, const struct sk *s)
 {
-	struct entry *e = map_get(&t->keys, s->cookie);
+	struct entry *e = u64map_get(&t->keys, s->cookie);
 
 	if (!e && s->proto == SK_TCP && s->state == SKS_TIME_WAIT && full_tuple(s)) {
 		/* a TIME_WAIT remnant may carry a new cookie (cookies are lazy): it belongs
 		 * to the connection whose destroy notification we already have */
-		struct entry *c = map_get(&t->tuples, tuple_hash(s));
+		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
 		if (c && c->closed) {
-			map_del(&t->keys, c->key, c);
+			u64map_del(&t->keys, c->key, c);
 			c->key = s->cookie;
-			if (map_put(&t->keys, c->key, c) < 0)
+			if (u64map_put(&t->keys, c->key, c) < 0)
 				return -1;
 			fold_unindex(t, c);
 			e = c;
@@ -535,10 +428,10 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 
 int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 {
-	struct entry *e = map_get(&t->keys, s->cookie);
+	struct entry *e = u64map_get(&t->keys, s->cookie);
 
 	if (!e && full_tuple(s)) {
-		struct entry *c = map_get(&t->tuples, tuple_hash(s));
+		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
 		/* a TIME_WAIT remnant dumped before its connection's notification arrived */
 		if (c && c->tw && c->row.sk.state == SKS_TIME_WAIT) {
 			fold_unindex(t, c);
