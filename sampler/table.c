@@ -2,42 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "table.h"
-#include "u64map.h"
-
-struct entry {
-	uint64_t key;             /* the cookie the kernel shows now */
-	uint64_t tuple;           /* tuple hash while in the fold index, else 0 */
-	struct store_socket row;  /* row.sk.cookie stays the first cookie seen */
-	char comm[16];
-	size_t idx;               /* position in table.all */
-	uint32_t seen_gen;        /* dump generation that last showed it */
-	uint32_t close_gen;       /* dump generation when it closed */
-	int64_t written_at;
-	uint8_t dirty;            /* a hard change: write at the next flush */
-	uint8_t soft;             /* last_seen/bytes moved: write at the refresh period */
-	uint8_t inserted;
-	uint8_t closed;
-	uint8_t tw;               /* a TIME_WAIT remnant is still in the kernel's tables */
-};
-
-struct table {
-	int64_t container_id;
-	int64_t refresh_ms;
-	int64_t now;
-	uint32_t gen;
-	struct u64map keys;
-	struct u64map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
-	struct entry **all;
-	size_t nall, capall;
-	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
-	size_t nscratch, capscratch;
-	uint16_t *listen_tcp, *listen_udp;
-	size_t nlisten_tcp, nlisten_udp, caplisten_tcp, caplisten_udp;
-	table_owner_fn owner;
-	void *owner_arg;
-	uint16_t eph_lo, eph_hi;
-	uint64_t created, folded;
-};
+#include "table_int.h"
 
 static int full_tuple(const struct sk *s)
 {
@@ -96,6 +61,8 @@ void table_free(struct table *t)
 	free(t->all);
 	u64map_free(&t->keys);
 	u64map_free(&t->tuples);
+	aggs_free(t->aggs);
+	free(t->jrnl);
 	free(t->scratch);
 	free(t->listen_tcp);
 	free(t->listen_udp);
@@ -127,7 +94,7 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 	return e;
 }
 
-static void entry_remove(struct table *t, struct entry *e)
+void table_entry_remove(struct table *t, struct entry *e)
 {
 	u64map_del(&t->keys, e->key, e);
 	if (e->tuple)
@@ -493,55 +460,3 @@ void table_close_all(struct table *t, int64_t when)
 	}
 }
 
-/* Whether an entry is written now: a hard change at once; moved bytes and last_seen at
- * the refresh period (or when forced), and with its close. */
-static int entry_due(const struct table *t, const struct entry *e, int64_t now, int force)
-{
-	return e->dirty ||
-	       (e->soft && (e->closed || force || now - e->written_at >= t->refresh_ms));
-}
-
-int table_flush(struct table *t, struct store *st, int64_t now, int force)
-{
-	int written = 0;
-
-	for (size_t i = 0; i < t->nall;) {
-		struct entry *e = t->all[i];
-		if (entry_due(t, e, now, force)) {
-			int rc = e->inserted ? store_socket_update(st, &e->row)
-					     : store_socket_insert(st, &e->row);
-			if (rc < 0)
-				return -1;
-			e->inserted = 1;
-			e->dirty = e->soft = 0;
-			e->written_at = now;
-			written++;
-		}
-		/* a closed connection stays until a dump after its close has had the chance
-		 * to show its TIME_WAIT remnant, and while that remnant lives */
-		if (e->closed && !e->tw && e->close_gen < t->gen) {
-			entry_remove(t, e);
-			continue;  /* the last entry moved into slot i */
-		}
-		i++;
-	}
-	return written;
-}
-
-int table_flush_pending(const struct table *t, int64_t now, int force)
-{
-	for (size_t i = 0; i < t->nall; i++)
-		if (entry_due(t, t->all[i], now, force))
-			return 1;
-	return 0;
-}
-
-void table_stats(const struct table *t, struct table_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->entries = t->nall;
-	for (size_t i = 0; i < t->nall; i++)
-		out->live += !t->all[i]->closed;
-	out->created = t->created;
-	out->folded = t->folded;
-}

@@ -26,6 +26,13 @@
 #define FOLD_CLOSED_MS (120 * 1000)
 #define FOLD_OPENED_MS (3600 * 1000)
 
+/* Memory while the database is full (issue 14): per namespace, this many connections
+ * not yet written are held one by one (about 250 bytes each); more are counted per
+ * destination, and past AGG_MAX destinations dropped with a count. The same bound on
+ * destinations holds for connections past the row budget between two commits. */
+#define HOLD_MAX 10000
+#define AGG_MAX 4096
+
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
 enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
@@ -58,6 +65,8 @@ struct wt {
 	int ending;               /* the target ended; finish at end_at */
 	int64_t end_at;
 	int dump_errors;
+	int tick_rows;            /* rows its last flush wrote */
+	uint64_t full_agg0, full_drop0;   /* aggregated, dropped when the disk filled */
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
 	struct wt *next;
@@ -81,6 +90,8 @@ struct watch {
 	struct watch_stats stats;
 	int fatal;
 	char fatal_msg[256];
+	int64_t full_since;       /* the database is full since then (holding); 0: not */
+	char full_why[200];
 };
 
 void watch_log(struct watch *w, int level, const char *fmt, ...)

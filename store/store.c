@@ -17,7 +17,7 @@ enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_CONT_FIND, S_CONT_TOUCH, S_CONT_INSERT, S_CONT_SEEN, S_CONT_END,
 	S_SOCK_UPSERT, S_SOCK_UPDATE, S_SOCK_OPEN, S_SOCK_CLOSED, S_ACTIVITY, S_ACTIVITY_END,
-	S_SEQ_GET, S_SEQ_PUT,
+	S_SEQ_GET, S_SEQ_PUT, S_ACTIVITY_COUNT, S_AGG_ADD, S_AGG_NEW,
 	S_COUNT
 };
 
@@ -96,6 +96,23 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ACTIVITY_END] = "UPDATE activity SET end = coalesce(end, ?2) WHERE id = ?1",
 	[S_SEQ_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
 	[S_SEQ_PUT] = "UPDATE meta SET value = ?1 WHERE key = 'seq'",
+	[S_ACTIVITY_COUNT] =
+		"UPDATE activity SET end = max(coalesce(end, ?2), ?2), count = ?3 WHERE id = ?1",
+	/* ?1 container_id, ?2 hour, ?3 proto, ?4 family, ?5 direction, ?6 remote_addr,
+	 * ?7 remote_port, ?8 count, ?9 bytes_sent, ?10 bytes_received, ?11 first_seen,
+	 * ?12 last_seen; IS matches an unknown address or port to an unknown one */
+	[S_AGG_ADD] =
+		"UPDATE aggregates SET count = count + ?8, "
+		"bytes_sent = CASE WHEN ?9 IS NULL THEN bytes_sent ELSE coalesce(bytes_sent, 0) + ?9 END, "
+		"bytes_received = CASE WHEN ?10 IS NULL THEN bytes_received "
+		"ELSE coalesce(bytes_received, 0) + ?10 END, "
+		"first_seen = min(first_seen, ?11), last_seen = max(last_seen, ?12) "
+		"WHERE container_id = ?1 AND hour = ?2 AND proto = ?3 AND family = ?4 "
+		"AND direction = ?5 AND remote_addr IS ?6 AND remote_port IS ?7",
+	[S_AGG_NEW] =
+		"INSERT INTO aggregates (container_id, hour, proto, family, direction, "
+		"remote_addr, remote_port, count, bytes_sent, bytes_received, first_seen, "
+		"last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 };
 
 struct store {
@@ -108,6 +125,7 @@ struct store {
 	int seq_dirty;           /* seq advanced: written back before COMMIT */
 	int64_t seq;             /* the change sequence's last value handed out */
 	int64_t rows_written;
+	int last_rc, last_errno;  /* of the last failed SQLite call: store_disk_full */
 	char boot_id[40];
 	char err[512];
 };
@@ -124,7 +142,20 @@ static int fail(struct store *st, const char *fmt, ...)
 
 static int fail_db(struct store *st, const char *what)
 {
+	st->last_rc = sqlite3_extended_errcode(st->db);
+	st->last_errno = sqlite3_system_errno(st->db);
 	return fail(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* SQLite says SQLITE_FULL when it knows, and an I/O error when a write or the -shm
+ * growth failed for want of space (or quota) */
+int store_disk_full(const struct store *st)
+{
+	if (!st)
+		return 0;
+	return (st->last_rc & 0xff) == SQLITE_FULL ||
+	       ((st->last_rc & 0xff) == SQLITE_IOERR &&
+		(st->last_errno == ENOSPC || st->last_errno == EDQUOT));
 }
 
 const char *store_errmsg(const struct store *st)
@@ -291,6 +322,7 @@ int store_begin(struct store *st)
 		return 0;
 	}
 	seq_forget(st);
+	st->last_rc = st->last_errno = 0;
 	if (run_simple(st, S_BEGIN, "begin") < 0)
 		return -1;
 	st->depth = 1;
@@ -724,4 +756,68 @@ int store_activity_close(struct store *st, int64_t rowid, int64_t end)
 	if (own < 0)
 		return -1;
 	return txn_end(st, own, container_set(st, S_ACTIVITY_END, rowid, end, "activity end"));
+}
+
+int store_activity_count(struct store *st, int64_t rowid, int64_t end, int64_t count)
+{
+	struct bind b = { stmt(st, S_ACTIVITY_COUNT), SQLITE_OK };
+	if (!b.s)
+		return -1;
+	int own = txn_own(st);
+	if (own < 0)
+		return -1;
+	bind_int(&b, 1, rowid);
+	bind_int(&b, 2, end);
+	bind_int(&b, 3, count);
+	if (run(st, &b, "activity count", NULL, NULL) < 0)
+		return txn_end(st, own, -1);
+	return txn_end(st, own, 0);
+}
+
+/* ---- Aggregates (schema v5) -------------------------------------------------------------- */
+
+static void bind_aggregate(struct bind *b, const struct store_aggregate *a, char *ra)
+{
+	const struct sk *k = &a->sk;
+	const char *r = NULL;
+	if (k->have & SK_HAVE_RADDR)
+		r = *sk_addr_text(k->family, k->raddr, ra, INET6_ADDRSTRLEN) ? ra : NULL;
+	bind_int(b, 1, a->container_id);
+	bind_int(b, 2, a->hour);
+	bind_text(b, 3, sk_proto_name(k->proto));
+	bind_text(b, 4, sk_family_name(k->family));
+	bind_text(b, 5, sk_dir_name(a->direction));
+	bind_text(b, 6, r);
+	bind_opt(b, 7, k->have & SK_HAVE_RPORT, k->rport);
+	bind_int(b, 8, a->count);
+	bind_opt(b, 9, k->have & SK_HAVE_BYTES, (int64_t)k->bytes_sent);
+	bind_opt(b, 10, k->have & SK_HAVE_BYTES, (int64_t)k->bytes_received);
+	bind_int(b, 11, a->first_seen);
+	bind_int(b, 12, a->last_seen);
+}
+
+int store_aggregate_add(struct store *st, const struct store_aggregate *a)
+{
+	char ra[INET6_ADDRSTRLEN];
+	if (sk_proto_parse(sk_proto_name(a->sk.proto)) < 0 ||
+	    family_parse(sk_family_name(a->sk.family)) < 0 || dir_parse(sk_dir_name(a->direction)) < 0)
+		return fail(st, "aggregate: unknown protocol, family or direction");
+	int own = txn_own(st);
+	if (own < 0)
+		return -1;
+	struct bind b = { stmt(st, S_AGG_ADD), SQLITE_OK };
+	if (!b.s)
+		return txn_end(st, own, -1);
+	bind_aggregate(&b, a, ra);
+	if (run(st, &b, "aggregate", NULL, NULL) < 0)
+		return txn_end(st, own, -1);
+	if (sqlite3_changes(st->db) == 0) {
+		b = (struct bind){ stmt(st, S_AGG_NEW), SQLITE_OK };
+		if (!b.s)
+			return txn_end(st, own, -1);
+		bind_aggregate(&b, a, ra);
+		if (run(st, &b, "aggregate", NULL, NULL) < 0)
+			return txn_end(st, own, -1);
+	}
+	return txn_end(st, own, 0);
 }
