@@ -372,70 +372,13 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 	w->ntargets--;
 }
 
-/* The database is full: keep watching. What is pending stays in memory (bounded:
- * table_set_budget) and every tick tries again; said once here, recorded as a disk-full
- * incident when space returns. */
-static void hold_start(struct watch *w, int64_t now)
-{
-	struct table_stats ts;
-	if (w->full_since)
-		return;
-	w->full_since = now;
-	w->stats.full_incidents++;
-	snprintf(w->full_why, sizeof(w->full_why), "%s", store_errmsg(w->st));
-	for (struct wt *wt = w->targets; wt; wt = wt->next) {
-		table_set_holding(wt->tab, 1);
-		table_stats(wt->tab, &ts);
-		wt->full_agg0 = ts.aggregated;
-		wt->full_drop0 = ts.dropped;
-	}
-	watch_log(w, WLOG_WARN, "database full (%s): still watching; holding what is pending "
-		  "in memory (up to %d connections per namespace one by one, more counted per "
-		  "destination) and retrying every poll", w->full_why, HOLD_MAX);
-}
-
-/* Inside the transaction that wrote what was held: the incident, for one target. */
-static int hold_incident(struct watch *w, struct wt *wt, int64_t now)
-{
-	struct table_stats ts;
-	char detail[400];
-	table_stats(wt->tab, &ts);
-	snprintf(detail, sizeof(detail), "database full (%s): %d rows held in memory written "
-		 "when space returned, %llu connections counted per destination, %llu dropped",
-		 w->full_why, wt->tick_rows, (unsigned long long)(ts.aggregated - wt->full_agg0),
-		 (unsigned long long)(ts.dropped - wt->full_drop0));
-	return store_activity(w->st, wt->sc.id, "disk-full", w->full_since, now, wt->tick_rows,
-			      detail);
-}
-
-static void hold_end(struct watch *w, int64_t now)
-{
-	char took[32];
-	for (struct wt *wt = w->targets; wt; wt = wt->next)
-		table_set_holding(wt->tab, 0);
-	watch_log(w, WLOG_WARN, "database writable again after %s: what was held is written",
-		  duration_format(now - w->full_since, took, sizeof(took)));
-	w->full_since = 0;
-}
-
-/* A transaction failed: a full disk is held through (0), anything else ends the watch. */
-static int txn_failed(struct watch *w, int in_txn, int64_t now)
-{
-	if (in_txn)
-		store_rollback(w->st);
-	if (!store_disk_full(w->st))
-		return -1;
-	hold_start(w, now);
-	return 0;
-}
-
 /* The target ended: last dump, last notifications, close what is left, record the end.
  * On a full disk it stays, ending, and is tried again at the next tick. */
 static int finish(struct watch *w, struct wt *wt, int64_t now)
 {
 	int rc = 0;
 	if (store_begin(w->st) < 0)
-		return txn_failed(w, 0, now);
+		return watch_txn_failed(w, 0, now);
 	read_destroy(w, wt, now);
 	dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
@@ -443,11 +386,11 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
 	wt->tick_rows = table_flush(wt->tab, w->st, now, 1);
 	if (wt->tick_rows < 0 || store_container_end(w->st, wt->sc.id, now) < 0 ||
-	    (w->full_since && hold_incident(w, wt, now) < 0) || store_commit(w->st) < 0)
+	    (w->full_since && watch_hold_incident(w, wt, now) < 0) || store_commit(w->st) < 0)
 		rc = -1;
 	table_flush_done(wt->tab, rc == 0);
 	if (rc < 0) {
-		if (txn_failed(w, 1, now) < 0)
+		if (watch_txn_failed(w, 1, now) < 0)
 			return -1;
 		wt->end_at = now + w->o.interval_ms;
 		return 0;
@@ -481,16 +424,16 @@ static int tick(struct watch *w, int64_t now, int force)
 	w->stats.ticks++;
 	/* space came back: the incident goes with what was held */
 	for (struct wt *wt = w->targets; rc == 0 && in_txn && w->full_since && wt; wt = wt->next)
-		if (!wt->ending && hold_incident(w, wt, now) < 0)
+		if (!wt->ending && watch_hold_incident(w, wt, now) < 0)
 			rc = -1;
 	if (rc == 0 && in_txn)
 		rc = store_commit(w->st);
 	for (struct wt *wt = w->targets; wt; wt = wt->next)
 		table_flush_done(wt->tab, rc == 0);
 	if (rc < 0)
-		return txn_failed(w, in_txn, now);
+		return watch_txn_failed(w, in_txn, now);
 	if (in_txn && w->full_since)
-		hold_end(w, now);
+		watch_hold_end(w, now);
 	return 0;
 }
 
@@ -654,14 +597,7 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 		return -1;
 	}
 	if (w->full_since) {
-		size_t held = 0;
-		struct table_stats ts;
-		for (struct wt *wt = w->targets; wt; wt = wt->next) {
-			table_stats(wt->tab, &ts);
-			held += ts.held;
-		}
-		snprintf(err, errlen, "database still full at exit (%s): %zu connections held in "
-			 "memory were not written", w->full_why, held);
+		watch_hold_lost(w, err, errlen);
 		return -1;
 	}
 	return 0;

@@ -102,6 +102,19 @@ int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
 
+/* hold.c: a full database. */
+/* The database was found full: hold, say so once. */
+void watch_hold_start(struct watch *w, int64_t now);
+/* The disk-full incident of wt, inside the transaction that wrote what it held. */
+int watch_hold_incident(struct watch *w, struct wt *wt, int64_t now);
+/* Space is back: what was held is written. */
+void watch_hold_end(struct watch *w, int64_t now);
+/* The transaction (open when in_txn) failed: rolled back; 0 when the disk is full
+ * (held through), -1 for any other failure. */
+int watch_txn_failed(struct watch *w, int in_txn, int64_t now);
+/* Stopping while still full: err says what is lost. */
+void watch_hold_lost(struct watch *w, char *err, unsigned errlen);
+
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then
  * /run/netns names. */
