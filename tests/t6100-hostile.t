@@ -235,7 +235,7 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	ip -n clawss-$$-many link set lo up &&
 	bg_ns clawss-$$-many $HOSTILE udp 100000 --for 120 >many.out &&
 	wait_for 60 grep -q holding many.out &&
-	bg "$CLAWSS" watch --interval 1s clawss-$$-many &&
+	bg "$CLAWSS" watch --row-budget 0 --interval 1s clawss-$$-many &&
 	W=$BG &&
 	wait_for 60 db_has "SELECT count(*) >= 100000 FROM sockets" &&
 	sleep 2 &&
@@ -251,7 +251,7 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 
 test_expect_success 'a flood of short connections overflows the destroy buffer: counted, recorded, resynchronised' '
 	db_reset &&
-	bg "$CLAWSS" -v watch --interval 200ms $NS_TOOL 2>flood.err &&
+	bg "$CLAWSS" -v watch --row-budget 0 --interval 200ms $NS_TOOL 2>flood.err &&
 	W=$BG &&
 	wait_for 10 db_has "SELECT count(*) FROM containers" &&
 	# a watcher that cannot read for a moment, as under load
