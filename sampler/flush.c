@@ -140,6 +140,7 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 	int written = 0;
 	int64_t hour = now - now % AGG_HOUR_MS, aggregated = t->hour_aggregated;
 
+	t->j_hour = t->hour;
 	t->j_hour_rows = t->hour_rows;
 	t->j_budget_rowid = t->budget_rowid;
 	if (hour != t->hour) {
@@ -203,6 +204,7 @@ void table_flush_done(struct table *t, int ok)
 		e->written_at = e->j_written_at;
 	}
 	if (!ok) {
+		t->hour = t->j_hour;
 		t->hour_rows = t->j_hour_rows;
 		t->budget_rowid = t->j_budget_rowid;
 	}

@@ -59,7 +59,7 @@ struct table {
 	/* the open transaction's writes, undone in memory if it fails */
 	struct entry **jrnl;
 	size_t njrnl, capjrnl;
-	int64_t j_hour_rows, j_budget_rowid;
+	int64_t j_hour, j_hour_rows, j_budget_rowid;
 	int flushed;
 };
 

@@ -377,8 +377,12 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 static int finish(struct watch *w, struct wt *wt, int64_t now)
 {
 	int rc = 0;
-	if (store_begin(w->st) < 0)
-		return watch_txn_failed(w, 0, now);
+	if (store_begin(w->st) < 0) {
+		if (watch_txn_failed(w, 0, now) < 0)
+			return -1;
+		wt->end_at = now + w->o.interval_ms;
+		return 0;
+	}
 	read_destroy(w, wt, now);
 	dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
