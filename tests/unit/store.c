@@ -553,6 +553,37 @@ static void test_modes_links(void)
 	}
 }
 
+/* A database that cannot grow says so: store_disk_full (the watcher holds through it). */
+static void test_full(void)
+{
+	char p[PATH_MAX];
+	struct store *st = open_ok(at(p, "full/clawss.db"), STORE_WRITE, "a database to fill");
+	if (!st)
+		return;
+	struct store_container c = { .name = "full", .netns_ino = 7 };
+	ok(store_container_attach(st, &c, 1) == 0, "its container");
+	ok(store_disk_full(st) == 0, "not full yet");
+	int64_t pages = q_int(store_db(st), "PRAGMA page_count", 0);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 2);
+	sqlite3_exec(store_db(st), sql, NULL, NULL, NULL);
+	int rc = 0, i;
+	store_begin(st);
+	for (i = 0; i < 5000 && rc == 0; i++) {
+		struct store_socket s = sock_full(c.id, 90000 + (uint64_t)i);
+		rc = store_socket_insert(st, &s);
+	}
+	if (rc == 0)
+		rc = store_commit(st);
+	ok(rc < 0, "writes fail once it cannot grow (after %d rows)", i);
+	ok(store_disk_full(st), "store_disk_full says so: %s", store_errmsg(st));
+	store_rollback(st);
+	store_begin(st);
+	ok(store_disk_full(st) == 0, "a new transaction starts afresh");
+	store_rollback(st);
+	store_close(st);
+}
+
 static void test_containers(struct store *st)
 {
 	sqlite3 *db = store_db(st);
@@ -930,6 +961,7 @@ int main(void)
 	test_create();
 	test_refuse();
 	test_modes_links();
+	test_full();
 	struct store *st = open_ok(at(p, "work/clawss.db"), STORE_WRITE, "work database");
 	if (st) {
 		test_containers(st);
