@@ -104,7 +104,7 @@ test_expect_success 'a namespace that disappears while it is being dumped ends i
 	bg_ns clawss-$$-vanish $HOSTILE udp 15000 --for 60 >vanish.out &&
 	V=$BG &&
 	wait_for 30 grep -q holding vanish.out &&
-	bg "$CLAWSS" watch --interval 20ms --refresh 20ms clawss-$$-vanish &&
+	bg "$CLAWSS" watch --row-budget 0 --interval 20ms --refresh 20ms clawss-$$-vanish &&
 	W=$BG &&
 	wait_for 20 db_has "SELECT count(*) >= 15000 FROM sockets" &&
 	ip netns pids clawss-$$-vanish | xargs -r kill &&

@@ -115,7 +115,9 @@ test_expect_success 'a full disk: watch keeps watching, holds what is pending, w
 	wait \$W
 	echo "watch=\$?" >>full.rc
 	sqlite3 full/x.db "PRAGMA integrity_check" >full.check 2>&1
-	sqlite3 full/x.db "SELECT count(*) FROM sockets WHERE remote_port = 9005" >after.count
+	# past the bound held one by one (the churn fills it too), counted per destination
+	sqlite3 full/x.db "SELECT (SELECT count(*) FROM sockets WHERE remote_port = 9005) +
+		(SELECT coalesce(sum(count), 0) FROM aggregates WHERE remote_port = 9005)" >after.count
 	sqlite3 full/x.db "SELECT count(*) FROM sockets WHERE remote_port = 9004" >new.count
 	sqlite3 full/x.db "SELECT count, detail FROM activity WHERE kind = '"'"'disk-full'"'"'" >incident.txt
 	"$CLAWSS" -q --db tiny/x.db sample $NS_TOOL 2>tiny.err
@@ -129,7 +131,8 @@ test_expect_success 'a full disk: watch keeps watching, holds what is pending, w
 	# said once, and when it was over
 	test "$(grep -c "database full" full.err)" = 1 &&
 	grep -q "database writable again" full.err &&
-	# nothing was written while full; all 50 afterwards, and new ones after that
+	# nothing was written while full; all 50 afterwards (as rows, or counted past the
+	# bound), and new ones after that
 	test "$(cat held.count)" = 0 &&
 	test "$(cat after.count)" = 50 &&
 	test "$(cat new.count)" = 5 &&
