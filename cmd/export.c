@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "../lib/util.h"
 #include "../report/export.h"
@@ -130,9 +131,20 @@ int cmd_export(int argc, char **argv, const struct global *g)
 		snprintf(host, sizeof(host), "localhost");
 	q.host = host;
 	if (cursor_path) {
-		fd = open(cursor_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		/* O_NOFOLLOW: root writing through a planted link would overwrite the file it
+		 * names; O_NONBLOCK: a FIFO there must not hang the export */
+		fd = open(cursor_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+			  O_NONBLOCK, 0600);
+		if (fd < 0 && errno == ELOOP)
+			return cmd_fail("export: %s: is a symbolic link: refused (give the file's "
+					"real path)", cursor_path);
 		if (fd < 0)
 			return cmd_fail("export: %s: %s", cursor_path, strerror(errno));
+		struct stat sb;
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			cmd_fail("export: %s: not a regular file", cursor_path);
+			goto out;
+		}
 		int64_t from_file;
 		if (cursor_read(fd, cursor_path, &from_file) < 0)
 			goto out;

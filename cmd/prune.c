@@ -55,8 +55,9 @@ int cmd_prune(int argc, char **argv, const struct global *g)
 		switch (c) {
 		case O_OLDER:
 			if (duration_parse(optarg, &older) < 0)
-				return cmd_fail("prune: --older-than '%s': not a duration (a number "
-						"with ms, s, m or h: 720h)", optarg);
+				return cmd_fail("prune: --older-than '%s': not a duration: %s (a "
+						"number above 0 with a unit ms, s, m, h or d: 720h)", optarg,
+						duration_error(optarg));
 			break;
 		case O_HELP:
 			help();

@@ -6,6 +6,7 @@
 #include "../lib/util.h"
 #include "../report/allow.h"
 #include "../report/burst.h"
+#include "../report/aggregates.h"
 #include "../report/report.h"
 #include "../store/store.h"
 #include "cmd.h"
@@ -161,6 +162,18 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		goto out;
 	}
 	rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
+	int64_t aggregated = 0, agg_flagged = 0;
+	if (rc >= 0 && by == REPORT_BY_SOCKET &&
+	    report_aggregated(store_db(st), &q, &aggregated, &agg_flagged, err, sizeof(err)) < 0)
+		rc = -1;
+	if (rc >= 0 && aggregated) {
+		/* one row per socket cannot show them: say so, and let them flag the run */
+		cmd_log(g, 0, "report: %lld more connections were counted per destination, not "
+			"recorded one by one (a row budget or a full disk)%s: see report --by "
+			"destination", (long long)aggregated, agg_flagged ? ", some undeclared" : "");
+		if (agg_flagged)
+			rc = 1;
+	}
 	if (rc < 0) {
 		rc = cmd_fail("report: %s", err);
 	} else {

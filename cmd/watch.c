@@ -20,9 +20,16 @@
 
 #define WATCH_SYNOPSIS \
 	"usage: clawss watch [--interval DUR] [--for DUR] [--refresh DUR] [--retain DUR]\n" \
-	"                    [--name NAME] [--follow] [--label KEY[=VALUE]]... [--all]\n" \
-	"                    TARGET...\n"
+	"                    [--row-budget N] [--name NAME] [--follow]\n" \
+	"                    [--label KEY[=VALUE]]... [--all] TARGET...\n"
 #define SAMPLE_SYNOPSIS "usage: clawss sample [--name NAME] [--all] [TARGET...]\n"
+
+/* --row-budget: 10000 rows a container an hour is about 2 MB of database (at most 200
+ * bytes a row), 48 MB a day for a container that floods on purpose, and 2.8 new
+ * connections a second kept for ever; an agent that opens more still has each
+ * destination counted (README, "Row budget"). */
+#define WATCH_ROW_BUDGET 10000
+#define WATCH_ROW_BUDGET_TEXT "10000"
 
 static void watch_help(void)
 {
@@ -45,6 +52,9 @@ static void watch_help(void)
 	       "  --all            every network namespace but the host's, now and later\n"
 	       "  --retain DUR     at start and hourly, delete what ended longer ago than\n"
 	       "                   DUR, as clawss prune --older-than DUR (at least 10m)\n"
+	       "  --row-budget N   new connections recorded one row each per namespace and\n"
+	       "                   clock hour (default " WATCH_ROW_BUDGET_TEXT "; 0: no budget); more are\n"
+	       "                   counted per destination (report --by destination)\n"
 	       "  --help           this text\n\n"
 	       "Durations: a number with a unit: 250ms, 5s, 2m, 1h. See clawss-watch(8).\n");
 }
@@ -301,12 +311,13 @@ static int run(const struct global *g, struct run *r)
 		goto out;
 	}
 	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
-		 "notifications, %llu lost incidents, %llu rows written, %llu forged netlink "
-		 "messages dropped, %llu owner fd links read",
+		 "notifications, %llu lost incidents, %llu disk-full incidents, %llu rows written, "
+		 "%llu forged netlink messages dropped, %llu owner fd links read",
 		 (unsigned long long)s.ticks, (unsigned long long)s.dumps,
 		 (unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
-		 (unsigned long long)s.lost_incidents, (unsigned long long)s.rows_written,
-		 (unsigned long long)s.forged, (unsigned long long)s.owner_fds_read);
+		 (unsigned long long)s.lost_incidents, (unsigned long long)s.full_incidents,
+		 (unsigned long long)s.rows_written, (unsigned long long)s.forged,
+		 (unsigned long long)s.owner_fds_read);
 	log_line(&lc, 1, err);
 	rc = EXIT_OK;
 out:
@@ -341,15 +352,18 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		{ "label", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "retain", required_argument, NULL, 'R' },
+		{ "row-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct run r = { .cmd = "watch" };
+	long long budget;
 	int c;
 
 	r.o.interval_ms = 1000;
 	r.o.refresh_ms = 10000;
 	r.o.rescan_ms = 5000;
+	r.o.row_budget = WATCH_ROW_BUDGET;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -387,6 +401,12 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		case 'R':
 			if (duration_opt("watch", "--retain", optarg, &r.retain_ms) < 0)
 				return EXIT_TROUBLE;
+			break;
+		case 'B':
+			if (int_parse(optarg, 0, INT64_MAX, &budget) < 0)
+				return cmd_fail("watch: --row-budget '%s': not a number of rows (0 "
+						"or more)", optarg);
+			r.o.row_budget = budget;
 			break;
 		case 'h':
 			watch_help();
@@ -436,6 +456,7 @@ int cmd_sample(int argc, char **argv, const struct global *g)
 
 	r.o.once = 1;
 	r.o.interval_ms = r.o.refresh_ms = r.o.rescan_ms = 1000;
+	r.o.row_budget = WATCH_ROW_BUDGET;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {

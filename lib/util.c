@@ -69,6 +69,37 @@ int duration_parse(const char *s, int64_t *ms)
 	return -1;
 }
 
+const char *duration_error(const char *s)
+{
+	int64_t ms;
+	const char *p = s;
+	if (duration_parse(s, &ms) == 0)
+		return NULL;
+	if (!s || !*s)
+		return "it is empty";
+	if (*s == '-')
+		return "it is negative";
+	while (isdigit((unsigned char)*p) || *p == '.')
+		p++;
+	if (p == s || !strpbrk(s, "0123456789") || strpbrk(s, "0123456789") >= p)
+		return "it does not start with a number";
+	if (!*p)
+		return "it has no unit";
+	if (strcmp(p, "ms") && strcmp(p, "s") && strcmp(p, "m") && strcmp(p, "h") &&
+	    strcmp(p, "d"))
+		return "its unit is unknown";
+	const char *dot = memchr(s, '.', (size_t)(p - s));
+	if (dot && memchr(dot + 1, '.', (size_t)(p - dot - 1)))
+		return "it is not a number";
+	for (const char *q = s; q < (dot ? dot : p); q++)
+		if (*q != '0')
+			return "it is too large";
+	for (const char *q = dot ? dot : p; q < p; q++)
+		if (*q >= '1' && *q <= '9')
+			return "it is shorter than a millisecond";
+	return "it is zero";
+}
+
 const char *duration_format(int64_t ms, char *buf, size_t len)
 {
 	if (ms % 3600000 == 0)

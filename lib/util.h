@@ -8,6 +8,9 @@
 
 /* "250ms", "5s", "2m", "1h", "1.5s": a positive number with a unit. -1 on error. */
 int duration_parse(const char *s, int64_t *ms);
+/* Why s is not a duration, for the message of a command that refused it ("it has no unit",
+ * "it is zero", ...); NULL when duration_parse takes it. */
+const char *duration_error(const char *s);
 /* Print a duration compactly ("1.5s", "2m", "250ms") into buf. */
 const char *duration_format(int64_t ms, char *buf, size_t len);
 /* RFC 3339 ("2026-11-22T10:00:00Z", "…T10:00:00.250+01:00") or a duration meaning

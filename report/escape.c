@@ -228,7 +228,13 @@ void esc_csv(struct rbuf *b, const char *s, size_t n)
 		return;
 	size_t flen = b->len - start;
 	const char *f = flen ? b->p + start : "";   /* b->p is NULL while nothing was put */
-	int quote = flen == 0 || f[0] == ' ' || f[flen - 1] == ' ' ||
+	/* A spreadsheet reads a cell that starts with = + - @ (or tab, CR: esc_text has
+	 * already escaped those) as a formula, and a container chooses its process and
+	 * container names: such a cell gets a leading ' inside quotes (OWASP, "CSV
+	 * Injection"), which spreadsheets show as text. Only text goes through here; our
+	 * numbers (a negative cookie) are printed as numbers and left alone. */
+	int formula = flen && strchr("=+-@\t\r", f[0]);
+	int quote = formula || flen == 0 || f[0] == ' ' || f[flen - 1] == ' ' ||
 		    memchr(f, ',', flen) || memchr(f, '"', flen);
 	if (!quote)
 		return;
@@ -236,7 +242,7 @@ void esc_csv(struct rbuf *b, const char *s, size_t n)
 	for (size_t i = 0; i < flen; i++)
 		quotes += f[i] == '"';
 	/* grow in place: shift the field right and double its quotes from the back */
-	size_t extra = 2 + quotes;
+	size_t extra = 2 + quotes + (size_t)formula;
 	for (size_t i = 0; i < extra; i++)
 		rbuf_putc(b, ' ');
 	if (b->oom)
@@ -249,6 +255,8 @@ void esc_csv(struct rbuf *b, const char *s, size_t n)
 		if (q[i] == '"')
 			q[--w] = '"';
 	}
+	if (formula)
+		q[--w] = '\'';
 	q[0] = '"';
 }
 

@@ -60,7 +60,8 @@ size_t esc_text(struct rbuf *b, const char *s, size_t n);
 void esc_json(struct rbuf *b, const char *s, size_t n);
 /* A CSV field (RFC 4180): the esc_text form, double-quoted when it holds a comma, a
  * double quote, or leading or trailing blanks, or is empty (an empty field unquoted
- * means null). */
+ * means null). A field that starts with = + - or @ (a spreadsheet formula) is quoted
+ * with a ' before its first character: "'=cmd". */
 void esc_csv(struct rbuf *b, const char *s, size_t n);
 /* Display width of text that esc_text already made safe. */
 size_t esc_width(const char *s, size_t n);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/sock.h"
+#include "aggregates.h"
 #include "escape.h"
 #include "hmap.h"
 #include "report.h"
@@ -130,6 +131,10 @@ struct print_ctx {
 	struct hmap index;
 	struct group *groups;
 	size_t ngroups, cap;
+	const struct report_query *q;
+	struct hmap cindex;              /* container id -> bursts[] */
+	struct burst { int selected, known; int64_t end; } *bursts;
+	size_t nbursts, capbursts;
 };
 
 /* Only the fields the format shows are filled: a million rows make it count. */
@@ -186,16 +191,18 @@ static char *dup_or_null(const char *s, int *bad)
 	return d;
 }
 
-static int row_group(void *arg, const struct report_container *c, const struct report_row *r)
+/* r, counted attempts times (an aggregate counts many connections), after_idle of them
+ * after the container's burst. */
+static int group_add(struct print_ctx *x, const char *cname, const struct report_row *r,
+		     int64_t attempts, int64_t after_idle)
 {
-	struct print_ctx *x = arg;
 	int32_t port = r->remote_port;
 	int added, bad = 0;
 	long g;
 
 	rbuf_reset(&x->key);
 	if (x->by == REPORT_BY_CONTAINER) {
-		rbuf_puts(&x->key, c->name);
+		rbuf_puts(&x->key, cname);
 	} else {
 		rbuf_puts(&x->key, r->proto_name);
 		rbuf_putc(&x->key, '\0');
@@ -218,7 +225,7 @@ static int row_group(void *arg, const struct report_container *c, const struct r
 		}
 		struct group *n = &x->groups[x->ngroups];
 		*n = (struct group){
-			.container = dup_or_null(c->name, &bad),
+			.container = dup_or_null(cname, &bad),
 			.remote_addr = dup_or_null(r->remote_addr, &bad),
 			.proto = r->proto_name,
 			.remote_port = r->remote_port,
@@ -235,7 +242,7 @@ static int row_group(void *arg, const struct report_container *c, const struct r
 			goto nomem;
 	}
 	struct group *grp = &x->groups[g];
-	grp->attempts++;
+	grp->attempts += attempts;
 	if (r->first_seen < grp->first)
 		grp->first = r->first_seen;
 	if (r->last_seen > grp->last)
@@ -244,12 +251,79 @@ static int row_group(void *arg, const struct report_container *c, const struct r
 		grp->sent = (grp->sent < 0 ? 0 : grp->sent) + r->bytes_sent;
 	if (r->bytes_received >= 0)
 		grp->recv = (grp->recv < 0 ? 0 : grp->recv) + r->bytes_received;
-	grp->after_idle += r->after_idle;
+	grp->after_idle += after_idle;
 	grp->flags |= r->flags;
 	return 0;
 nomem:
 	errno = ENOMEM;
 	return -1;
+}
+
+static int row_group(void *arg, const struct report_container *c, const struct report_row *r)
+{
+	return group_add(arg, c->name, r, 1, r->after_idle);
+}
+
+/* The burst of container id, made unselected when new. */
+static struct burst *burst_of(struct print_ctx *x, int64_t id)
+{
+	int added;
+	long i = hmap_intern(&x->cindex, &id, sizeof(id), &added);
+	if (i < 0)
+		return NULL;
+	if (added) {
+		if (x->nbursts == x->capbursts) {
+			size_t cap = x->capbursts ? x->capbursts * 2 : 64;
+			struct burst *v = realloc(x->bursts, cap * sizeof(*v));
+			if (!v)
+				return NULL;
+			x->bursts = v;
+			x->capbursts = cap;
+		}
+		x->bursts[x->nbursts++] = (struct burst){ 0, 0, 0 };
+	}
+	return &x->bursts[i];
+}
+
+/* Each selected container's burst, for the aggregates that follow the walk. */
+static int container_note(void *arg, const struct report_container *c)
+{
+	struct burst *b = burst_of(arg, c->id);
+	if (!b) {
+		errno = ENOMEM;
+		return -1;
+	}
+	*b = (struct burst){ 1, c->burst_known, c->burst_end };
+	return 0;
+}
+
+/* An aggregate into its group. Its connections are after the burst as a whole: with
+ * --since-idle it counts when it ends after the burst (README, "Row budget"). */
+static int agg_group(void *arg, const struct report_agg *a)
+{
+	struct print_ctx *x = arg;
+	const struct burst *b = burst_of(x, a->container_id);
+	if (!b) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (!b->selected)               /* the walk's filters left it out */
+		return 0;
+	int after = b->known && a->first_seen >= b->end;
+	struct report_row r = {
+		.proto = a->proto, .proto_name = a->proto_name, .family = a->family,
+		.direction = a->direction, .remote_addr = a->remote_addr,
+		.remote_port = a->remote_port, .first_seen = a->first_seen,
+		.last_seen = a->last_seen, .bytes_sent = a->bytes_sent,
+		.bytes_received = a->bytes_received, .flags = a->flags,
+	};
+	if (x->q->since_idle) {
+		if (!b->known || a->last_seen < b->end)
+			return 0;
+		after = 1;
+		r.flags |= REPORT_F_AFTER_IDLE;
+	}
+	return group_add(x, a->container, &r, a->count, after ? a->count : 0);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -294,7 +368,7 @@ static int groups_print(struct print_ctx *x)
 int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
 		 enum out_format fmt, FILE *f, char *err, size_t errlen)
 {
-	struct print_ctx x = { .by = by, .fmt = fmt };
+	struct print_ctx x = { .by = by, .fmt = fmt, .q = q };
 	struct report_walker w = { .arg = &x };
 	int rc;
 
@@ -304,12 +378,15 @@ int report_print(struct sqlite3 *db, const struct report_query *q, enum report_b
 	} else {
 		x.o = out_new(f, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
 		w.row = row_group;
+		w.container = container_note;
 	}
 	if (!x.o) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	rc = report_walk(db, q, &w, err, errlen);
+	if (rc == 0 && by != REPORT_BY_SOCKET)
+		rc = report_aggregates(db, q, agg_group, &x, err, errlen);
 	if (rc == 0 && by != REPORT_BY_SOCKET && groups_print(&x) < 0) {
 		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
 		rc = -1;
@@ -324,7 +401,9 @@ int report_print(struct sqlite3 *db, const struct report_query *q, enum report_b
 		free(x.groups[i].proto_copy);
 	}
 	free(x.groups);
+	free(x.bursts);
 	hmap_free(&x.index);
+	hmap_free(&x.cindex);
 	rbuf_free(&x.ep1);
 	rbuf_free(&x.ep2);
 	rbuf_free(&x.key);

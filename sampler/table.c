@@ -2,149 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "table.h"
-
-/* u64 -> entry map, open addressing with linear probing; key 0 is the empty slot
- * (the kernel never hands out cookie 0, and tuple hashes are forced odd). */
-struct map {
-	uint64_t *keys;
-	struct entry **vals;
-	size_t cap, n;
-};
-
-struct entry {
-	uint64_t key;             /* the cookie the kernel shows now */
-	uint64_t tuple;           /* tuple hash while in the fold index, else 0 */
-	struct store_socket row;  /* row.sk.cookie stays the first cookie seen */
-	char comm[16];
-	size_t idx;               /* position in table.all */
-	uint32_t seen_gen;        /* dump generation that last showed it */
-	uint32_t first_gen;       /* dump generation that first showed it (0: seeded) */
-	uint32_t close_gen;       /* dump generation when it closed */
-	int64_t written_at;
-	uint8_t dirty;            /* a hard change: write at the next flush */
-	uint8_t soft;             /* last_seen/bytes moved: write at the refresh period */
-	uint8_t inserted;
-	uint8_t closed;
-	uint8_t tw;               /* a TIME_WAIT remnant is still in the kernel's tables */
-};
-
-struct table {
-	int64_t container_id;
-	int64_t refresh_ms;
-	int64_t now;
-	uint32_t gen;
-	struct map keys;
-	struct map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
-	struct entry **all;
-	size_t nall, capall;
-	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
-	size_t nscratch, capscratch;
-	struct table_listener *ls;  /* the listeners of the last dump */
-	size_t nls, capls;
-	table_owner_fn owner;
-	void *owner_arg;
-	uint64_t created, folded;
-};
-
-static size_t slot_of(uint64_t key, size_t cap)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return (size_t)key & (cap - 1);
-}
-
-static struct entry *map_get(const struct map *m, uint64_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key)
-			return m->vals[i];
-		if (m->keys[i] == 0)
-			return NULL;
-	}
-}
-
-static int map_put(struct map *m, uint64_t key, struct entry *e);
-
-static int map_grow(struct map *m)
-{
-	struct map bigger = { 0 };
-	bigger.cap = m->cap ? m->cap * 2 : 64;
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
-	if (!bigger.keys || !bigger.vals) {
-		free(bigger.keys);
-		free(bigger.vals);
-		return -1;
-	}
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			map_put(&bigger, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = bigger;
-	return 0;
-}
-
-static int map_put(struct map *m, uint64_t key, struct entry *e)
-{
-	if ((m->n + 1) * 10 > m->cap * 7 && map_grow(m) < 0)
-		return -1;
-	for (size_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
-		if (m->keys[i] == key) {
-			m->vals[i] = e;
-			return 0;
-		}
-		if (m->keys[i] == 0) {
-			m->keys[i] = key;
-			m->vals[i] = e;
-			m->n++;
-			return 0;
-		}
-	}
-}
-
-/* Deletes key if it maps to e (backward-shift deletion keeps probe chains intact). */
-static void map_del(struct map *m, uint64_t key, const struct entry *e)
-{
-	if (!m->cap)
-		return;
-	size_t mask = m->cap - 1, i = slot_of(key, m->cap);
-	while (m->keys[i] != key) {
-		if (m->keys[i] == 0)
-			return;
-		i = (i + 1) & mask;
-	}
-	if (m->vals[i] != e)
-		return;
-	m->n--;
-	for (size_t j = i;;) {
-		m->keys[i] = 0;
-		m->vals[i] = NULL;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (m->keys[j] == 0)
-				return;
-			size_t home = slot_of(m->keys[j], m->cap);
-			/* move j back to i unless its home lies cyclically in (i, j] */
-			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-				continue;
-			break;
-		}
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
-		i = j;
-	}
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
+#include "table_int.h"
 
 static int full_tuple(const struct sk *s)
 {
@@ -193,8 +51,10 @@ void table_free(struct table *t)
 	for (size_t i = 0; i < t->nall; i++)
 		free(t->all[i]);
 	free(t->all);
-	map_free(&t->keys);
-	map_free(&t->tuples);
+	u64map_free(&t->keys);
+	u64map_free(&t->tuples);
+	aggs_free(t->aggs);
+	free(t->jrnl);
 	free(t->scratch);
 	free(t->ls);
 	free(t);
@@ -216,7 +76,7 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 	e->key = s->cookie;
 	e->row.sk = *s;
 	e->row.container_id = t->container_id;
-	if (map_put(&t->keys, e->key, e) < 0) {
+	if (u64map_put(&t->keys, e->key, e) < 0) {
 		free(e);
 		return NULL;
 	}
@@ -225,11 +85,11 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 	return e;
 }
 
-static void entry_remove(struct table *t, struct entry *e)
+void table_entry_remove(struct table *t, struct entry *e)
 {
-	map_del(&t->keys, e->key, e);
+	u64map_del(&t->keys, e->key, e);
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	struct entry *last = t->all[--t->nall];
 	last->idx = e->idx;
 	t->all[e->idx] = last;
@@ -241,16 +101,16 @@ static void fold_index(struct table *t, struct entry *e)
 	if (!full_tuple(&e->row.sk))
 		return;
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	e->tuple = tuple_hash(&e->row.sk);
-	if (map_put(&t->tuples, e->tuple, e) < 0)
+	if (u64map_put(&t->tuples, e->tuple, e) < 0)
 		e->tuple = 0;
 }
 
 static void fold_unindex(struct table *t, struct entry *e)
 {
 	if (e->tuple)
-		map_del(&t->tuples, e->tuple, e);
+		u64map_del(&t->tuples, e->tuple, e);
 	e->tuple = 0;
 }
 
@@ -304,7 +164,7 @@ static void listeners_note(struct table *t, const struct sk *s)
 		t->ls = v;
 		t->capls = c;
 	}
-	const struct entry *e = map_get(&t->keys, s->cookie);
+	const struct entry *e = u64map_get(&t->keys, s->cookie);
 	struct table_listener *l = &t->ls[t->nls++];
 	l->family = s->family;
 	l->port = s->lport;
@@ -323,7 +183,7 @@ static void owner_fill(struct table *t, struct entry *e)
 
 int table_seed(struct table *t, const struct store_socket *s)
 {
-	if (map_get(&t->keys, s->sk.cookie))
+	if (u64map_get(&t->keys, s->sk.cookie))
 		return 0;
 	struct entry *e = entry_add(t, &s->sk);
 	if (!e)
@@ -337,6 +197,28 @@ int table_seed(struct table *t, const struct store_socket *s)
 	e->inserted = 1;
 	e->written_at = s->last_seen;
 	listeners_note(t, &e->row.sk);
+	return 0;
+}
+
+int table_seed_closed(struct table *t, const struct store_socket *s)
+{
+	if (!full_tuple(&s->sk) || u64map_get(&t->keys, s->sk.cookie))
+		return 0;
+	struct entry *e = entry_add(t, &s->sk);
+	if (!e)
+		return -1;
+	e->row = *s;
+	e->row.comm = NULL;
+	if (s->comm) {
+		strncpy(e->comm, s->comm, sizeof(e->comm) - 1);
+		e->row.comm = e->comm;
+	}
+	/* written and closed: it stays only if the first dump shows its remnant */
+	e->inserted = 1;
+	e->closed = 1;
+	e->close_gen = t->gen;
+	e->written_at = s->last_seen;
+	fold_index(t, e);
 	return 0;
 }
 
@@ -387,16 +269,16 @@ static void take_bytes(struct entry *e, const struct sk *s)
 
 static int dump_one(struct table *t, const struct sk *s)
 {
-	struct entry *e = map_get(&t->keys, s->cookie);
+	struct entry *e = u64map_get(&t->keys, s->cookie);
 
 	if (!e && s->proto == SK_TCP && s->state == SKS_TIME_WAIT && full_tuple(s)) {
 		/* a TIME_WAIT remnant may carry a new cookie (cookies are lazy): it belongs
 		 * to the connection whose destroy notification we already have */
-		struct entry *c = map_get(&t->tuples, tuple_hash(s));
+		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
 		if (c && c->closed) {
-			map_del(&t->keys, c->key, c);
+			u64map_del(&t->keys, c->key, c);
 			c->key = s->cookie;
-			if (map_put(&t->keys, c->key, c) < 0)
+			if (u64map_put(&t->keys, c->key, c) < 0)
 				return -1;
 			fold_unindex(t, c);
 			e = c;
@@ -505,10 +387,10 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 
 int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 {
-	struct entry *e = map_get(&t->keys, s->cookie);
+	struct entry *e = u64map_get(&t->keys, s->cookie);
 
 	if (!e && full_tuple(s)) {
-		struct entry *c = map_get(&t->tuples, tuple_hash(s));
+		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
 		/* a TIME_WAIT remnant dumped before its connection's notification arrived */
 		if (c && c->tw && c->row.sk.state == SKS_TIME_WAIT) {
 			fold_unindex(t, c);
@@ -568,55 +450,3 @@ void table_close_all(struct table *t, int64_t when)
 	}
 }
 
-/* Whether an entry is written now: a hard change at once; moved bytes and last_seen at
- * the refresh period (or when forced), and with its close. */
-static int entry_due(const struct table *t, const struct entry *e, int64_t now, int force)
-{
-	return e->dirty ||
-	       (e->soft && (e->closed || force || now - e->written_at >= t->refresh_ms));
-}
-
-int table_flush(struct table *t, struct store *st, int64_t now, int force)
-{
-	int written = 0;
-
-	for (size_t i = 0; i < t->nall;) {
-		struct entry *e = t->all[i];
-		if (entry_due(t, e, now, force)) {
-			int rc = e->inserted ? store_socket_update(st, &e->row)
-					     : store_socket_insert(st, &e->row);
-			if (rc < 0)
-				return -1;
-			e->inserted = 1;
-			e->dirty = e->soft = 0;
-			e->written_at = now;
-			written++;
-		}
-		/* a closed connection stays until a dump after its close has had the chance
-		 * to show its TIME_WAIT remnant, and while that remnant lives */
-		if (e->closed && !e->tw && e->close_gen < t->gen) {
-			entry_remove(t, e);
-			continue;  /* the last entry moved into slot i */
-		}
-		i++;
-	}
-	return written;
-}
-
-int table_flush_pending(const struct table *t, int64_t now, int force)
-{
-	for (size_t i = 0; i < t->nall; i++)
-		if (entry_due(t, t->all[i], now, force))
-			return 1;
-	return 0;
-}
-
-void table_stats(const struct table *t, struct table_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->entries = t->nall;
-	for (size_t i = 0; i < t->nall; i++)
-		out->live += !t->all[i]->closed;
-	out->created = t->created;
-	out->folded = t->folded;
-}

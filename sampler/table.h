@@ -42,6 +42,10 @@ int table_direction(const struct table_listener *ls, size_t n, const struct sk *
 
 /* A socket a previous run left open in the store. */
 int table_seed(struct table *t, const struct store_socket *s);
+/* A TCP connection a previous run recorded closed, recently enough that its TIME_WAIT
+ * remnant may still be in the kernel: the first dump folds a remnant of the same
+ * 4-tuple into its row (whatever the remnant's cookie) instead of adding a row. */
+int table_seed_closed(struct table *t, const struct store_socket *s);
 
 /* A dump: begin, one table_dump_sock per socket (a diag_cb: arg is the table), end with
  * the set of kinds (1 << SK_TCP | ...) whose dumps completed: only sockets of those kinds
@@ -55,10 +59,21 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now);
 /* The target ended: every socket still open is closed at when. */
 void table_close_all(struct table *t, int64_t when);
 
+/* Row budget (flush.c): past rows_per_hour new rows in a clock hour (0: no budget),
+ * new connections are counted per destination (store_aggregate_add) instead of one row
+ * each, and a row-budget activity row says so. While holding (the database is full),
+ * at most hold_max connections never written are kept one by one; more are aggregated
+ * the same way. At most agg_max destinations are held in memory; past that a
+ * connection is dropped and counted (table_stats). */
+int table_set_budget(struct table *t, int64_t rows_per_hour, size_t hold_max, size_t agg_max);
+void table_set_holding(struct table *t, int holding);
+
 /* Writes the changes (inside the caller's transaction; force: also every pending
- * last_seen/bytes refresh) and forgets closed sockets that
- * are written and cannot come back as TIME_WAIT. Returns rows written or -1. */
+ * last_seen/bytes refresh) and forgets closed sockets that are written and cannot come
+ * back as TIME_WAIT. Returns rows written or -1. Then table_flush_done with the
+ * transaction's fate: committed, or failed (everything it wrote is pending again). */
 int table_flush(struct table *t, struct store *st, int64_t now, int force);
+void table_flush_done(struct table *t, int ok);
 /* Whether table_flush would write a row now: a quiet tick needs no transaction. */
 int table_flush_pending(const struct table *t, int64_t now, int force);
 
@@ -67,6 +82,9 @@ struct table_stats {
 	size_t live;             /* of which open */
 	uint64_t created;        /* sockets first seen (dump or destroy) */
 	uint64_t folded;         /* TIME_WAIT entries folded into their connection */
+	size_t held;             /* never written yet (pending, or held while disk full) */
+	uint64_t aggregated;     /* connections counted per destination, not as rows */
+	uint64_t dropped;        /* connections lost past the bound on destinations */
 };
 void table_stats(const struct table *t, struct table_stats *out);
 

@@ -83,6 +83,11 @@ static int seed_cb(void *arg, const struct store_socket *s)
 	return table_seed(arg, s);
 }
 
+static int seed_closed_cb(void *arg, const struct store_socket *s)
+{
+	return table_seed_closed(arg, s);
+}
+
 static void wt_free(struct wt *wt)
 {
 	netns_close(&wt->h);
@@ -150,8 +155,13 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 		goto store_fail;
 	/* pick up the sockets a previous run (or sample) left open */
 	wt->tab = table_new(wt->sc.id, w->o.refresh_ms);
-	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0)
+	if (!wt->tab || store_socket_each_open(w->st, wt->sc.id, seed_cb, wt->tab) < 0 ||
+	    store_socket_each_closed_tcp(w->st, wt->sc.id, now - FOLD_OPENED_MS,
+					 now - FOLD_CLOSED_MS, seed_closed_cb, wt->tab) < 0)
 		goto store_fail;
+	if (table_set_budget(wt->tab, w->o.row_budget, HOLD_MAX, AGG_MAX) < 0)
+		goto store_fail;
+	table_set_holding(wt->tab, w->full_since != 0);
 	wt->owner = owner_new(wt->h.ino);
 	if (!wt->owner)
 		goto store_fail;
@@ -260,6 +270,7 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	int rc = table_flush(wt->tab, w->st, now, force);
 	if (rc < 0)
 		return -1;
+	wt->tick_rows = rc;
 	w->stats.rows_written += (uint64_t)rc;
 	if (container_due) {
 		if (store_container_seen(w->st, wt->sc.id, now) < 0)
@@ -283,25 +294,35 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 	w->ntargets--;
 }
 
-/* The target ended: last dump, last notifications, close what is left, record the end. */
+/* The target ended: last dump, last notifications, close what is left, record the end.
+ * On a full disk it stays, ending, and is tried again at the next tick. */
 static int finish(struct watch *w, struct wt *wt, int64_t now)
 {
 	int rc = 0;
-	if (store_begin(w->st) < 0)
-		return -1;
+	if (store_begin(w->st) < 0) {
+		if (watch_txn_failed(w, 0, now) < 0)
+			return -1;
+		wt->end_at = now + w->o.interval_ms;
+		return 0;
+	}
 	read_destroy(w, wt, now);
 	poll_dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
 	for (int i = 0; i < wt->nexecs; i++)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
-	wt->nexecs = 0;
-	if (poll_incidents_write(w, wt) < 0 || table_flush(wt->tab, w->st, now, 1) < 0 ||
-	    store_container_end(w->st, wt->sc.id, now) < 0) {
-		store_rollback(w->st);
+	wt->tick_rows = table_flush(wt->tab, w->st, now, 1);
+	if (wt->tick_rows < 0 || poll_incidents_write(w, wt) < 0 ||
+	    store_container_end(w->st, wt->sc.id, now) < 0 ||
+	    (w->full_since && watch_hold_incident(w, wt, now) < 0) || store_commit(w->st) < 0)
 		rc = -1;
-	} else if (store_commit(w->st) < 0) {
-		rc = -1;
+	table_flush_done(wt->tab, rc == 0);
+	if (rc < 0) {
+		if (watch_txn_failed(w, 1, now) < 0)
+			return -1;
+		wt->end_at = now + w->o.interval_ms;
+		return 0;
 	}
+	wt->nexecs = 0;
 	w->stats.targets_ended++;
 	struct owner_stats os;
 	owner_get_stats(wt->owner, &os);
@@ -309,13 +330,15 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 	watch_log(w, WLOG_INFO, "%s ended", wt->t.name);
 	unlink_wt(w, wt);
 	wt_free(wt);
-	return rc;
+	return 0;
 }
 
+/* One transaction for the tick's writes of every namespace (begun at the first). */
 static int tick(struct watch *w, int64_t now, int force)
 {
-	int in_txn = 0;
+	int in_txn = 0, rc = 0;
 	for (struct wt *wt = w->targets; wt; wt = wt->next) {
+		wt->tick_rows = 0;
 		if (wt->ending)
 			continue;
 		if (wt->t.path[0] && wt->t.pidfd < 0 && !target_file_alive(&wt->t)) {
@@ -324,12 +347,24 @@ static int tick(struct watch *w, int64_t now, int force)
 			wt->end_at = now;
 		}
 		if (poll_one(w, wt, now, force, &in_txn) < 0) {
-			store_rollback(w->st);
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
 	w->stats.ticks++;
-	return in_txn ? store_commit(w->st) : 0;
+	/* space came back: the incident goes with what was held */
+	for (struct wt *wt = w->targets; rc == 0 && in_txn && w->full_since && wt; wt = wt->next)
+		if (!wt->ending && watch_hold_incident(w, wt, now) < 0)
+			rc = -1;
+	if (rc == 0 && in_txn)
+		rc = store_commit(w->st);
+	for (struct wt *wt = w->targets; wt; wt = wt->next)
+		table_flush_done(wt->tab, rc == 0);
+	if (rc < 0)
+		return watch_txn_failed(w, in_txn, now);
+	if (in_txn && w->full_since)
+		watch_hold_end(w, now);
+	return 0;
 }
 
 void watch_end_target(struct wt *wt, int64_t when)
@@ -419,9 +454,9 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 		goto fatal;
 	if (w->o.once) {
 		int rc = tick(w, time_now_ms(), 1);
-		if (rc < 0)
+		if (rc < 0 || w->full_since)
 			snprintf(err, errlen, "%s", store_errmsg(w->st));
-		return rc;
+		return rc < 0 || w->full_since ? -1 : 0;
 	}
 	struct itimerspec its = {
 		.it_interval = { w->o.interval_ms / 1000, (w->o.interval_ms % 1000) * 1000000 },
@@ -512,6 +547,10 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 	/* stopping (signal, --for): the containers live on; write what we know */
 	if (w->targets && tick(w, time_now_ms(), 1) < 0) {
 		snprintf(err, errlen, "%s", store_errmsg(w->st));
+		return -1;
+	}
+	if (w->full_since) {
+		watch_hold_lost(w, err, errlen);
 		return -1;
 	}
 	return 0;

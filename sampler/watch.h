@@ -17,6 +17,7 @@ struct watch_opts {
 	int64_t for_ms;           /* 0: until the targets end or a signal */
 	int64_t refresh_ms;       /* dump a quiet namespace at least this often */
 	int64_t rescan_ms;        /* --all: look for new namespaces this often */
+	int64_t row_budget;       /* new socket rows per namespace and hour; 0: none */
 	int once;                 /* sample: one full poll of each target, then stop */
 	int all;                  /* every namespace but the host's, now and later */
 	int keep_running;         /* do not stop when no target is left (--follow) */
@@ -40,6 +41,7 @@ struct watch_stats {
 	uint64_t targets_added, targets_ended;
 	uint64_t forged;          /* netlink datagrams not from the kernel, dropped */
 	uint64_t owner_fds_read;  /* /proc/PID/fd links read to find socket owners */
+	uint64_t full_incidents;  /* times the database was full (watch kept watching) */
 };
 
 struct watch;

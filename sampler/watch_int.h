@@ -20,6 +20,22 @@
 
 #define MAX_INCIDENTS 8        /* incidents noted between two writes, per namespace */
 
+/* A TIME_WAIT remnant lives 60 s after its connection closed: connections an earlier
+ * run (watch, sample) recorded closed this recently may still show one, which is folded
+ * into their row rather than counted again. Only connections opened within
+ * FOLD_OPENED_MS are looked at, so that the lookup walks a bounded part of the index;
+ * a longer one that closed just before the new run starts is recorded twice (README,
+ * limits). */
+#define FOLD_CLOSED_MS (120 * 1000)
+#define FOLD_OPENED_MS (3600 * 1000)
+
+/* Memory while the database is full (issue 14): per namespace, this many connections
+ * not yet written are held one by one (about 250 bytes each); more are counted per
+ * destination, and past AGG_MAX destinations dropped with a count. The same bound on
+ * destinations holds for connections past the row budget between two commits. */
+#define HOLD_MAX 10000
+#define AGG_MAX 4096
+
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
 enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
@@ -63,6 +79,8 @@ struct wt {
 	struct incident inc[MAX_INCIDENTS];
 	int ninc;
 	uint64_t forged;          /* netlink datagrams dropped: not from the kernel */
+	int tick_rows;            /* rows its last flush wrote */
+	uint64_t full_agg0, full_drop0;   /* aggregated, dropped when the disk filled */
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
 	struct wt *next;
@@ -87,6 +105,8 @@ struct watch {
 	struct watch_stats stats;
 	int fatal;
 	char fatal_msg[256];
+	int64_t full_since;       /* the database is full since then (holding); 0: not */
+	char full_why[200];
 };
 
 void watch_log(struct watch *w, int level, const char *fmt, ...)
@@ -107,6 +127,18 @@ void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds);
 void poll_incident(struct watch *w, struct wt *wt, int64_t at, const char *kind,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int poll_incidents_write(struct watch *w, struct wt *wt);
+/* hold.c: a full database. */
+/* The database was found full: hold, say so once. */
+void watch_hold_start(struct watch *w, int64_t now);
+/* The disk-full incident of wt, inside the transaction that wrote what it held. */
+int watch_hold_incident(struct watch *w, struct wt *wt, int64_t now);
+/* Space is back: what was held is written. */
+void watch_hold_end(struct watch *w, int64_t now);
+/* The transaction (open when in_txn) failed: rolled back; 0 when the disk is full
+ * (held through), -1 for any other failure. */
+int watch_txn_failed(struct watch *w, int in_txn, int64_t now);
+/* Stopping while still full: err says what is lost. */
+void watch_hold_lost(struct watch *w, char *err, unsigned errlen);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

@@ -61,13 +61,19 @@ static int exists(const char *path, const char *suffix)
  * when opened read-only, and a refused file must be left exactly as it was. */
 static int file_check(const char *path, enum file_kind *kind, char *why, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* O_NOFOLLOW: a link planted where the database goes would have root write
+	 * through it to any file (SECURITY in clawss(8)) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
+		struct stat lsb;
 		if (errno == ENOENT) {
 			*kind = F_MISSING;
 			return 0;
 		}
-		say(why, len, "%s", strerror(errno));
+		if (errno == ELOOP && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+			say(why, len, "is a symbolic link: refused (give the file's real path)");
+		else
+			say(why, len, "%s", strerror(errno));
 		return -1;
 	}
 	struct stat sb;
@@ -166,6 +172,85 @@ static int make_parents(const char *path, char *why, size_t len)
 	return 0;
 }
 
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+/* A writer's directory must be one only root (or we) can change: whoever can write
+ * there can swap the database or plant its -wal file (which SQLite replays into it)
+ * between our checks and our writes, and a link there sends our writes elsewhere. The
+ * directory itself is looked at with lstat: a symbolic link is refused, not followed. */
+static int dir_check(const char *path, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+	dir_of(path, dir, sizeof(dir));
+	if (lstat(dir, &sb) < 0) {
+		say(why, len, "directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		say(why, len, "directory %s is a symbolic link: refused (give the real path)", dir);
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		say(why, len, "%s: not a directory", dir);
+		return -1;
+	}
+	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+		say(why, len, "directory %s belongs to uid %u, who could replace the database: "
+		    "refused (use a directory of root's, such as /var/lib/clawss)", dir,
+		    (unsigned)sb.st_uid);
+		return -1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		say(why, len, "directory %s is writable by %s (mode %04o), who could replace the "
+		    "database or plant its -wal file: refused (use a directory only root can "
+		    "write, such as /var/lib/clawss)", dir,
+		    sb.st_mode & S_IWOTH ? "others" : "its group", (unsigned)(sb.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* The new file, mode 0600 whatever the umask, made before SQLite sees the path: SQLite
+ * gives the -wal and -shm files the database's mode, so they are 0600 too. O_EXCL with
+ * O_NOFOLLOW: nothing planted in between is opened. Another writer creating it at the
+ * same moment is fine (the file is then judged as it is). */
+static int create_file(const char *path, enum file_kind *kind, char *why, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		      0600);
+	if (fd < 0 && errno == EEXIST)
+		return file_check(path, kind, why, len);
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		char dir[PATH_MAX];
+		dir_of(path, dir, sizeof(dir));
+		say(why, len, "cannot create the database: directory %s is not writable (%s)", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (fd < 0) {
+		say(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	int rc = fchmod(fd, 0600);
+	int e = errno;
+	close(fd);
+	if (rc < 0) {
+		unlink(path);
+		say(why, len, "chmod 0600: %s", strerror(e));
+		return -1;
+	}
+	*kind = F_EMPTY;
+	return 0;
+}
+
 static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, size_t len)
 {
 	char buf[PATH_MAX + 2];
@@ -177,7 +262,9 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 		}
 		path = buf;
 	}
-	int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_EXRESCODE, NULL);
+	/* NOFOLLOW: a link put in place after file_check looked is refused too */
+	int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW,
+				 NULL);
 	if (rc != SQLITE_OK) {
 		say(why, len, "%s", *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
 		sqlite3_close(*db);
@@ -364,6 +451,10 @@ static int open_writer(struct sqlite3 **db, const char *path, enum file_kind kin
 	int64_t version;
 	if (kind == F_MISSING && make_parents(path, why, len) < 0)
 		return -1;
+	if (dir_check(path, why, len) < 0)
+		return -1;
+	if (kind == F_MISSING && create_file(path, &kind, why, len) < 0)
+		return -1;
 	if (kind != F_MISSING) {
 		/* Look before touching: read-only, no journal mode switched, nothing written. */
 		if (db_open(db, path, SQLITE_OPEN_READONLY, why, len) < 0)
@@ -412,13 +503,9 @@ fail:
 static void explain_cantopen(const char *path, char *why, size_t len)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	if (!strstr(why, "unable to open database file"))
 		return;
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	dir_of(path, dir, sizeof(dir));
 	if (access(dir, W_OK) == 0 || (errno != EROFS && errno != EACCES))
 		return;
 	size_t n = strlen(why);

@@ -16,7 +16,7 @@
 #define PRUNE_BATCH 2000
 #define VACUUM_PAGES "1000"    /* pages returned per step */
 
-enum { P_SOCKETS, P_ACTIVITY, P_CONTAINERS, P_VACUUM, P_CHECKPOINT, P_DONE };
+enum { P_SOCKETS, P_ACTIVITY, P_AGGREGATES, P_CONTAINERS, P_VACUUM, P_CHECKPOINT, P_DONE };
 
 /* A container nothing watches any more: it ended, it belongs to an earlier boot, or no
  * watch or sample has touched it since the cutoff (a watch refreshes last_seen every
@@ -40,12 +40,19 @@ static const char activity_sql[] =
 	" (\"end\" IS NULL AND start < ?1 AND container_id IN (" DEAD_CONTAINERS "))"
 	" LIMIT ?2)";
 
+/* ?1 cutoff, ?2 batch: connections counted per destination (schema v5) last seen
+ * before the cutoff, as their rows would have been */
+static const char aggregates_sql[] =
+	"DELETE FROM aggregates WHERE id IN (SELECT id FROM aggregates WHERE last_seen < ?1"
+	" LIMIT ?2)";
+
 /* ?1 cutoff, ?2 batch */
 static const char containers_sql[] =
 	"DELETE FROM containers WHERE id IN (SELECT c.id FROM containers c"
 	" WHERE coalesce(c.ended, c.last_seen) < ?1"
 	" AND NOT EXISTS (SELECT 1 FROM sockets s WHERE s.container_id = c.id)"
-	" AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.container_id = c.id) LIMIT ?2)";
+	" AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.container_id = c.id)"
+	" AND NOT EXISTS (SELECT 1 FROM aggregates g WHERE g.container_id = c.id) LIMIT ?2)";
 
 static int say(struct store_prune *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int say(struct store_prune *p, const char *fmt, ...)
@@ -170,6 +177,13 @@ int store_prune_step(struct store *st, struct store_prune *p, int truncate_wal)
 		if (delete_txn(p, db, activity_sql, "activity", PRUNE_BATCH, 0, boot, &n) < 0)
 			return -1;
 		p->activity += n;
+		if (n < PRUNE_BATCH)
+			p->phase = P_AGGREGATES;
+		return 1;
+	case P_AGGREGATES:
+		if (delete_txn(p, db, aggregates_sql, "aggregates", PRUNE_BATCH, 0, boot, &n) < 0)
+			return -1;
+		p->aggregates += n;
 		if (n < PRUNE_BATCH)
 			p->phase = P_CONTAINERS;
 		return 1;

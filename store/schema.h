@@ -100,8 +100,27 @@ static const char store_schema_v3[] =
 static const char store_schema_v4[] =
 	"SELECT 1;\n";
 
-/* Version 5: budgets and incidents of the hardening work. */
+/* Version 5: budgets and incidents of the hardening work. Connections that `watch` did
+ * not record one row each, because their container was past its row budget for the hour
+ * (watch --row-budget) or because the database was full and more were held in memory
+ * than a bound, are counted here per container, hour and destination; an activity row
+ * (kind row-budget or disk-full) says when and why. NULL bytes: the kernel gave none. */
 static const char store_schema_v5[] =
-	"SELECT 1;\n";
+	"CREATE TABLE aggregates (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id) ON DELETE CASCADE,\n"
+	"  hour INTEGER NOT NULL,\n"               /* start of the hour (ms) they fell in */
+	"  proto TEXT NOT NULL,\n"
+	"  family TEXT NOT NULL,\n"
+	"  direction TEXT NOT NULL,\n"
+	"  remote_addr TEXT,\n"
+	"  remote_port INTEGER,\n"
+	"  count INTEGER NOT NULL,\n"              /* connections */
+	"  bytes_sent INTEGER,\n"
+	"  bytes_received INTEGER,\n"
+	"  first_seen INTEGER NOT NULL,\n"
+	"  last_seen INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX aggregates_container ON aggregates(container_id, hour);\n";
 
 #endif

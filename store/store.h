@@ -25,7 +25,12 @@ const char *store_errmsg(const struct store *st);
 /* The connection, for report/ queries (read side). */
 struct sqlite3 *store_db(struct store *st);
 
-int store_begin(struct store *st);     /* BEGIN IMMEDIATE */
+/* Transactions have one owner, the store: BEGIN IMMEDIATE, or inside an open
+ * transaction a savepoint, so callers nest freely (a tick's transaction, an incident
+ * recorded during it). Commit and rollback end the innermost level; rolling back a
+ * savepoint keeps the outer transaction. Every write outside store_begin..store_commit
+ * (sockets, activity) is a transaction of its own. */
+int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
@@ -68,6 +73,14 @@ int store_socket_update(struct store *st, const struct store_socket *s);
  * during the call only. cb may write (update, insert) but not start another walk. */
 int store_socket_each_open(struct store *st, int64_t container_id,
 			   int (*cb)(void *arg, const struct store_socket *s), void *arg);
+/* The same for TCP sockets with a full 4-tuple that opened at or after opened_since
+ * and closed at or after closed_since (s->closed_at set): how a new `sample` or `watch`
+ * recognises the TIME_WAIT remnant of a connection an earlier run already recorded
+ * (a remnant may carry another cookie: PLATFORM.md). opened_since bounds the walk
+ * through the (container_id, first_seen) index. */
+int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
+				 int64_t opened_since, int64_t closed_since,
+				 int (*cb)(void *arg, const struct store_socket *s), void *arg);
 /* Records an incident or activity window (kind "lost-events", "exec", ...). */
 int store_activity(struct store *st, int64_t container_id, const char *kind,
 		   int64_t start, int64_t end, int64_t count, const char *detail);
@@ -77,6 +90,27 @@ int store_activity_open(struct store *st, int64_t container_id, const char *kind
 			int64_t start, int64_t end, int64_t count, const char *detail,
 			int64_t *rowid);
 int store_activity_close(struct store *st, int64_t rowid, int64_t end);
+/* Sets the count of an activity row and moves its end forward to end (a row-budget
+ * incident grows while connections are aggregated). */
+int store_activity_count(struct store *st, int64_t rowid, int64_t end, int64_t count);
+
+/* Connections counted, not recorded one row each (schema v5): added to the row of
+ * (container, hour, proto, family, direction, remote address and port), made if new.
+ * sk gives proto, family, the remote end (have bits) and the bytes to add. */
+struct store_aggregate {
+	int64_t container_id;
+	int64_t hour;            /* ms, a multiple of 3600000 */
+	struct sk sk;
+	int direction;
+	int64_t count;
+	int64_t first_seen, last_seen;
+};
+int store_aggregate_add(struct store *st, const struct store_aggregate *a);
+
+/* Whether the last failure was the disk (or quota) being full: SQLITE_FULL, or an I/O
+ * error with ENOSPC/EDQUOT. The watcher keeps watching then (clawss-watch(8)). */
+int store_disk_full(const struct store *st);
+
 /* ---- Retention (prune.c) ----
  * store_prune_step deletes, in short write transactions (a running watch is never held
  * up for long), what ended before cutoff:
@@ -85,6 +119,7 @@ int store_activity_close(struct store *st, int64_t rowid, int64_t end);
  *     ended, it is from an earlier boot, or it was itself last seen before cutoff);
  *     open sockets of other containers may be live in a watch and are kept;
  *   - activity rows that ended before it (open ones only with their container);
+ *   - aggregates (connections counted per destination) last seen before it;
  *   - containers that ended (or were last seen) before it and have nothing left;
  * then returns the freed pages to the file system (incremental vacuum, checkpoint).
  * A cutoff shorter than a running watch's --refresh could delete rows it still holds:
@@ -92,6 +127,7 @@ int store_activity_close(struct store *st, int64_t rowid, int64_t end);
 struct store_prune {
 	int64_t cutoff;                        /* ms since the epoch */
 	int64_t sockets, activity, containers; /* rows deleted so far */
+	int64_t aggregates;
 	int64_t freed;                         /* bytes the file shrank by (when done) */
 	int full_vacuum_needed;                /* the file predates auto_vacuum=INCREMENTAL
 						  (schema 1): store_prune_vacuum switches it */

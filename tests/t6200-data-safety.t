@@ -60,27 +60,84 @@ test_expect_success 'report and containers run while watch writes' '
 	kill -TERM $W && wait $W
 '
 
-test_expect_success 'a full disk: watch stops with exit 2 and one line, the database stays whole' '
+test_expect_success 'the database, its -wal and -shm are 0600 under umask 022' '
+	mkdir modes &&
+	umask 022 &&
+	bg "$CLAWSS" -q --db modes/x.db watch --interval 100ms $NS_TOOL &&
+	W=$BG &&
+	wait_for 20 test -e modes/x.db-shm &&
+	wait_for 20 test -e modes/x.db-wal &&
+	kill -TERM $W && wait $W &&
+	test "$(stat -c %a modes/x.db)" = 600 &&
+	bg "$CLAWSS" -q --db modes/x.db watch --interval 100ms $NS_TOOL &&
+	W=$BG &&
+	wait_for 20 test -e modes/x.db-wal &&
+	test "$(stat -c %a modes/x.db-wal)" = 600 &&
+	test "$(stat -c %a modes/x.db-shm)" = 600 &&
+	kill -TERM $W && wait $W
+'
+
+test_expect_success 'a database that is a symbolic link, or in a directory others can write, is refused' '
+	ln -s modes/x.db link.db &&
+	cp modes/x.db modes/copy.db &&
+	test_expect_code 2 "$CLAWSS" --db link.db sample $NS_TOOL 2>err &&
+	one_line_exit2 err && grep -q "link.db: is a symbolic link: refused" err &&
+	test_expect_code 2 "$CLAWSS" --db link.db report 2>err &&
+	grep -q "is a symbolic link" err &&
+	cmp modes/x.db modes/copy.db &&
+	mkdir shared && chmod 1777 shared &&
+	test_expect_code 2 "$CLAWSS" --db shared/x.db sample $NS_TOOL 2>err &&
+	one_line_exit2 err && grep -q "writable by others" err &&
+	! test -e shared/x.db
+'
+
+test_expect_success 'a full disk: watch keeps watching, holds what is pending, writes it when space returns' '
 	cat >full.sh <<-EOF &&
 	mount --make-rprivate /
 	mkdir -p full tiny
-	mount -t tmpfs -o size=256k clawss-test full
-	mount -t tmpfs -o size=4k clawss-test tiny
-	"$CLAWSS" -q --db full/x.db watch --interval 20ms $NS_TOOL 2>full.err
-	echo "watch=\$?" >full.rc
+	mount -t tmpfs -o size=16m,mode=0700 clawss-test full
+	mount -t tmpfs -o size=4k,mode=0700 clawss-test tiny
+	# poll: a bounded wait for a condition (never a timing assertion)
+	poll() { i=0; while [ \$i -lt 600 ]; do "\$@" >/dev/null 2>&1 && return 0; sleep 0.1; i=\$((i + 1)); done; return 1; }
+	"$CLAWSS" --db full/x.db watch --row-budget 0 --interval 100ms $NS_TOOL 2>full.err &
+	W=\$!
+	poll test -s full/x.db-wal || echo "no-wal" >>full.rc
+	dd if=/dev/zero of=full/filler bs=4k >/dev/null 2>&1
+	ip netns exec $NS_TOOL $HOSTILE flood 50 192.0.2.2 9005 --for 0 >during.out
+	poll grep -q "database full" full.err || echo "not-said" >>full.rc
+	kill -0 \$W && echo "alive" >>full.rc
+	sqlite3 full/x.db "SELECT count(*) FROM sockets WHERE remote_port = 9005" >held.count 2>&1
+	rm full/filler
+	poll sh -c "sqlite3 full/x.db \"SELECT count(*) FROM activity WHERE kind = '"'"'disk-full'"'"'\" | grep -qx 1" || echo "no-incident" >>full.rc
+	ip netns exec $NS_TOOL $HOSTILE flood 5 192.0.2.2 9004 --for 0 >after.out
+	poll sh -c "sqlite3 full/x.db \"SELECT count(*) FROM sockets WHERE remote_port = 9004\" | grep -qx 5" || echo "no-new-rows" >>full.rc
+	kill -TERM \$W
+	wait \$W
+	echo "watch=\$?" >>full.rc
 	sqlite3 full/x.db "PRAGMA integrity_check" >full.check 2>&1
-	"$CLAWSS" --db full/x.db report >/dev/null 2>full-report.err
-	echo "report=\$?" >>full.rc
+	# past the bound held one by one (the churn fills it too), counted per destination
+	sqlite3 full/x.db "SELECT (SELECT count(*) FROM sockets WHERE remote_port = 9005) +
+		(SELECT coalesce(sum(count), 0) FROM aggregates WHERE remote_port = 9005)" >after.count
+	sqlite3 full/x.db "SELECT count(*) FROM sockets WHERE remote_port = 9004" >new.count
+	sqlite3 full/x.db "SELECT count, detail FROM activity WHERE kind = '"'"'disk-full'"'"'" >incident.txt
 	"$CLAWSS" -q --db tiny/x.db sample $NS_TOOL 2>tiny.err
 	echo "sample=\$?" >>full.rc
 	EOF
-	timeout 120 unshare --mount sh full.sh &&
-	cat full.rc full.err tiny.err &&
-	grep -q "^watch=2\$" full.rc &&
-	one_line_exit2 full.err &&
-	grep -qi "full" full.err &&
+	timeout 200 unshare --mount sh full.sh &&
+	cat full.rc full.err held.count after.count new.count incident.txt tiny.err &&
+	grep -qx alive full.rc &&
+	grep -qx "watch=0" full.rc &&
+	! grep -q "no-wal\|not-said\|no-incident\|no-new-rows" full.rc &&
+	# said once, and when it was over
+	test "$(grep -c "database full" full.err)" = 1 &&
+	grep -q "database writable again" full.err &&
+	# nothing was written while full; all 50 afterwards (as rows, or counted past the
+	# bound), and new ones after that
+	test "$(cat held.count)" = 0 &&
+	test "$(cat after.count)" = 50 &&
+	test "$(cat new.count)" = 5 &&
+	grep -q "^[0-9][0-9]*|database full (.*): [0-9]* rows held in memory" incident.txt &&
 	test "$(cat full.check)" = ok &&
-	grep -q "^report=[01]\$" full.rc &&
 	grep -q "^sample=2\$" full.rc &&
 	one_line_exit2 tiny.err
 '

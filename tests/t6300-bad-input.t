@@ -114,7 +114,9 @@ cat >cases <<'EOF'
 ^clawss: export: --format 'csv': unknown format	export --format csv
 ^clawss: export: --since 'abc': not a cursor	export --since abc
 ^clawss: prune: --older-than is required	prune
-^clawss: prune: --older-than '0': not a duration	prune --older-than 0
+^clawss: prune: --older-than '0': not a duration: it has no unit	prune --older-than 0
+^clawss: prune: --older-than '0s': not a duration: it is zero	prune --older-than 0s
+^clawss: prune: --older-than '1w': not a duration: its unit is unknown	prune --older-than 1w
 ^clawss: prune: --older-than 'abc': not a duration	prune --older-than abc
 ^clawss: .*/never.db: no such database$	report
 ^clawss: .*/never.db: no such database$	containers

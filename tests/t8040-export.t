@@ -193,6 +193,18 @@ test_expect_success 'a cursor file that is not a cursor is an error, not a resta
 	test "$(cat bad.cur)" = yesterday
 '
 
+test_expect_success 'a cursor file that is a symbolic link is refused, where it points untouched' '
+	echo 42 >target.cur &&
+	ln -s target.cur link.cur &&
+	test_expect_code 2 "$CLAWSS" export --cursor-file link.cur >out 2>err &&
+	grep -q "^clawss: export: link.cur: is a symbolic link: refused" err &&
+	test_must_be_empty out &&
+	test "$(cat target.cur)" = 42 &&
+	mkfifo fifo.cur &&
+	test_expect_code 2 timeout 20 "$CLAWSS" export --cursor-file fifo.cur >out 2>err &&
+	grep -q "not a regular file" err
+'
+
 test_expect_success 'a cursor ahead of the database: said on stderr, everything exported' '
 	"$CLAWSS" export --since 9000000000000000000 >out 2>err &&
 	grep -q "is ahead of this database" err &&

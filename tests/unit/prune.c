@@ -248,6 +248,16 @@ static void test_rules(void)
 		 (long long)C, (long long)old, (long long)E, (long long)old, (long long)recent);
 	ok(A > 0 && B > 0 && C > 0 && D > 0 && E > 0 && a1 > 0 && a2 > 0 && b1 > 0 && b2 > 0 &&
 	   b3 > 0 && c1 > 0 && d1 > 0 && d2 > 0 && exec(db, sql) == 0, "setup");
+	/* connections counted per destination (schema 5): by when they were last seen */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO aggregates (container_id, hour, proto, family, direction, "
+		 "remote_addr, remote_port, count, first_seen, last_seen) VALUES"
+		 " (%lld, 0, 'tcp', 'ipv4', 'out', '192.0.2.9', 443, 5, %lld, %lld),"  /* goes */
+		 " (%lld, 0, 'tcp', 'ipv4', 'out', '192.0.2.9', 443, 5, %lld, %lld),"  /* goes */
+		 " (%lld, 0, 'tcp', 'ipv4', 'out', '192.0.2.9', 80, 5, %lld, %lld)",   /* stays */
+		 (long long)A, (long long)old, (long long)old, (long long)B, (long long)old,
+		 (long long)old, (long long)B, (long long)old, (long long)recent);
+	ok(exec(db, sql) == 0, "aggregates of A and B");
 
 	struct store_prune pr;
 	int rc;
@@ -258,6 +268,9 @@ static void test_rules(void)
 	is_int(pr.sockets, 5, "5 sockets deleted (a1 a2 b1 c1 d1)");
 	is_int(pr.activity, 2, "2 activity rows deleted");
 	is_int(pr.containers, 2, "2 containers deleted (A, C)");
+	is_int(pr.aggregates, 2, "2 aggregates last seen before the cutoff deleted");
+	is_int(q_int(db, "SELECT count(*) FROM aggregates WHERE remote_port = 80"), 1,
+	       "the recent one stays");
 	char want[64];
 	snprintf(want, sizeof(want), "%lld,%lld,%lld", (long long)b2, (long long)b3, (long long)d2);
 	sqlite3_stmt *s;

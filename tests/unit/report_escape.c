@@ -88,6 +88,13 @@ static void test_csv(void)
 	is_str(C("line\nbreak"), "line\\x0abreak", "newline escaped: one record per line");
 	is_str(C("ev\x1b,\a\""), "\"ev\\x1b,\\x07\"\"\"", "ESC, BEL, comma and quote together");
 	is_str(C("\xff"), "\\xff", "invalid UTF-8 escaped");
+	is_str(C("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"",
+	       "formula: quoted, a ' before it, quotes doubled");
+	is_str(C("+1"), "\"'+1\"", "leading + neutralised");
+	is_str(C("-2+3"), "\"'-2+3\"", "leading - neutralised");
+	is_str(C("@SUM(A1)"), "\"'@SUM(A1)\"", "leading @ neutralised");
+	is_str(C("\tcmd"), "\\x09cmd", "leading tab is escaped text already");
+	is_str(C("a=b"), "a=b", "= elsewhere is plain text");
 }
 
 /* Property: whatever the bytes, the output holds no control byte, is valid UTF-8,

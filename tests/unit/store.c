@@ -475,6 +475,115 @@ static void test_refuse(void)
 	free(img);
 }
 
+static int mode_of(const char *path, const char *suffix)
+{
+	char p[PATH_MAX + 16];
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return lstat(p, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+static int write_refused(const char *path, const char *want)
+{
+	struct store *st = (struct store *)1;
+	char err[512] = "";
+	int rc = store_open(&st, path, STORE_WRITE, err, sizeof(err));
+	if (rc == 0)
+		store_close(st);
+	if (rc == -1 && st == NULL && strstr(err, want))
+		return 1;
+	printf("#   got %d: %s\n", rc, err);
+	return 0;
+}
+
+/* Issue 14, item 5: modes under any umask, links and shared directories refused. */
+static void test_modes_links(void)
+{
+	char p[PATH_MAX], q[PATH_MAX], real[PATH_MAX];
+	at(real, "real/clawss.db");
+
+	static const mode_t masks[] = { 022, 0, 077 };
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "modes%zu/clawss.db", i);
+		mode_t old = umask(masks[i]);
+		struct store *st = open_ok(at(p, name), STORE_WRITE, "write under a umask");
+		struct store_container c = { .name = "m", .netns_ino = 5 };
+		ok(st && store_container_attach(st, &c, 1) == 0, "a row written (WAL files made)");
+		is_int(mode_of(p, ""), 0600, "umask %03o: the database is 0600", (unsigned)masks[i]);
+		is_int(mode_of(p, "-wal"), 0600, "umask %03o: -wal is 0600", (unsigned)masks[i]);
+		is_int(mode_of(p, "-shm"), 0600, "umask %03o: -shm is 0600", (unsigned)masks[i]);
+		store_close(st);
+		umask(old);
+	}
+
+	mkdir(at(p, "links"), 0700);
+	ok(symlink(real, at(p, "links/clawss.db")) == 0, "a link to the real database");
+	refused("a symbolic link as the database", p, "symbolic link");
+	ok(symlink(at(q, "links/target.db"), at(p, "links/dangling.db")) == 0, "a dangling link");
+	ok(write_refused(p, "symbolic link"), "write: a dangling link is refused");
+	ok(!exists(q, ""), "and nothing is created where it points");
+
+	ok(symlink(at(q, "real"), at(p, "linkdir")) == 0, "a link to the real directory");
+	ok(write_refused(at(p, "linkdir/clawss.db"), "directory"),
+	   "write: a database in a linked directory is refused");
+	ok(write_refused(at(p, "linkdir/new.db"), "is a symbolic link"),
+	   "write: a new database in a linked directory is refused");
+	ok(!exists(at(q, "real/new.db"), ""), "and nothing is created");
+
+	static const struct { mode_t mode; const char *want; } shared[] = {
+		{ 0777, "writable by others" }, { 01777, "writable by others" },
+		{ 0770, "writable by its group" },
+	};
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "shared%zu", i);
+		mkdir(at(p, name), 0700);
+		chmod(p, shared[i].mode);
+		snprintf(name, sizeof(name), "shared%zu/clawss.db", i);
+		ok(write_refused(at(p, name), shared[i].want), "write: a directory of mode %04o is "
+		   "refused", (unsigned)shared[i].mode);
+		ok(!exists(p, ""), "and no database is made there");
+	}
+	if (geteuid() == 0) {
+		mkdir(at(p, "nobody"), 0700);
+		ok(chown(p, 65534, 65534) == 0, "a directory of another user's");
+		ok(write_refused(at(p, "nobody/clawss.db"), "belongs to uid 65534"),
+		   "write: refused");
+	}
+}
+
+/* A database that cannot grow says so: store_disk_full (the watcher holds through it). */
+static void test_full(void)
+{
+	char p[PATH_MAX];
+	struct store *st = open_ok(at(p, "full/clawss.db"), STORE_WRITE, "a database to fill");
+	if (!st)
+		return;
+	struct store_container c = { .name = "full", .netns_ino = 7 };
+	ok(store_container_attach(st, &c, 1) == 0, "its container");
+	ok(store_disk_full(st) == 0, "not full yet");
+	int64_t pages = q_int(store_db(st), "PRAGMA page_count", 0);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 2);
+	sqlite3_exec(store_db(st), sql, NULL, NULL, NULL);
+	int rc = 0, i;
+	store_begin(st);
+	for (i = 0; i < 5000 && rc == 0; i++) {
+		struct store_socket s = sock_full(c.id, 90000 + (uint64_t)i);
+		rc = store_socket_insert(st, &s);
+	}
+	if (rc == 0)
+		rc = store_commit(st);
+	ok(rc < 0, "writes fail once it cannot grow (after %d rows)", i);
+	ok(store_disk_full(st), "store_disk_full says so: %s", store_errmsg(st));
+	store_rollback(st);
+	store_begin(st);
+	ok(store_disk_full(st) == 0, "a new transaction starts afresh");
+	store_rollback(st);
+	store_close(st);
+}
+
 static void test_containers(struct store *st)
 {
 	sqlite3 *db = store_db(st);
@@ -772,7 +881,6 @@ static void test_txn_activity(struct store *st)
 		return;
 	is_int(store_rollback(st), 0, "rollback outside a transaction is a no-op");
 	is_int(store_begin(st), 0, "begin");
-	is_int(store_begin(st), -1, "begin inside a transaction fails");
 	struct store_socket s = sock_full(c.id, 0x5000);
 	is_int(store_socket_insert(st, &s), 0, "insert inside");
 	is_int(store_rollback(st), 0, "rollback");
@@ -786,6 +894,42 @@ static void test_txn_activity(struct store *st)
 	is_int(store_commit(st), -1, "commit outside a transaction fails");
 
 	is_int(store_socket_each_open(st, c.id, fail_cb, NULL), -1, "cb < 0 fails the walk");
+
+	/* One owner (issue 14, item 2): an incident recorded while the tick's transaction is
+	 * open, as read_destroy does, joins it; it neither fails nor resets the change
+	 * sequence under the rows the tick is writing. */
+	struct store_socket s1 = sock_full(c.id, 0x5101), s2 = sock_full(c.id, 0x5102);
+	is_int(store_begin(st), 0, "tick: begin");
+	is_int(store_socket_insert(st, &s1), 0, "tick: first row");
+	is_int(store_begin(st), 0, "nested begin inside the tick succeeds");
+	is_int(store_activity(st, c.id, "lost-events", 300, 300, 1, NULL), 0,
+	       "incident inside the nested level");
+	is_int(store_commit(st), 0, "nested commit");
+	is_int(store_socket_insert(st, &s2), 0, "tick: second row");
+	is_int(store_activity(st, c.id, "lost-events", 301, 301, 1, NULL), 0,
+	       "incident straight into the tick's transaction");
+	is_int(store_commit(st), 0, "tick: commit");
+	is_int(q_int(db, "SELECT count(*) FROM activity WHERE kind = 'lost-events' AND start "
+		     "BETWEEN 300 AND 301 AND container_id = ?1", c.id), 2,
+	       "both incidents recorded");
+	is_int(q_int(db, "SELECT count(DISTINCT updated) FROM sockets WHERE cookie IN "
+		     "(20737, 20738) AND container_id = ?1", c.id), 2,
+	       "the two rows took distinct change sequence values");
+	is_int(q_int(db, "SELECT max(updated) = (SELECT CAST(value AS INTEGER) FROM meta WHERE "
+		     "key = 'seq') FROM sockets WHERE container_id = ?1", c.id), 1,
+	       "meta seq is the last value handed out");
+	struct store_socket s3 = sock_full(c.id, 0x5103), s4 = sock_full(c.id, 0x5104);
+	is_int(store_begin(st), 0, "begin");
+	is_int(store_socket_insert(st, &s3), 0, "outer row");
+	is_int(store_begin(st), 0, "savepoint");
+	is_int(store_socket_insert(st, &s4), 0, "inner row");
+	is_int(store_rollback(st), 0, "roll the savepoint back");
+	is_int(store_commit(st), 0, "the outer transaction still commits");
+	is_int(q_int(db, "SELECT count(*) FROM sockets WHERE container_id = ?1 AND cookie = 20739",
+		     c.id), 1, "outer row kept");
+	is_int(q_int(db, "SELECT count(*) FROM sockets WHERE container_id = ?1 AND cookie = 20740",
+		     c.id), 0, "inner row rolled back");
+	is_int(store_commit(st), -1, "commit with nothing open fails");
 
 	is_int(store_activity(st, c.id, "lost-events", 100, 0, 5, NULL), 0, "activity");
 	int64_t id = sqlite3_last_insert_rowid(db);
@@ -816,6 +960,8 @@ int main(void)
 	}
 	test_create();
 	test_refuse();
+	test_modes_links();
+	test_full();
 	struct store *st = open_ok(at(p, "work/clawss.db"), STORE_WRITE, "work database");
 	if (st) {
 		test_containers(st);

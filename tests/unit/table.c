@@ -46,8 +46,96 @@ static int flush(struct store *st, struct table *t, int64_t now)
 {
 	store_begin(st);
 	int n = table_flush(t, st, now, 0);
-	store_commit(st);
+	int ok = n >= 0 && store_commit(st) == 0;
+	if (!ok)
+		store_rollback(st);
+	table_flush_done(t, ok);
 	return n;
+}
+
+/* n connections seen only at their close, to 198.51.100.7:rport, cookies from base */
+static void closes(struct table *t, uint64_t base, int n, int rport, int64_t now)
+{
+	for (int i = 0; i < n; i++) {
+		struct sk s = tcp(base + (uint64_t)i, SKS_CLOSE, 40000 + i, rport);
+		s.bytes_sent = 10;
+		s.bytes_received = 1;
+		table_destroyed(t, &s, now);
+	}
+}
+
+/* Issue 14, item 1: a failed transaction leaves nothing lost or doubled; past the row
+ * budget connections are counted per destination; a full disk holds a bounded number
+ * one by one. */
+static void test_budget(struct store *st)
+{
+	struct store_container c = { .name = "budget", .netns_ino = 43 };
+	struct table_stats ts;
+	store_container_attach(st, &c, 1000);
+	struct table *t = table_new(c.id, 10000);
+	ok(t && table_set_budget(t, 5, 3, 100) == 0, "a table with a budget of 5 rows an hour");
+	char sql[256];
+#define Q(fmt) (snprintf(sql, sizeof(sql), fmt, (long long)c.id), q(st, sql))
+
+	/* a transaction that fails: nothing recorded, everything written again next time */
+	closes(t, 500000, 4, 443, 3600000);
+	store_begin(st);
+	is_int(table_flush(t, st, 3600000, 0), 4, "4 rows written in a transaction");
+	store_rollback(st);
+	table_flush_done(t, 0);
+	is_int(Q("SELECT count(*) FROM sockets WHERE container_id = %lld"), 0,
+	       "rolled back: none stored");
+	table_stats(t, &ts);
+	is_int(ts.held, 4, "all 4 held again in memory");
+	is_int(flush(st, t, 3600100), 4, "the next flush writes them again");
+	is_int(Q("SELECT count(*) FROM sockets WHERE container_id = %lld"), 4,
+	       "4 rows, none lost or doubled");
+	table_stats(t, &ts);
+	is_int(ts.entries, 4, "kept until a dump after their close");
+
+	/* the budget: 5 rows this hour, then per destination */
+	closes(t, 600000, 10, 443, 3600200);
+	closes(t, 700000, 6, 8443, 3600300);
+	flush(st, t, 3600300);
+	is_int(Q("SELECT count(*) FROM sockets WHERE container_id = %lld"), 5,
+	       "5 rows: the budget");
+	is_int(Q("SELECT sum(count) FROM aggregates WHERE container_id = %lld"), 15,
+	       "15 connections counted in aggregates");
+	is_int(Q("SELECT count FROM aggregates WHERE container_id = %lld AND remote_port = 8443"),
+	       6, "per destination: 6 to :8443");
+	is_int(Q("SELECT bytes_sent FROM aggregates WHERE container_id = %lld AND "
+		 "remote_port = 8443"), 60, "with their bytes");
+	is_int(Q("SELECT count FROM activity WHERE container_id = %lld AND kind = 'row-budget'"),
+	       15, "a row-budget incident counting them");
+	closes(t, 800000, 2, 8443, 3600400);
+	flush(st, t, 3600400);
+	is_int(Q("SELECT count FROM aggregates WHERE container_id = %lld AND remote_port = 8443"),
+	       8, "later ones add to the same aggregate");
+	is_int(Q("SELECT count(*) * 1000 + max(count) FROM activity WHERE container_id = %lld "
+		 "AND kind = 'row-budget'"), 1017, "still one incident, now counting 17");
+	/* a new hour: a new budget */
+	closes(t, 900000, 2, 443, 7200000);
+	flush(st, t, 7200000);
+	is_int(Q("SELECT count(*) FROM sockets WHERE container_id = %lld"), 7,
+	       "a new hour, a new budget: 2 more rows");
+
+	/* the disk is full: at most 3 held one by one, the rest counted per destination */
+	table_set_holding(t, 1);
+	closes(t, 1000000, 7, 22, 7200100);
+	store_begin(st);
+	table_flush(t, st, 7200100, 0);
+	store_rollback(st);
+	table_flush_done(t, 0);
+	table_stats(t, &ts);
+	is_int(ts.held, 3, "holding: 3 held one by one");
+	table_set_holding(t, 0);
+	flush(st, t, 7200200);
+	is_int(Q("SELECT count(*) FROM sockets WHERE container_id = %lld AND remote_port = 22"), 3,
+	       "space back: the 3 held are rows");
+	is_int(Q("SELECT count FROM aggregates WHERE container_id = %lld AND remote_port = 22"), 4,
+	       "the other 4 were counted");
+#undef Q
+	table_free(t);
 }
 
 int main(void)
@@ -181,6 +269,7 @@ int main(void)
 	       "listener is 'listen'");
 
 	table_free(t);
+	test_budget(st);
 	store_close(st);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -53,6 +53,18 @@ int main(void)
 	is_str(sk_state_name(SK_UDP, SKS_CLOSE), "UNCONN", "unconnected UDP is UNCONN");
 	is_str(sk_state_name(SK_TCP, SKS_TIME_WAIT), "TIME_WAIT", "TCP state names");
 	is_str(sk_state_name(SK_TCP, 99), "UNKNOWN", "unknown state");
+	/* what prune and the duration options say about a refused duration */
+	static const struct { const char *in, *why; } whys[] = {
+		{ "0s", "it is zero" }, { "0", "it has no unit" },
+		{ "0.0ms", "it is zero" }, { "3", "it has no unit" },
+		{ "1w", "its unit is unknown" },
+		{ "-5s", "it is negative" }, { "", "it is empty" },
+		{ "abc", "it does not start with a number" }, { "0.1ms", "it is shorter than a millisecond" },
+		{ "99999999999999999999h", "it is too large" }, { "1..5s", "it is not a number" },
+	};
+	for (size_t i = 0; i < sizeof(whys) / sizeof(whys[0]); i++)
+		is_str(duration_error(whys[i].in), whys[i].why, "duration_error('%s')", whys[i].in);
+	ok(duration_error("5s") == NULL, "duration_error: a good duration has no error");
 	long long v;
 	is_int(int_parse("12", 0, 100, &v), 0, "int_parse");
 	is_int(int_parse("12x", 0, 100, &v), -1, "int_parse refuses trailing junk");

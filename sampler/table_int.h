@@ -1,0 +1,68 @@
+/* Private to sampler/table.c and sampler/flush.c: the socket table's insides. table.c
+ * keeps it up to date from dumps and notifications; flush.c writes it to the store,
+ * under the row budget, and undoes its bookkeeping when a transaction fails. */
+#ifndef CLAWSS_TABLE_INT_H
+#define CLAWSS_TABLE_INT_H
+
+#include "agg.h"
+#include "table.h"
+#include "u64map.h"
+
+struct entry {
+	uint64_t key;             /* the cookie the kernel shows now */
+	uint64_t tuple;           /* tuple hash while in the fold index, else 0 */
+	struct store_socket row;  /* row.sk.cookie stays the first cookie seen */
+	char comm[16];
+	size_t idx;               /* position in table.all */
+	uint32_t seen_gen;        /* dump generation that last showed it */
+	uint32_t first_gen;       /* dump generation that first showed it (0: seeded) */
+	uint32_t close_gen;       /* dump generation when it closed */
+	int64_t written_at;
+	uint8_t dirty;            /* a hard change: write at the next flush */
+	uint8_t soft;             /* last_seen/bytes moved: write at the refresh period */
+	uint8_t inserted;
+	uint8_t closed;
+	uint8_t tw;               /* a TIME_WAIT remnant is still in the kernel's tables */
+	uint8_t agg;              /* no row: counted in the aggregates (1), or dropped (2) */
+	uint8_t jr;               /* written in the open transaction: in table.jrnl */
+	uint8_t remove_after;     /* forget it once that transaction commits */
+	uint8_t j_inserted, j_dirty, j_soft;   /* as before the transaction */
+	int64_t j_rowid, j_written_at;
+	uint64_t agg_sent, agg_recv;           /* bytes already counted in its aggregate */
+};
+
+struct table {
+	int64_t container_id;
+	int64_t refresh_ms;
+	int64_t now;
+	uint32_t gen;
+	struct u64map keys;
+	struct u64map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
+	struct entry **all;
+	size_t nall, capall;
+	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
+	size_t nscratch, capscratch;
+	struct table_listener *ls;  /* the listeners of the last dump */
+	size_t nls, capls;
+	table_owner_fn owner;
+	void *owner_arg;
+	uint64_t created, folded;
+	/* budgets (flush.c) */
+	struct aggs *aggs;
+	int64_t budget;           /* new rows per hour; 0: none */
+	int64_t hour, hour_rows;  /* the hour now, rows inserted in it */
+	int64_t hour_aggregated;  /* connections aggregated in it past the budget */
+	int64_t budget_rowid;     /* its row-budget activity row, once written */
+	size_t hold_max;          /* holding: never-written entries kept one by one */
+	int holding;              /* the database is full (watch.c) */
+	uint64_t aggregated, dropped;
+	/* the open transaction's writes, undone in memory if it fails */
+	struct entry **jrnl;
+	size_t njrnl, capjrnl;
+	int64_t j_hour, j_hour_rows, j_budget_rowid;
+	int flushed;
+};
+
+void table_entry_remove(struct table *t, struct entry *e);
+
+#endif
