@@ -19,7 +19,8 @@
 #   engine_wait TIMEOUT_S CMD...   poll until CMD succeeds (bounded; not an assertion)
 #   engine_bg CMD...               run in the background, killed at exit; pid in $ENGINE_BG
 #
-# Set CLAWSS_SKIP_ENGINES=1 to skip these tests on a root machine without the engines.
+# Set CLAWSS_SKIP_ENGINES=1 to skip these tests on a root machine without the engines;
+# with CI set it is refused (a failure): CI installs the engines and runs them.
 
 ENGINE_DIR=
 ENGINE_PIDS=
@@ -32,6 +33,12 @@ engine_require() {
 		test_done
 	fi
 	if [ -n "${CLAWSS_SKIP_ENGINES:-}" ]; then
+		if [ -n "${CI:-}" ]; then
+			test_expect_success "CLAWSS_SKIP_ENGINES is not honoured under CI" '
+				echo >&2 "CI is set: the engine tests run; unset CLAWSS_SKIP_ENGINES" && false
+			'
+			test_done
+		fi
 		skip_all="CLAWSS_SKIP_ENGINES is set"
 		test_done
 	fi
