@@ -12,7 +12,9 @@ given, which the tests assign inside namespaces they made themselves.
   traffic.py upload EXT PORT BYTES --for S    send BYTES on one connection, then hold it
   traffic.py listen ADDR PORT --for S         accept connections and hold them
   traffic.py connect ADDR PORT N --for S      N connections to ADDR:PORT, held
-  Every mode takes --comm NAME: the process name (/proc/self/comm) to use.
+  Every mode takes --comm NAME: the process name (/proc/self/comm) to use, and
+  --start-on FILE: print "ready", then wait until FILE exists before doing anything (a
+  start signal, so a test can attach its watcher first; gives up after 120 s, exit 3).
   traffic.py hold EXT N --for S [--port P]   N TCP (to EXT:P, default 9000) and N UDP
         (to EXT:53) connections held open for S seconds
 """
@@ -150,11 +152,18 @@ def main():
     p = sub.add_parser("connect"); p.add_argument("addr"); p.add_argument("port", type=int)
     p.add_argument("n", type=int); p.add_argument("--for", dest="seconds", type=float, default=5)
     for sp in sub.choices.values():
-        sp.add_argument("--comm")
+        sp.add_argument("--comm"); sp.add_argument("--start-on")
     a = ap.parse_args()
     if a.comm:
         with open("/proc/self/comm", "w") as f:
             f.write(a.comm)
+    if a.start_on:
+        say("ready")
+        end = time.time() + 120
+        while not os.path.exists(a.start_on):
+            if time.time() > end:
+                sys.exit(3)
+            time.sleep(0.05)
     {"serve": serve, "tool": tool, "rst": rst, "hold": hold, "rawpkt": rawpkt,
      "upload": upload, "listen": listen, "connect": connect}[a.cmd](a)
 
