@@ -38,6 +38,7 @@ struct watch_opts {
 struct watch_stats {
 	uint64_t ticks, dumps, skipped, destroy_events, lost_incidents, rows_written;
 	uint64_t targets_added, targets_ended;
+	uint64_t targets_denied;  /* entering refused (EPERM/EACCES): a missing capability */
 };
 
 struct watch;
@@ -49,8 +50,9 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen);
 /* The first --all / --follow / --label scan, entering every namespace there is now;
  * watch_run does it if it was not done. For entering them before the process narrows
- * its privileges (clawss(8), SECURITY). -1 with err only when stranded in another
- * namespace (fatal). */
+ * its privileges (clawss(8), SECURITY). -1 with err when stranded in another namespace,
+ * or (errno EPERM) when a namespace found could not be entered for want of privilege:
+ * a watcher started without CAP_SYS_ADMIN must fail, not run blind. */
 int watch_scan(struct watch *w, char *err, unsigned errlen);
 /* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
  * namespace, which is fatal). */
