@@ -4,6 +4,8 @@
  *   # comment
  *   base MS                       added to every time below (default 0)
  *   container NAME [id=ENGINE_ID] [netns=N] [started=T] [first=T] [last=T] [ended=T]
+ *   activity KIND START [END]     a window of the container above (exec, lost-events);
+ *                                 no END: still open (Podman's exec without an end)
  *   PROTO DIR LOCAL REMOTE [first=T] [last=T] [closed=T] [sent=N] [recv=N] [pid=N]
  *         [comm=TEXT] [state=N] [cookie=N] [family=ipv4|ipv6|packet] [alive=0|1]
  *
@@ -230,9 +232,21 @@ int main(int argc, char **argv)
 			free(image);
 			continue;
 		}
+		if (strcmp(tok[0], "activity") == 0) {
+			if (nt < 3 || nt > 4)
+				die("activity KIND START [END]");
+			if (!cur)
+				die("activity before any container line");
+			int64_t start = when(tok[2]), rowid;
+			int rc = nt == 4 ? store_activity(st, cur->id, tok[1], start, when(tok[3]), 1, NULL)
+				: store_activity_open(st, cur->id, tok[1], start, 0, 1, NULL, &rowid);
+			if (rc < 0)
+				die(store_errmsg(st));
+			continue;
+		}
 		int proto = sk_proto_parse(tok[0]);
 		if (proto < 0)
-			die("unknown record (base, container, tcp, udp, raw, packet)");
+			die("unknown record (base, container, activity, tcp, udp, raw, packet)");
 		if (!cur)
 			die("socket before any container line");
 		if (nt < 4)
