@@ -5,29 +5,7 @@ capabilities, Landlock), --follow over /run/netns names, and --all without CAP_S
 . "$CLAWSS_SRC/tests/lib-netns.sh"
 need setpriv:util-linux
 
-# status_field PID FIELD: a field of /proc/PID/status, e.g. CapEff
-status_field() {
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
-
-# stopped PID: the process stopped itself (CLAWSS_TEST_SECCOMP_PROBE=stop, once confined)
-stopped() {
-	test "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T
-}
-
-# confined PID CAPEFF: what a stopped clawss shows; then it goes on
-confined() {
-	wait_for 30 stopped "$1" || { echo "pid $1 never stopped" >&2; return 1; }
-	test "$(status_field "$1" Seccomp)" = 2 &&
-	test "$(status_field "$1" NoNewPrivs)" = 1 &&
-	test "$(status_field "$1" CapEff)" = "$2" &&
-	test "$(status_field "$1" CapPrm)" = "$2" &&
-	test "$(status_field "$1" CapBnd)" = 0000000000000000 &&
-	test "$(status_field "$1" CapAmb)" = 0000000000000000
-	rc=$?
-	kill -CONT "$1"
-	return $rc
-}
+. "$CLAWSS_SRC/tests/lib-confine.sh"
 
 test_expect_success 'setup: two namespaces joined by veth, servers in ext, a held connection' '
 	netns_setup && ext_servers &&
