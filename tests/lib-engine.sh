@@ -67,6 +67,14 @@ engine_require() {
 		test_done
 	fi
 	ENGINE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/clawss-eng.XXXXXX") || error "mktemp failed"
+	# Podman's overlay driver cannot stack on overlayfs ("'overlay' is not supported
+	# over overlayfs"), which is what /tmp is inside a container such as fresh-check's:
+	# there Podman stores its image with vfs (a plain copy; the image is one small layer).
+	# Docker's overlay2 copes by itself.
+	ENGINE_PODMAN_STORAGE=
+	if [ "$(stat -f -c %T "$ENGINE_DIR")" = overlayfs ]; then
+		ENGINE_PODMAN_STORAGE="--storage-driver vfs"
+	fi
 	chmod 0711 "$ENGINE_DIR"
 	DOCKER_SOCK=$ENGINE_DIR/docker.sock
 	PODMAN_SOCK=$ENGINE_DIR/podman.sock
@@ -112,7 +120,9 @@ docker_on_podman() {
 }
 
 podman_cli() {
-	podman --root "$ENGINE_DIR/podman/root" --runroot "$ENGINE_DIR/podman/run" "$@"
+	# shellcheck disable=SC2086
+	podman --root "$ENGINE_DIR/podman/root" --runroot "$ENGINE_DIR/podman/run" \
+		$ENGINE_PODMAN_STORAGE "$@"
 }
 
 # The rootfs tarball: /bin/busybox and its applet links.
@@ -196,8 +206,9 @@ engine_podman_conf() {
 engine_podman_start() {
 	[ -s "$CONTAINERS_CONF" ] || engine_podman_conf || return 1
 	# Not through podman_cli: $! must be podman itself, not a subshell.
+	# shellcheck disable=SC2086
 	podman --root "$ENGINE_DIR/podman/root" --runroot "$ENGINE_DIR/podman/run" \
-		system service --time=0 "unix://$PODMAN_SOCK" \
+		$ENGINE_PODMAN_STORAGE system service --time=0 "unix://$PODMAN_SOCK" \
 		>>"$ENGINE_DIR/podman/service.log" 2>&1 &
 	ENGINE_PODMAN=$!
 	if ! engine_wait 30 docker_on_podman version; then

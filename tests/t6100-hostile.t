@@ -247,7 +247,7 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	cat hwm.txt &&
 	kill -TERM $W && wait $W &&
 	# README documents about 0.4 KiB a socket, 50 MiB at 100 000 (measured 48.3 MiB):
-	# the bound is that figure, so growth past it fails here, not in a user'''s host
+	# the bound is that figure, so growth past it fails here first
 	{ ! test_have_prereq NOASAN || test "$HWM" -le 51200; } &&
 	ip netns pids clawss-$$-many | xargs -r kill &&
 	ip netns del clawss-$$-many
