@@ -1,8 +1,11 @@
 /* The commands' side of lib/confine.h: narrow, say why on failure, and run the test hook
  * that proves the seccomp filter refuses what it must (CLAWSS_TEST_SECCOMP_PROBE). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "../lib/confine.h"
 #include "cmd.h"
 
@@ -13,6 +16,17 @@ static int probe(const char *cmd)
 	const char *what = getenv("CLAWSS_TEST_SECCOMP_PROBE");
 	if (!what || !*what)
 		return 0;
+	if (strcmp(what, "stop") == 0) {
+		/* confined now: stop, so that a test can read /proc/PID/status at leisure
+		 * before SIGCONT. One tgkill aimed at this process (the main thread's id is
+		 * the pid), which every role's filter allows; raise() fails under the
+		 * filter (EINVAL) */
+		if (syscall(SYS_tgkill, getpid(), getpid(), SIGSTOP) != 0) {
+			cmd_fail("%s: seccomp probe stop: %s", cmd, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
 	errno = 0;
 	long rc = confine_probe(what);
 	if (rc == -2 && errno == EINVAL) {

@@ -290,7 +290,10 @@ static int run(const struct global *g, struct run *r)
 	/* acquire, then narrow: enter the namespaces there are now, then keep only what
 	 * the rest of the run needs (clawss(8), SECURITY) */
 	if (watch_scan(w, err, sizeof(err)) < 0) {
-		cmd_fail("%s: %s", r->cmd, err);
+		if (errno == EPERM)
+			cmd_fail("%s: %s (clawss %s needs root)", r->cmd, err, r->cmd);
+		else
+			cmd_fail("%s: %s", r->cmd, err);
 		goto out;
 	}
 	unsigned narrow = 0;

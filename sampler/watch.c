@@ -117,9 +117,12 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 			snprintf(w->fatal_msg, sizeof(w->fatal_msg),
 				 "setns back to our own namespace: %s", strerror(e));
 		}
+		if (e == EPERM || e == EACCES)
+			w->stats.targets_denied++;
 		snprintf(err, errlen, "%s: entering its network namespace: %s", wt->t.name,
 			 strerror(e));
 		wt_free(wt);
+		errno = e;
 		return -1;
 	}
 	if (wt->t.ns_ino && wt->h.ino != wt->t.ns_ino) {
@@ -387,6 +390,13 @@ int watch_scan(struct watch *w, char *err, unsigned errlen)
 	}
 	if (w->fatal) {
 		snprintf(err, errlen, "%s", w->fatal_msg);
+		return -1;
+	}
+	if (w->stats.targets_denied) {
+		snprintf(err, errlen, "%llu namespace%s could not be entered: %s",
+			 (unsigned long long)w->stats.targets_denied,
+			 w->stats.targets_denied == 1 ? "" : "s", strerror(EPERM));
+		errno = EPERM;
 		return -1;
 	}
 	return 0;

@@ -42,6 +42,7 @@ struct watch_stats {
 	uint64_t forged;          /* netlink datagrams not from the kernel, dropped */
 	uint64_t owner_fds_read;  /* /proc/PID/fd links read to find socket owners */
 	uint64_t full_incidents;  /* times the database was full (watch kept watching) */
+	uint64_t targets_denied;  /* entering refused (EPERM/EACCES): a missing capability */
 };
 
 struct watch;
@@ -53,8 +54,9 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen);
 /* The first --all / --follow / --label scan, entering every namespace there is now;
  * watch_run does it if it was not done. For entering them before the process narrows
- * its privileges (clawss(8), SECURITY). -1 with err only when stranded in another
- * namespace (fatal). */
+ * its privileges (clawss(8), SECURITY). -1 with err when stranded in another namespace,
+ * or (errno EPERM) when a namespace found could not be entered for want of privilege:
+ * a watcher started without CAP_SYS_ADMIN must fail, not run blind. */
 int watch_scan(struct watch *w, char *err, unsigned errlen);
 /* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
  * namespace, which is fatal). */

@@ -8,9 +8,9 @@ if [ "$(id -u)" != 0 ]; then
 	skip_all="needs root (network namespaces)"
 	test_done
 fi
-for c in ip python3 sqlite3; do
-	command -v $c >/dev/null || { skip_all="needs $c"; test_done; }
-done
+# as root a missing tool fails the test (lib-need.sh), never skips it
+. "$CLAWSS_SRC/tests/lib-need.sh"
+need ip:iproute2 python3 sqlite3
 
 CLAWSS=${CLAWSS:-clawss}
 TRAFFIC="python3 $CLAWSS_SRC/tests/helpers/traffic.py"

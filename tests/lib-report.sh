@@ -2,10 +2,9 @@
 # $CLAWSS_HELPERS/mkdb (no root needed) into $CLAWSS_DB, named by the caller.
 
 CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
+. "$CLAWSS_SRC/tests/lib-need.sh"
+need_file "$CLAWSS_HELPERS/mkdb" "make tests"
+need python3
 
 # jcheck EXPR: reads JSON on stdin; EXPR (Python, with d the document) must be true.
 jcheck() {

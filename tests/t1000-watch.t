@@ -43,11 +43,18 @@ test_expect_success 'sample after the connections closed marks them closed' '
 
 test_expect_success 'a pid:N target ends by itself when its process exits' '
 	db_reset &&
-	bg_ns $NS_TOOL $TRAFFIC tool 192.0.2.2 --burst 2 --idle 1 --covert --linger 0.5 >tool.out &&
+	# the tool waits for its start signal until the watcher says it is watching
+	bg_ns $NS_TOOL $TRAFFIC tool 192.0.2.2 --burst 2 --idle 1 --covert --linger 0.5 \
+		--start-on go-tool >tool.out &&
 	TOOL=$BG &&
-	wait_for 5 sh -c "ip netns pids $NS_TOOL | grep -q ." &&
+	wait_for 20 grep -q ready tool.out &&
 	PID=$(ip netns pids $NS_TOOL | head -n 1) &&
-	timeout 30 "$CLAWSS" watch --interval 200ms pid:$PID &&
+	test "$PID" = "$TOOL" &&
+	bg timeout 60 "$CLAWSS" watch --interval 200ms pid:$PID 2>watch-pid.err &&
+	W=$BG &&
+	wait_for 30 grep -q "watching pid:$PID" watch-pid.err &&
+	touch go-tool &&
+	wait $W &&
 	grep -q covert-done tool.out &&
 	test "$(sql "SELECT ended IS NOT NULL FROM containers")" = 1 &&
 	test "$(sql "SELECT name FROM containers")" = "pid:$PID"

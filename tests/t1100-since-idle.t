@@ -7,11 +7,22 @@ test_expect_success 'setup' '
 	netns_setup && ext_servers
 '
 
+# The watcher attaches first (its "watching" line), then the tool gets its start signal:
+# a slow machine cannot make it miss the burst. The target is the namespace, whose start
+# is the moment clawss first saw it, just before the burst.
 test_expect_success 'watch a tool that bursts, idles 3s, then uploads and queries' '
-	bg_ns $NS_TOOL $TRAFFIC tool 192.0.2.2 --burst 4 --idle 3 --covert --udp --linger 0.3 >tool.out &&
+	bg_ns $NS_TOOL $TRAFFIC tool 192.0.2.2 --burst 4 --idle 3 --covert --udp --linger 0.3 \
+		--start-on go-tool >tool.out &&
 	TOOL=$BG &&
-	timeout 60 "$CLAWSS" watch --interval 200ms pid:$TOOL &&
-	grep -q covert-done tool.out
+	wait_for 30 grep -q ready tool.out &&
+	bg "$CLAWSS" watch --interval 200ms $NS_TOOL 2>watch.err &&
+	W=$BG &&
+	wait_for 30 grep -q "watching $NS_TOOL" watch.err &&
+	touch go-tool &&
+	wait $TOOL &&
+	grep -q covert-done tool.out &&
+	wait_for 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE (remote_port = 8443 AND closed_at IS NOT NULL) OR remote_port = 53\" 2>/dev/null)\" = 2" &&
+	kill -TERM $W && wait $W
 '
 
 test_expect_success 'report --since-idle --format json exits 1 and is valid JSON' '

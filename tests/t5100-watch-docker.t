@@ -11,8 +11,10 @@ sql() {
 db_reset() {
 	rm -f "$CLAWSS_DB" "$CLAWSS_DB-wal" "$CLAWSS_DB-shm"
 }
-# A tool whose traffic stays on its own loopback: a busybox httpd and requests to it.
-TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; sleep 1.5; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
+# A tool whose traffic stays on its own loopback: a busybox httpd and requests to it. It
+# starts its requests when the test creates go in the directory mounted on /sig, after
+# the watcher said "watching NAME" (a slow machine cannot make the watcher miss them).
+TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; n=0; while [ ! -e /sig/go ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
 
 test_expect_success 'setup: a private dockerd with a busybox image' '
 	engine_docker_start &&
@@ -21,8 +23,14 @@ test_expect_success 'setup: a private dockerd with a busybox image' '
 '
 
 test_expect_success 'watch NAME records the container and exits when it exits' '
-	docker_cli run -d --name nano-claw-tool-xyz --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
-	timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-tool-xyz &&
+	mkdir sig1 &&
+	docker_cli run -d --name nano-claw-tool-xyz --network none -v "$PWD/sig1:/sig" \
+		$ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_bg timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-tool-xyz 2>watch1.err &&
+	W=$ENGINE_BG &&
+	engine_wait 30 grep -q "watching nano-claw-tool-xyz" watch1.err &&
+	touch sig1/go &&
+	wait $W &&
 	test "$(sql "SELECT name FROM containers")" = nano-claw-tool-xyz &&
 	id=$(docker_cli inspect -f "{{.Id}}" nano-claw-tool-xyz) &&
 	test "$(sql "SELECT engine_id FROM containers")" = "$id" &&
@@ -47,8 +55,11 @@ test_expect_success '--follow picks up a container started after clawss' '
 	engine_bg "$CLAWSS" -v watch --interval 200ms --follow "nano-claw-*" --for 60s 2>follow.err &&
 	W=$ENGINE_BG &&
 	engine_wait 20 grep -q "engine events connected" follow.err &&
-	docker_cli run -d --name nano-claw-late --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
-	docker_cli run -d --name other-tool --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	mkdir sig2 &&
+	docker_cli run -d --name nano-claw-late --network none -v "$PWD/sig2:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	docker_cli run -d --name other-tool --network none -v "$PWD/sig2:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_wait 30 grep -q "watching nano-claw-late" follow.err &&
+	touch sig2/go &&
 	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers WHERE name = '\''nano-claw-late'\'' AND ended IS NOT NULL\")\" = 1" &&
 	test "$(sql "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''nano-claw-late'\'' AND s.remote_port = 8080")" = 3 &&
 	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''other-tool'\''")" = 0 &&
@@ -126,7 +137,10 @@ test_expect_success '--follow survives an engine restart and attaches what start
 	engine_wait 20 grep -q "engine events lost" restart.err &&
 	engine_docker_start &&
 	engine_wait 40 sh -c "test \$(grep -c \"engine events connected\" restart.err) -ge 2" &&
-	docker_cli run -d --name nano-claw-again-1 --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	mkdir sig3 &&
+	docker_cli run -d --name nano-claw-again-1 --network none -v "$PWD/sig3:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_wait 30 grep -q "watching nano-claw-again-1" restart.err &&
+	touch sig3/go &&
 	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''nano-claw-again-1'\'' AND s.remote_port = 8080\")\" = 3" &&
 	kill -TERM $W && wait $W
 '

@@ -11,7 +11,10 @@ sql() {
 db_reset() {
 	rm -f "$CLAWSS_DB" "$CLAWSS_DB-wal" "$CLAWSS_DB-shm"
 }
-TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; sleep 1.5; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
+# A tool whose traffic stays on its own loopback: a busybox httpd and requests to it. It
+# starts its requests when the test creates go in the directory mounted on /sig, after
+# the watcher said "watching NAME" (a slow machine cannot make the watcher miss them).
+TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; n=0; while [ ! -e /sig/go ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
 
 test_expect_success 'setup: a private Podman API service with a busybox image' '
 	engine_podman_start &&
@@ -20,8 +23,14 @@ test_expect_success 'setup: a private Podman API service with a busybox image' '
 '
 
 test_expect_success 'watch NAME records the container and exits when it exits' '
-	podman_cli run -d --name nano-claw-pod --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
-	timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-pod &&
+	mkdir sig1 &&
+	podman_cli run -d --name nano-claw-pod --network none -v "$PWD/sig1:/sig" \
+		$ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_bg timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-pod 2>watch1.err &&
+	W=$ENGINE_BG &&
+	engine_wait 30 grep -q "watching nano-claw-pod" watch1.err &&
+	touch sig1/go &&
+	wait $W &&
 	test "$(sql "SELECT name FROM containers")" = nano-claw-pod &&
 	id=$(podman_cli inspect -f "{{.Id}}" nano-claw-pod) &&
 	test "$(sql "SELECT engine_id FROM containers")" = "$id" &&
@@ -34,7 +43,11 @@ test_expect_success '--follow picks up a container started after clawss' '
 	engine_bg "$CLAWSS" -v watch --interval 200ms --follow "nanoclaw-*" --for 60s 2>follow.err &&
 	W=$ENGINE_BG &&
 	engine_wait 20 grep -q "engine events connected" follow.err &&
-	podman_cli run -d --name nanoclaw-v2-g1-123 --label nanoclaw-install=demo --network none $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	mkdir sig2 &&
+	podman_cli run -d --name nanoclaw-v2-g1-123 --label nanoclaw-install=demo --network none \
+		-v "$PWD/sig2:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
+	engine_wait 30 grep -q "watching nanoclaw-v2-g1-123" follow.err &&
+	touch sig2/go &&
 	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers WHERE name = '\''nanoclaw-v2-g1-123'\'' AND ended IS NOT NULL\")\" = 1" &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 8080")" = 3 &&
 	kill -TERM $W && wait $W

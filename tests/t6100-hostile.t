@@ -91,7 +91,10 @@ test_expect_success 'forged sock_diag messages from inside the namespace are not
 	# a header claiming 2.25 GiB crashed libmnl 1.0.4 walks (fuzz/regressions/diag)
 	in_ns $NS_TOOL $HOSTILE forge --huge >forge2.out &&
 	grep -q "^forged [1-9]" forge2.out &&
-	sleep 1 &&
+	# the positive control: a real connection made after the forgeries; its destroy
+	# notification queues behind them, so once its row is there they were read
+	in_ns $NS_TOOL python3 -c "import socket; socket.create_connection((\"192.0.2.2\", 9005)).close()" &&
+	wait_for 30 db_has "SELECT count(*) FROM sockets WHERE remote_port = 9005" &&
 	kill -0 $W &&
 	kill -TERM $W && wait $W &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_addr = '\''203.0.113.66'\''")" = 0
@@ -243,8 +246,9 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	echo "VmHWM with 100000 sockets: $HWM kB" >hwm.txt &&
 	cat hwm.txt &&
 	kill -TERM $W && wait $W &&
-	# clawss(8) documents about 0.4 KiB a socket (50 MiB here); fail well above that
-	{ ! test_have_prereq NOASAN || test "$HWM" -lt 131072; } &&
+	# README documents about 0.4 KiB a socket, 50 MiB at 100 000 (measured 48.3 MiB):
+	# the bound is that figure, so growth past it fails here first
+	{ ! test_have_prereq NOASAN || test "$HWM" -le 51200; } &&
 	ip netns pids clawss-$$-many | xargs -r kill &&
 	ip netns del clawss-$$-many
 '

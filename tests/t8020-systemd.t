@@ -8,9 +8,9 @@ if test -z "$CLAWSS_SRC" || ! test -d "$CLAWSS_SRC/systemd"; then
 	skip_all='needs $CLAWSS_SRC'
 	test_done
 fi
-for c in make python3; do
-	command -v $c >/dev/null || { skip_all="needs $c"; test_done; }
-done
+. "$CLAWSS_SRC/tests/lib-need.sh"
+# systemd-analyze: Debian's systemd package (tools/deps installs it with systemd-container)
+need make python3 systemd-analyze:systemd
 
 # Installed with SBINDIR = the directory of the binary under test, so ExecStart names a
 # file that exists here (systemd-analyze verify checks that).
@@ -48,9 +48,11 @@ test_expect_success 'setup: install into a DESTDIR' '
 	for u in $SERVICES $TIMERS; do test -r "$U/$u" || return 1; done
 '
 
-if command -v systemd-analyze >/dev/null && systemd-analyze --help 2>/dev/null | grep -q " verify "; then
-	test_set_prereq ANALYZE
-fi
+systemd-analyze --help 2>/dev/null | grep -q " verify " && test_set_prereq ANALYZE
+test_expect_success 'systemd-analyze has verify and security (systemd 252)' '
+	test_have_prereq ANALYZE
+'
+
 
 test_expect_success ANALYZE 'systemd-analyze verify: every unit, not one warning' '
 	for u in $SERVICES $TIMERS; do
@@ -189,10 +191,11 @@ print("exec setpriv --no-new-privs --inh-caps=-all --bounding-set=%s -- %s" %
       (bset, " ".join(shlex.quote(a) for a in argv)))
 EOF
 
-if test "$(id -u)" = 0 && command -v ip >/dev/null && command -v setpriv >/dev/null &&
-   command -v unshare >/dev/null && command -v sqlite3 >/dev/null &&
-   setpriv --help 2>&1 | grep -q -- --bounding-set; then
-	test_set_prereq UNITRUN
+if test "$(id -u)" = 0; then
+	# as root these run: a missing tool fails (lib-need.sh)
+	need ip:iproute2 setpriv:util-linux unshare:util-linux sqlite3
+	setpriv --help 2>&1 | grep -q -- --bounding-set && test_set_prereq UNITRUN
+	test_expect_success 'setpriv has --bounding-set' 'test_have_prereq UNITRUN'
 fi
 
 # as_unit UNIT ENVFILE [CAP_TO_DROP...]: run the unit's command line as described above

@@ -48,6 +48,9 @@ test_expect_success 'setup: 1000 short connections recorded by watch, then made 
 	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers\" 2>/dev/null)\" = 1" &&
 	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 1000 --port 9003 >rst.out &&
 	grep -q rst-done rst.out &&
+	# written before the watcher is stopped (a SIGTERM does not wait for notifications
+	# still on their way)
+	wait_for 60 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\''\" 2>/dev/null)\" -ge 1000" &&
 	kill -TERM $WATCH && wait $WATCH &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\''")" -ge 1000 &&
 	sql "UPDATE containers SET ended = last_seen WHERE name = '\''old-burst'\''" &&
@@ -139,11 +142,14 @@ test_expect_success 'prune while watch writes the same database: watch carries o
 	WATCH=$BG &&
 	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_port = 9004\" 2>/dev/null)\" = 3" &&
 	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 300 --port 9005 >rst2.out &&
-	sleep 1 &&
+	# all 300 written (RST-closed: remote port unknown), not "probably by now"
+	wait_for 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\'' AND (remote_port = 9005 OR remote_port IS NULL) AND closed_at IS NOT NULL\" 2>/dev/null)\" = 300" &&
 	sqlite3 -cmd ".timeout 5000" "$CLAWSS_DB" "UPDATE sockets SET closed_at = closed_at - 2 * $DAY WHERE remote_port = 9005 OR remote_port IS NULL" &&
 	"$CLAWSS" prune --older-than 24h >out &&
 	grep -q "^pruned [1-9][0-9]* sockets, 0 containers" out &&
-	sleep 0.5 &&
+	# the watcher records what comes after the prune: it carried on
+	in_ns $NS_TOOL python3 -c "import socket; socket.create_connection((\"192.0.2.2\", 9006)).close()" &&
+	wait_for 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_port = 9006\" 2>/dev/null)\" = 1" &&
 	kill -0 $WATCH &&
 	kill -TERM $WATCH && wait $WATCH &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9004 AND closed_at IS NULL")" = 3

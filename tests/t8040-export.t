@@ -3,12 +3,9 @@ test_description='export: JSON lines with report'"'"'s fields, cursor continuati
 . /usr/share/sharness/sharness.sh
 
 CLAWSS=${CLAWSS:-clawss}
-if ! test -x "$CLAWSS_HELPERS/mkdb"; then
-	skip_all='needs $CLAWSS_HELPERS/mkdb (make tests)'
-	test_done
-fi
-command -v python3 >/dev/null || { skip_all='needs python3'; test_done; }
-command -v sqlite3 >/dev/null || { skip_all='needs sqlite3'; test_done; }
+. "$CLAWSS_SRC/tests/lib-need.sh"
+need_file "$CLAWSS_HELPERS/mkdb" "make tests"
+need python3 sqlite3
 export CLAWSS_DB="$SHARNESS_TRASH_DIRECTORY/x.db"
 
 # same.py REPORT_JSON EXPORT_JSONL: every line is one JSON object; stripped of the export's

@@ -8,7 +8,9 @@ if ! test -r "$COMP"; then
 	skip_all='needs $CLAWSS_SRC/completion/clawss.bash'
 	test_done
 fi
-command -v bash >/dev/null || { skip_all='needs bash'; test_done; }
+. "$CLAWSS_SRC/tests/lib-need.sh"
+need bash
+need_file "$CLAWSS_HELPERS/mkdb" "make tests"
 
 # complete WORD...: what the completion offers for the command line WORD... (the last
 # word is the one being completed), sorted, one a line
@@ -85,7 +87,8 @@ test_expect_success 'targets: pid: and netns: forms' '
 	echo netns:/proc/self/ns/net >want && test_cmp want got
 '
 
-if test "$(id -u)" = 0 && command -v ip >/dev/null; then
+if test "$(id -u)" = 0; then
+	need ip:iproute2
 	test_set_prereq ROOT
 fi
 
@@ -97,12 +100,10 @@ test_expect_success ROOT 'targets: the named namespaces under /run/netns' '
 '
 
 test_expect_success '--container: the containers the database recorded' '
-	if test -x "$CLAWSS_HELPERS/mkdb"; then
-		printf "%s\n" "container alpha-1" "container alpha-2" "container beta" |
-		"$CLAWSS_HELPERS/mkdb" rec.db &&
-		complete --db rec.db report --container al >got &&
-		printf "%s\n" alpha-1 alpha-2 >want && test_cmp want got
-	fi
+	printf "%s\n" "container alpha-1" "container alpha-2" "container beta" |
+	"$CLAWSS_HELPERS/mkdb" rec.db &&
+	complete --db rec.db report --container al >got &&
+	printf "%s\n" alpha-1 alpha-2 >want && test_cmp want got
 '
 
 # Names from containers are data: a /run/netns name or a recorded container name such as

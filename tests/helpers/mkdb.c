@@ -4,8 +4,9 @@
  *   # comment
  *   base MS                       added to every time below (default 0)
  *   container NAME [id=ENGINE_ID] [netns=N] [started=T] [first=T] [last=T] [ended=T]
- *   activity KIND start=T [end=T]  an activity row (exec window, incident) of the
- *                                 container above; no end: still open
+ *   activity KIND START [END]     an activity row (exec window, incident) of the
+ *   activity KIND start=T [end=T] container above; no end: still open (Podman's exec
+ *                                 without an end)
  *   PROTO DIR LOCAL REMOTE [first=T] [last=T] [closed=T] [sent=N] [recv=N] [pid=N]
  *         [comm=TEXT] [state=N] [cookie=N] [family=ipv4|ipv6|packet] [alive=0|1]
  *
@@ -233,30 +234,39 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(tok[0], "activity") == 0) {
-			int64_t start = -1, end = 0;
-			if (nt < 3 || !cur)
-				die("activity KIND start=T [end=T], after a container line");
+			int64_t start = -1, end = 0, rowid;
+			if (nt < 3 || nt > 4 || !cur)
+				die("activity KIND START [END] (or start=T [end=T]), after a container line");
 			for (int i = 2; i < nt; i++) {
 				char *eq = strchr(tok[i], '=');
-				if (!eq)
-					die("expected key=value");
-				*eq++ = '\0';
-				if (strcmp(tok[i], "start") == 0)
-					start = when(eq);
-				else if (strcmp(tok[i], "end") == 0)
+				int is_end = i == 3;
+				if (eq) {
+					*eq++ = '\0';
+					if (strcmp(tok[i], "start") == 0)
+						is_end = 0;
+					else if (strcmp(tok[i], "end") == 0)
+						is_end = 1;
+					else
+						die("unknown activity key");
+				} else {
+					eq = tok[i];
+				}
+				if (is_end)
 					end = when(eq);
 				else
-					die("unknown activity key");
+					start = when(eq);
 			}
 			if (start < 0)
-				die("activity needs start=T");
-			if (store_activity(st, cur->id, tok[1], start, end, 1, NULL) < 0)
+				die("activity needs a start");
+			int rc = end ? store_activity(st, cur->id, tok[1], start, end, 1, NULL)
+				: store_activity_open(st, cur->id, tok[1], start, 0, 1, NULL, &rowid);
+			if (rc < 0)
 				die(store_errmsg(st));
 			continue;
 		}
 		int proto = sk_proto_parse(tok[0]);
 		if (proto < 0)
-			die("unknown record (base, container, tcp, udp, raw, packet)");
+			die("unknown record (base, container, activity, tcp, udp, raw, packet)");
 		if (!cur)
 			die("socket before any container line");
 		if (nt < 4)

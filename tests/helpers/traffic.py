@@ -12,7 +12,6 @@ given, which the tests assign inside namespaces they made themselves.
   traffic.py upload EXT PORT BYTES --for S    send BYTES on one connection, then hold it
   traffic.py listen ADDR PORT --for S         accept connections and hold them
   traffic.py connect ADDR PORT N --for S      N connections to ADDR:PORT, held
-  Every mode takes --comm NAME: the process name (/proc/self/comm) to use.
   traffic.py spoof LADDR EXT PORT LPORT --go FILE --for S
         listen on 127.0.0.1:LPORT, say "listening", wait for FILE, then connect from
         LADDR:LPORT (SO_REUSEADDR) to EXT:PORT, send, say "spoofed", hold (issue 13)
@@ -20,6 +19,9 @@ given, which the tests assign inside namespaces they made themselves.
   traffic.py seq EXT PORT@T... [--hold S]   a connection to EXT:PORT at T seconds
         after start for each argument (EXT may be given per item as ADDR:PORT@T),
         each sending a byte and closed after --hold S; says "seq-done"
+  Every mode takes --comm NAME: the process name (/proc/self/comm) to use, and
+  --start-on FILE: print "ready", then wait until FILE exists before doing anything (a
+  start signal, so a test can attach its watcher first; gives up after 120 s, exit 3).
   traffic.py hold EXT N --for S [--port P]   N TCP (to EXT:P, default 9000) and N UDP
         (to EXT:53) connections held open for S seconds
 """
@@ -207,11 +209,18 @@ def main():
     p = sub.add_parser("seq"); p.add_argument("ext"); p.add_argument("items", nargs="+")
     p.add_argument("--hold", type=float, default=0.01); p.add_argument("--linger", type=float, default=0.3)
     for sp in sub.choices.values():
-        sp.add_argument("--comm")
+        sp.add_argument("--comm"); sp.add_argument("--start-on")
     a = ap.parse_args()
     if a.comm:
         with open("/proc/self/comm", "w") as f:
             f.write(a.comm)
+    if a.start_on:
+        say("ready")
+        end = time.time() + 120
+        while not os.path.exists(a.start_on):
+            if time.time() > end:
+                sys.exit(3)
+            time.sleep(0.05)
     {"serve": serve, "tool": tool, "rst": rst, "hold": hold, "rawpkt": rawpkt,
      "upload": upload, "listen": listen, "connect": connect, "spoof": spoof, "raw": raw,
      "seq": seq}[a.cmd](a)
