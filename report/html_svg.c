@@ -260,6 +260,19 @@ static unsigned beacon_bit(void)
 	return 0;
 }
 
+/* A beacon's period, to two or three figures: "850ms", "3.0s", "1.0m", "2.5h". */
+static void period(struct rbuf *b, int64_t ms)
+{
+	if (ms < 1000)
+		rbuf_printf(b, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		rbuf_printf(b, "%.1fs", (double)ms / 1e3);
+	else if (ms < 3600000)
+		rbuf_printf(b, "%.1fm", (double)ms / 6e4);
+	else
+		rbuf_printf(b, "%.1fh", (double)ms / 3.6e6);
+}
+
 /* Every other lane shaded, under everything else. */
 static void lane_bgs(struct rbuf *b, const struct html_page *h, size_t ci)
 {
@@ -292,9 +305,9 @@ static void lanes(struct rbuf *b, struct html_page *h, const struct frame *fr, s
 		int64_t first = 0, last = 0, per = bflag && (ln->flags & bflag) ?
 			beacon_period(m, nm, (uint32_t)l, bflag, &first, &last) : -1;
 		if (per > 0) {
-			char d[32];
-			rbuf_printf(b, "<tspan fill=\"#7b3fbf\"> every %s</tspan>",
-				    duration_format(per, d, sizeof(d)));
+			rbuf_puts(b, "<tspan fill=\"#7b3fbf\"> every ~");
+			period(b, per);
+			rbuf_puts(b, "</tspan>");
 		}
 		rbuf_puts(b, "</text>\n");
 		if (per > 0)
