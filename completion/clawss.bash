@@ -78,6 +78,7 @@ _clawss()
 	--format)
 		case $cmd in
 		export) COMPREPLY=($(compgen -W 'jsonl' -- "$cur")) ;;
+		report) COMPREPLY=($(compgen -W 'table json csv html' -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W 'table json csv' -- "$cur")) ;;
 		esac
 		return ;;
