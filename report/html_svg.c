@@ -31,9 +31,9 @@ static const struct fstyle {
 } fstyles[] = {
 	{ "dns-tunnel", SH_TRI_DOWN, "#00838f" },
 	{ "host-socket", SH_HEXAGON, "#ad1457" },
+	{ "beacon", SH_TRI_UP, "#7b3fbf" },
 	{ "after-idle", SH_CIRCLE, "#d62728" },
 	{ "undeclared", SH_DIAMOND, "#e65100" },
-	{ "beacon", SH_TRI_UP, "#7b3fbf" },
 	{ "outside-exec", SH_BAR, "#2e7d32" },
 	{ "raw", SH_SQUARE, "#6d4c41" },
 	{ "packet", SH_SQUARE, "#455a64" },
@@ -92,7 +92,7 @@ static void shape(struct rbuf *b, enum shape s, double x, double y, double r,
 	if (fill)
 		rbuf_printf(b, " fill=\"%s\"", fill);
 	if (stroke)
-		rbuf_printf(b, " stroke=\"%s\" stroke-width=\"2\"", stroke);
+		rbuf_printf(b, " stroke=\"%s\" stroke-width=\"1.2\"", stroke);
 	rbuf_puts(b, "/>");
 }
 
@@ -103,8 +103,9 @@ static void mark_shape(struct rbuf *b, unsigned flags, double x, double y, doubl
 	size_t n = ranked(flags, f, 2);
 	if (n == 0)
 		shape(b, SH_CIRCLE, x, y, r, NULL, NULL);
-	else
-		shape(b, f[0]->shape, x, y, r, f[0]->colour, n > 1 ? f[1]->colour : NULL);
+	else   /* a flagged mark stays big enough to show its shape */
+		shape(b, f[0]->shape, x, y, r < 4.5 ? 4.5 : r, f[0]->colour,
+		      n > 1 ? f[1]->colour : NULL);
 }
 
 static void swatch(struct rbuf *b, const char *cls, const char *text)
