@@ -383,8 +383,11 @@ int html_write(struct html_page *h, FILE *f, const char *table, size_t len)
 	struct tl_cluster *scratch = malloc((h->nm ? h->nm : 1) * sizeof(*scratch));
 	int any_exec = 0, rc = -1;
 
-	if (!scratch || bucket(h) < 0)
+	if (!scratch || tl_lanes_layout(&h->lanes) < 0 || bucket(h) < 0)
 		goto out;
+	/* a mark of a folded lane is drawn, and clustered, in the row it is folded into */
+	for (size_t i = 0; i < h->nm; i++)
+		h->marks[i].lane = h->lanes.v[h->marks[i].lane].row;
 	head(&b);
 	header(&b, h);
 	for (size_t i = 0; i < h->ncs; i++)

@@ -179,10 +179,11 @@ static void axis(struct rbuf *b, const struct frame *fr)
 	char lab[48];
 	for (size_t i = 0; i < n && i < 64; i++) {
 		double x = X(fr, ticks[i]);
+		/* a label near the right edge ends at its tick rather than past the edge */
 		rbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
-			    "<text x=\"%.1f\" y=\"12\" text-anchor=\"middle\" class=\"mute\">%s</text>\n",
-			    x, AXIS_H, x, fr->y1, x, tl_tick_label(ticks[i], step, i == 0, lab,
-								 sizeof(lab)));
+			    "<text x=\"%.1f\" y=\"12\" text-anchor=\"%s\" class=\"mute\">%s</text>\n",
+			    x, AXIS_H, x, fr->y1, x, x > W - 45 ? "end" : "middle",
+			    tl_tick_label(ticks[i], step, i == 0, lab, sizeof(lab)));
 	}
 }
 
@@ -279,7 +280,7 @@ static void lane_bgs(struct rbuf *b, const struct html_page *h, size_t ci)
 {
 	for (size_t l = 0; l < h->lanes.n; l++) {
 		const struct tl_lane *ln = &h->lanes.v[l];
-		if (ln->container == ci && ln->slot % 2 == 0)
+		if (ln->container == ci && ln->nrow && ln->slot % 2 == 0)
 			rbuf_printf(b, "<rect x=\"0\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 				    "class=\"lanebg\"/>\n", LANES_Y + ln->slot * LANE_H, W, LANE_H);
 	}
@@ -292,17 +293,23 @@ static void lanes(struct rbuf *b, struct html_page *h, const struct frame *fr, s
 	unsigned bflag = beacon_bit();
 	for (size_t l = 0; l < h->lanes.n; l++) {
 		const struct tl_lane *ln = &h->lanes.v[l];
-		if (ln->container != ci)
+		if (ln->container != ci || !ln->nrow)
 			continue;
 		double y = LANES_Y + ln->slot * LANE_H;
 		size_t len;
 		const char *s = tl_lane_label(&h->lanes, l, &len);
+		if (ln->nrow > 1) {
+			rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+				    "class=\"mute\">%s (%u)<tspan> %u&#215;</tspan></text>\n",
+				    PLOT_X - 8, y + 14, TL_OTHER, ln->nrow, ln->rowcount);
+			continue;
+		}
 		rbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\"><title>",
 			    PLOT_X - 8, y + 14);
 		esc_html(b, s, len);
 		rbuf_puts(b, "</title>");
 		label_text(b, s, len);
-		rbuf_printf(b, "<tspan class=\"mute\"> %u&#215;</tspan>", ln->count);
+		rbuf_printf(b, "<tspan class=\"mute\"> %u&#215;</tspan>", ln->rowcount);
 		int64_t first = 0, last = 0, per = bflag && (ln->flags & bflag) ?
 			beacon_period(m, nm, (uint32_t)l, bflag, &first, &last) : -1;
 		if (per > 0) {
@@ -332,7 +339,10 @@ static void cluster(struct rbuf *b, struct html_page *h, const struct frame *fr,
 		const char *s = tl_lane_label(&h->lanes, k->lane, &len);
 		rbuf_printf(b, "%u connections %s &#8211; %s  ", k->count,
 			    time_format(k->t0, t0, sizeof(t0)), time_format(k->t1, t1, sizeof(t1)));
-		esc_html(b, s, len);
+		if (h->lanes.v[k->lane].nrow > 1)
+			rbuf_puts(b, TL_OTHER);
+		else
+			esc_html(b, s, len);
 		if (k->bytes >= 0) {
 			rbuf_puts(b, "  sent ");
 			html_bytes(b, k->bytes);
@@ -393,7 +403,7 @@ void html_svg_container(struct rbuf *b, struct html_page *h, const struct hcont 
 	fr.t0 -= pad;
 	fr.t1 += pad;
 	for (size_t l = 0; l < h->lanes.n; l++)
-		nlanes += h->lanes.v[l].container == ci;
+		nlanes += h->lanes.v[l].container == ci && h->lanes.v[l].nrow;
 	fr.y1 = LANES_Y + (double)(nlanes ? nlanes : 1) * LANE_H;
 
 	rbuf_puts(b, "<section class=\"c\">\n<h3>");

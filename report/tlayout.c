@@ -90,55 +90,23 @@ double tl_x(int64_t t, int64_t t0, int64_t t1, double x0, double width)
 	return x0 + width * (double)(t - t0) / (double)(t1 - t0);
 }
 
-void tl_lanes_init(struct tl_lanes *l, uint32_t max_per_container)
+void tl_lanes_init(struct tl_lanes *l, uint32_t max_rows_per_container)
 {
-	*l = (struct tl_lanes){ .max = max_per_container ? max_per_container : 1 };
-}
-
-/* key: the container's 4 bytes, then the label; NULL when out of memory */
-static char *lane_key(uint32_t c, const char *label, size_t *len)
-{
-	size_t n = strlen(label);
-	char *key = malloc(sizeof(c) + n);
-	if (key) {
-		memcpy(key, &c, sizeof(c));
-		memcpy(key + sizeof(c), label, n);
-	}
-	*len = sizeof(c) + n;
-	return key;
-}
-
-static int per_grow(struct tl_lanes *l, uint32_t c)
-{
-	if (c < l->nper)
-		return 0;
-	size_t cap = (size_t)c + 16;
-	uint32_t *p = realloc(l->per, cap * sizeof(*p));
-	if (!p)
-		return -1;
-	memset(p + l->nper, 0, (cap - l->nper) * sizeof(*p));
-	l->per = p;
-	l->nper = cap;
-	return 0;
+	*l = (struct tl_lanes){ .max = max_rows_per_container ? max_rows_per_container : 1 };
 }
 
 long tl_lane(struct tl_lanes *l, uint32_t c, const char *label)
 {
-	size_t klen;
-	char *key;
-	long j;
+	size_t n = strlen(label);
+	char *key = malloc(sizeof(c) + n);
 	int added;
+	long j;
 
-	if (per_grow(l, c) < 0 || !(key = lane_key(c, label, &klen)))
+	if (!key)
 		return -1;
-	/* a known label keeps its lane; a new one once the container is full shares one */
-	j = hmap_find(&l->map, key, klen);
-	if (j < 0 && l->per[c] + 1 >= l->max) {
-		free(key);
-		if (!(key = lane_key(c, TL_OTHER, &klen)))
-			return -1;
-	}
-	j = hmap_intern(&l->map, key, klen, &added);
+	memcpy(key, &c, sizeof(c));
+	memcpy(key + sizeof(c), label, n);
+	j = hmap_intern(&l->map, key, sizeof(c) + n, &added);
 	free(key);
 	if (j < 0)
 		return -1;
@@ -151,10 +119,79 @@ long tl_lane(struct tl_lanes *l, uint32_t c, const char *label)
 			l->v = v;
 			l->cap = cap;
 		}
-		l->v[l->n++] = (struct tl_lane){ .container = c, .slot = l->per[c]++ };
+		l->v[l->n++] = (struct tl_lane){ .container = c };
 	}
 	l->v[j].count++;
 	return j;
+}
+
+/* By container; within it, the lanes that keep a row of their own first: flagged,
+ * then busiest, then earliest (lower index). */
+static int rank_cmp(const void *a, const void *b, void *arg)
+{
+	const struct tl_lane *v = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct tl_lane *x = &v[i], *y = &v[j];
+	if (x->container != y->container)
+		return x->container < y->container ? -1 : 1;
+	if (!x->flags != !y->flags)
+		return x->flags ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	return (i > j) - (i < j);
+}
+
+/* One container's lanes, ranked: keep, fold, and number the rows by first use. */
+static void layout_one(struct tl_lanes *l, uint32_t *idx, size_t n)
+{
+	size_t keep = n <= l->max ? n : l->max - 1;
+	if (keep < n) {
+		uint32_t other = idx[keep];
+		for (size_t k = keep + 1; k < n; k++)
+			if (idx[k] < other)
+				other = idx[k];   /* the earliest folded lane holds the row */
+		l->v[other].nrow = 0;
+		l->v[other].rowcount = 0;
+		for (size_t k = keep; k < n; k++) {
+			l->v[idx[k]].row = other;
+			l->v[idx[k]].slot = (uint32_t)keep;
+			l->v[other].nrow++;
+			l->v[other].rowcount += l->v[idx[k]].count;
+			if (idx[k] != other)
+				l->v[idx[k]].nrow = 0;
+		}
+	}
+	qsort(idx, keep, sizeof(*idx), index_cmp);
+	for (size_t k = 0; k < keep; k++) {
+		struct tl_lane *ln = &l->v[idx[k]];
+		ln->slot = (uint32_t)k;
+		ln->row = idx[k];
+		ln->nrow = 1;
+		ln->rowcount = ln->count;
+	}
+}
+
+int tl_lanes_layout(struct tl_lanes *l)
+{
+	uint32_t *idx = malloc((l->n ? l->n : 1) * sizeof(*idx));
+	if (!idx)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		idx[i] = (uint32_t)i;
+	qsort_r(idx, l->n, sizeof(*idx), rank_cmp, l->v);
+	for (size_t i = 0, j; i < l->n; i = j) {
+		for (j = i; j < l->n && l->v[idx[j]].container == l->v[idx[i]].container; j++)
+			;
+		layout_one(l, idx + i, j - i);
+	}
+	free(idx);
+	return 0;
 }
 
 const char *tl_lane_label(const struct tl_lanes *l, size_t lane, size_t *len)
@@ -169,7 +206,6 @@ void tl_lanes_free(struct tl_lanes *l)
 {
 	hmap_free(&l->map);
 	free(l->v);
-	free(l->per);
 	*l = (struct tl_lanes){ 0 };
 }
 

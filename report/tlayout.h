@@ -25,30 +25,40 @@ const char *tl_tick_label(int64_t t, int64_t step, int first, char *buf, size_t 
 /* x of time t on an axis from t0 at x0 to t1 at x0 + width (clamped to it). */
 double tl_x(int64_t t, int64_t t0, int64_t t1, double x0, double width);
 
-/* ---- lanes: one per destination and container, in order of first use ---- */
+/* ---- lanes: one per destination and container ----
+ * Lanes are made as rows come (tl_lane), then laid out once all are known
+ * (tl_lanes_layout): a container with more than max lanes keeps max - 1 rows of their
+ * own for the flagged lanes first, then the busiest, then the earliest, and folds the
+ * others into one last row labelled TL_OTHER, so that a late, important destination
+ * never hides behind early single connections. Rows come in order of first use. */
 
 #define TL_OTHER "other destinations"
 
 struct tl_lane {
 	uint32_t container;
-	uint32_t slot;            /* its row within the container's timeline, from 0 */
 	uint32_t count;           /* marks put in it */
 	unsigned flags;           /* union of theirs */
+	/* set by tl_lanes_layout: */
+	uint32_t slot;            /* its row within the container's timeline, from 0 */
+	uint32_t row;             /* the lane whose row it is drawn in: itself, or the
+				     container's TL_OTHER row */
+	uint32_t nrow;            /* lanes drawn in this lane's row: 1, more for the
+				     TL_OTHER row, 0 for a lane folded into it */
+	uint32_t rowcount;        /* marks in this lane's row */
 };
 
 struct tl_lanes {
 	struct hmap map;          /* container (4 bytes) + label -> lane */
 	struct tl_lane *v;
 	size_t n, cap;
-	uint32_t *per;            /* lanes each container has */
-	size_t nper;
-	uint32_t max;             /* lanes per container, the last being TL_OTHER */
+	uint32_t max;             /* rows per container, the last maybe TL_OTHER */
 };
 
-void tl_lanes_init(struct tl_lanes *l, uint32_t max_per_container);
-/* The lane of label in container: a new one while the container has fewer than max
- * (lanes max - 1 and on share one lane labelled TL_OTHER). -1 when out of memory. */
+void tl_lanes_init(struct tl_lanes *l, uint32_t max_rows_per_container);
+/* The lane of label in container, made if new. -1 when out of memory. */
 long tl_lane(struct tl_lanes *l, uint32_t container, const char *label);
+/* Rows for every lane (slot, row, nrow, rowcount). -1 when out of memory. */
+int tl_lanes_layout(struct tl_lanes *l);
 /* A lane's label (not NUL-terminated: *len bytes). */
 const char *tl_lane_label(const struct tl_lanes *l, size_t lane, size_t *len);
 void tl_lanes_free(struct tl_lanes *l);

@@ -90,26 +90,35 @@ static void test_lanes(void)
 	long a = tl_lane(&l, 0, "198.51.100.1:443 tcp");
 	long b = tl_lane(&l, 0, "198.51.100.2:443 tcp");
 	long a2 = tl_lane(&l, 0, "198.51.100.1:443 tcp");
-	long other1 = tl_lane(&l, 0, "198.51.100.3:443 tcp");
-	long other2 = tl_lane(&l, 0, "198.51.100.4:443 tcp");
 	long c1 = tl_lane(&l, 1, "198.51.100.1:443 tcp");
-	long a3 = tl_lane(&l, 0, "198.51.100.1:443 tcp");
 	ok(a >= 0 && b >= 0 && a != b, "two destinations: two lanes");
 	is_int(a2, a, "the same destination again: the same lane");
-	is_int(l.v[a].slot, 0, "lanes in order of first use: first at the top");
-	is_int(l.v[b].slot, 1, "second below it");
-	ok(other1 >= 0 && other1 == other2, "past the maximum, new destinations share a lane");
-	is_int(l.v[other1].slot, 2, "that lane is the container's last");
-	s = tl_lane_label(&l, (size_t)other1, &len);
-	ok(len == strlen(TL_OTHER) && memcmp(s, TL_OTHER, len) == 0,
-	   "and is labelled '" TL_OTHER "'");
-	is_int(a3, a, "a known destination keeps its lane once the container is full");
-	ok(c1 != a && l.v[c1].container == 1 && l.v[c1].slot == 0,
-	   "another container has lanes of its own");
-	is_int(l.v[a].count, 3, "a lane counts its marks");
-	is_int(l.v[other1].count, 2, "the shared lane counts them all");
+	ok(c1 != a && l.v[c1].container == 1, "another container has lanes of its own");
+	is_int(l.v[a].count, 2, "a lane counts its marks");
 	s = tl_lane_label(&l, (size_t)b, &len);
 	ok(len == 20 && memcmp(s, "198.51.100.2:443 tcp", len) == 0, "a lane's label");
+	ok(tl_lanes_layout(&l) == 0, "layout");
+	ok(l.v[a].slot == 0 && l.v[b].slot == 1 && l.v[a].row == (uint32_t)a &&
+	   l.v[a].nrow == 1 && l.v[a].rowcount == 2,
+	   "few lanes: each its own row, in order of first use");
+	is_int(l.v[c1].slot, 0, "rows are numbered per container");
+
+	/* container 2: early single connections, then a busy and a flagged destination */
+	long e1 = tl_lane(&l, 2, "e1"), e2 = tl_lane(&l, 2, "e2"), e3 = tl_lane(&l, 2, "e3");
+	long busy = tl_lane(&l, 2, "busy"), flagged = tl_lane(&l, 2, "flagged");
+	for (int i = 0; i < 9; i++)
+		tl_lane(&l, 2, "busy");
+	l.v[flagged].flags = 1;
+	ok(tl_lanes_layout(&l) == 0, "layout again");
+	ok(l.v[flagged].nrow == 1 && l.v[busy].nrow == 1,
+	   "past the maximum, the flagged and the busiest lanes keep a row");
+	ok(l.v[busy].slot == 0 && l.v[flagged].slot == 1,
+	   "kept rows in order of first use");
+	ok(l.v[e1].row == (uint32_t)e1 && l.v[e2].row == (uint32_t)e1 &&
+	   l.v[e3].row == (uint32_t)e1 && l.v[e1].slot == 2 && l.v[e3].slot == 2,
+	   "the others share the last row, held by the earliest of them");
+	ok(l.v[e1].nrow == 3 && l.v[e2].nrow == 0 && l.v[e1].rowcount == 3,
+	   "that row says how many lanes and marks it holds");
 	tl_lanes_free(&l);
 }
 
