@@ -5,7 +5,7 @@
  * a legend, then the rows as out.c's HTML table. Inline CSS and SVG only: no script,
  * nothing fetched (a Content-Security-Policy forbids it), every string from the store
  * through esc_html. The page collects what it draws while the walker streams rows
- * (a mark of about 50 bytes per row) and is written at the end. */
+ * (a mark and its escaped tooltip, about 150 bytes a row) and is written at the end. */
 #ifndef CLAWSS_REPORT_HTML_H
 #define CLAWSS_REPORT_HTML_H
 
