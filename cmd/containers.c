@@ -56,7 +56,7 @@ int cmd_containers(int argc, char **argv, const struct global *g)
 						"(a number with ms, s, m or h: 10m)", optarg);
 			break;
 		case O_FORMAT:
-			if (out_format_parse(optarg, &fmt) < 0)
+			if (out_format_parse(optarg, &fmt) < 0 || fmt == OUT_HTML)
 				return cmd_fail("containers: --format '%s': unknown format "
 						"(table, json or csv)", optarg);
 			break;

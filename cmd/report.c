@@ -14,7 +14,7 @@
 static const char synopsis[] =
 	"usage: clawss report [--since-idle] [--idle DUR] [--burst-max DUR] [--container NAME]...\n"
 	"                     [--since TIME] [--until TIME] [--allow FILE]\n"
-	"                     [--format table|json|csv] [--by destination|container]\n";
+	"                     [--format table|json|csv|html] [--by destination|container]\n";
 
 static void help(void)
 {
@@ -31,9 +31,27 @@ static void help(void)
 	      "  --until TIME       only connections opened at or before TIME\n"
 	      "                     (TIME: RFC 3339, or a duration meaning that long ago)\n"
 	      "  --allow FILE       declared destinations; others are flagged undeclared\n"
-	      "  --format FMT       table (default), json or csv\n"
+	      "  --format FMT       table (default), json, csv, or html (one self-contained\n"
+	      "                     page: per container a timeline, then the rows)\n"
 	      "  --by KEY           one summary row per destination or per container\n"
 	      "\nSee clawss-report(8).\n", stdout);
+}
+
+/* "clawss report ARGS" for the page's header (raw: the page escapes it). */
+static char *command_line(int argc, char **argv)
+{
+	size_t len = sizeof("clawss report");
+	for (int i = 1; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "clawss report");
+	for (int i = 1; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
 }
 
 int cmd_report(int argc, char **argv, const struct global *g)
@@ -105,7 +123,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 			break;
 		case O_FORMAT:
 			if (out_format_parse(optarg, &fmt) < 0)
-				why = "unknown format (table, json or csv)";
+				why = "unknown format (table, json, csv or html)";
 			break;
 		case O_BY:
 			if (strcmp(optarg, "destination") == 0)
@@ -161,7 +179,14 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		rc = cmd_fail("%s", err);
 		goto out;
 	}
-	rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
+	if (fmt == OUT_HTML) {
+		char *line = command_line(argc, argv);
+		rc = line ? report_print_html(store_db(st), &q, by, line, stdout, err, sizeof(err)) :
+			    (snprintf(err, sizeof(err), "out of memory"), -1);
+		free(line);
+	} else {
+		rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
+	}
 	int64_t aggregated = 0, agg_flagged = 0;
 	if (rc >= 0 && by == REPORT_BY_SOCKET &&
 	    report_aggregated(store_db(st), &q, &aggregated, &agg_flagged, err, sizeof(err)) < 0)

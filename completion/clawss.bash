@@ -93,6 +93,7 @@ _clawss()
 	--format)
 		case $cmd in
 		export) _clawss_reply "$cur" <<<jsonl ;;
+		report) _clawss_reply "$cur" < <(printf '%s\n' table json csv html) ;;
 		*) _clawss_reply "$cur" < <(printf '%s\n' table json csv) ;;
 		esac
 		return ;;

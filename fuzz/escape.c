@@ -1,6 +1,8 @@
 /* libFuzzer: the escaping of container-controlled text (report/escape.h). Whatever the
  * input, esc_text and esc_csv emit no control byte (no terminal escape survives) and
- * esc_json emits a JSON string of valid UTF-8 with no raw control character. */
+ * esc_json emits a JSON string of valid UTF-8 with no raw control character, and
+ * esc_html emits no control byte, no < > " ' and no & that does not start one of the
+ * five references it writes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!k)
 				abort();
 			i += k;
+		}
+	}
+	rbuf_reset(&b);
+	esc_html(&b, s, size);
+	if (!b.oom) {
+		static const char *const refs[] = { "&amp;", "&lt;", "&gt;", "&#34;", "&#39;" };
+		fuzz_escape_no_controls(&b);
+		for (size_t i = 0; i < b.len; i++) {
+			char c = b.p[i];
+			if (c == '<' || c == '>' || c == '"' || c == '\'')
+				abort();
+			if (c != '&')
+				continue;
+			int known = 0;
+			for (size_t r = 0; r < 5; r++)
+				known |= b.len - i >= strlen(refs[r]) &&
+					 memcmp(b.p + i, refs[r], strlen(refs[r])) == 0;
+			if (!known)
+				abort();
 		}
 	}
 	rbuf_free(&b);

@@ -260,6 +260,48 @@ void esc_csv(struct rbuf *b, const char *s, size_t n)
 	q[0] = '"';
 }
 
+void esc_html(struct rbuf *b, const char *s, size_t n)
+{
+	size_t start = b->len;
+	esc_text(b, s, n);
+	if (b->oom)
+		return;
+	size_t flen = b->len - start, extra = 0;
+	for (size_t i = 0; i < flen; i++) {
+		switch (b->p[start + i]) {
+		case '&': extra += 4; break;   /* &amp; */
+		case '<': case '>': extra += 3; break;   /* &lt; &gt; */
+		case '"': case '\'': extra += 4; break;   /* &#34; &#39; */
+		}
+	}
+	if (!extra)
+		return;
+	/* grow in place and rewrite from the back, as esc_csv does */
+	for (size_t i = 0; i < extra; i++)
+		rbuf_putc(b, ' ');
+	if (b->oom)
+		return;
+	char *q = b->p + start;
+	size_t w = flen + extra;
+	for (size_t i = flen; i-- > 0;) {
+		const char *rep = NULL;
+		switch (q[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&#34;"; break;
+		case '\'': rep = "&#39;"; break;
+		}
+		if (!rep) {
+			q[--w] = q[i];
+			continue;
+		}
+		size_t rl = strlen(rep);
+		w -= rl;
+		memcpy(q + w, rep, rl);
+	}
+}
+
 size_t esc_width(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;

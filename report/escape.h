@@ -63,6 +63,10 @@ void esc_json(struct rbuf *b, const char *s, size_t n);
  * means null). A field that starts with = + - or @ (a spreadsheet formula) is quoted
  * with a ' before its first character: "'=cmd". */
 void esc_csv(struct rbuf *b, const char *s, size_t n);
+/* Text for HTML, safe both as element content and inside a double- or single-quoted
+ * attribute (SVG's too): the esc_text form (so no control or hidden character reaches
+ * the page either), then & < > " ' as character references. */
+void esc_html(struct rbuf *b, const char *s, size_t n);
 /* Display width of text that esc_text already made safe. */
 size_t esc_width(const char *s, size_t n);
 

@@ -50,6 +50,8 @@ int out_format_parse(const char *s, enum out_format *fmt)
 		*fmt = OUT_JSON;
 	else if (strcmp(s, "csv") == 0)
 		*fmt = OUT_CSV;
+	else if (strcmp(s, "html") == 0)
+		*fmt = OUT_HTML;
 	else
 		return -1;
 	return 0;
@@ -220,6 +222,60 @@ static int flush_line(struct out *o)
 	return o->failed ? -1 : 0;
 }
 
+/* ---- html: the table's columns; every string through esc_html ---- */
+
+static void html_head(struct out *o)
+{
+	rbuf_puts(&o->line, "<table class=\"rows\">\n<thead><tr>");
+	for (size_t j = 0; j < o->ncol; j++) {
+		const struct ofield *fd = &o->schema[o->col[j]];
+		rbuf_puts(&o->line, fd->where & OF_RIGHT ? "<th class=\"n\">" : "<th>");
+		rbuf_puts(&o->line, fd->name);   /* ours, not container text */
+		rbuf_puts(&o->line, "</th>");
+	}
+	rbuf_puts(&o->line, "</tr></thead>\n<tbody>\n");
+	flush_line(o);
+}
+
+static void html_value(struct out *o, struct rbuf *b, const struct oval *v)
+{
+	switch (v->type) {
+	case OV_NULL:
+		rbuf_puts(b, "<span class=\"null\">-</span>");
+		break;
+	case OV_STR:
+		esc_html(b, v->s, v->n);
+		break;
+	case OV_FLAGS:
+		for (unsigned i = 0; i < REPORT_F_COUNT; i++) {
+			if (!(v->i & (1 << i)))
+				continue;
+			/* flag names are ours: safe as text and as a class name */
+			rbuf_printf(b, "<span class=\"flag f-%s\">%s</span> ", flag_names[i],
+				    flag_names[i]);
+		}
+		break;
+	default:
+		text_value(o, b, v);
+	}
+}
+
+static void html_record(struct out *o, const struct oval *vals)
+{
+	int flagged = 0;
+	for (size_t j = 0; j < o->ncol; j++)
+		if (vals[o->col[j]].type == OV_FLAGS && vals[o->col[j]].i)
+			flagged = 1;
+	rbuf_puts(&o->line, flagged ? "<tr class=\"flagged\">" : "<tr>");
+	for (size_t j = 0; j < o->ncol; j++) {
+		rbuf_puts(&o->line, o->schema[o->col[j]].where & OF_RIGHT ? "<td class=\"n\">" :
+			  "<td>");
+		html_value(o, &o->line, &vals[o->col[j]]);
+		rbuf_puts(&o->line, "</td>");
+	}
+	rbuf_puts(&o->line, "</tr>\n");
+}
+
 static void out_free(struct out *o)
 {
 	if (o->key)
@@ -239,7 +295,8 @@ static void out_free(struct out *o)
 struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, size_t n)
 {
 	struct out *o = calloc(1, sizeof(*o));
-	unsigned mask = fmt == OUT_TABLE ? OF_TABLE : fmt == OUT_JSON ? OF_JSON : OF_CSV;
+	unsigned mask = fmt == OUT_TABLE || fmt == OUT_HTML ? OF_TABLE :
+			fmt == OUT_JSON ? OF_JSON : OF_CSV;
 
 	if (!o)
 		return NULL;
@@ -267,6 +324,8 @@ struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, s
 	} else if (fmt == OUT_TABLE) {
 		for (size_t j = 0; j < o->ncol; j++)
 			o->width[j] = strlen(schema[o->col[j]].name);
+	} else if (fmt == OUT_HTML) {
+		html_head(o);
 	} else {
 		for (size_t j = 0; j < o->ncol; j++) {
 			if (j)
@@ -396,7 +455,9 @@ int out_record(struct out *o, const struct oval *vals)
 			return o->failed = 1, -1;
 		return 0;
 	}
-	if (o->fmt == OUT_JSON) {
+	if (o->fmt == OUT_HTML) {
+		html_record(o, vals);
+	} else if (o->fmt == OUT_JSON) {
 		rbuf_put(&o->line, o->nrec > 1 ? ",\n  {" : "[\n  {", 5);
 		for (size_t j = 0; j < o->ncol; j++) {
 			rbuf_put(&o->line, o->key[j], o->keylen[j]);
@@ -428,6 +489,8 @@ int out_end(struct out *o)
 			}
 		} else if (o->fmt == OUT_JSON) {
 			rbuf_puts(&o->line, o->nrec ? "\n]\n" : "[]\n");
+		} else if (o->fmt == OUT_HTML) {
+			rbuf_puts(&o->line, "</tbody>\n</table>\n");
 		}
 		rc = flush_line(o);
 	}

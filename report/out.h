@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
+/* OUT_HTML: the table's fields as an HTML <table> (report/html.c builds the page
+ * around it). */
+enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV, OUT_HTML };
 
 /* Where a field appears, and how the table aligns it. */
 enum {

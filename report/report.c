@@ -1,10 +1,14 @@
 #include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/sock.h"
 #include "aggregates.h"
+#include "../lib/util.h"
 #include "escape.h"
 #include "hmap.h"
+#include "html.h"
 #include "report.h"
 
 /* An endpoint for the table: "addr:port", "[v6]:port", "*" for what is unknown. */
@@ -135,6 +139,7 @@ struct print_ctx {
 	struct hmap cindex;              /* container id -> bursts[] */
 	struct burst { int selected, known; int64_t end; } *bursts;
 	size_t nbursts, capbursts;
+	struct html_page *html;   /* html: the page's timelines, fed every row */
 };
 
 /* Only the fields the format shows are filled: a million rows make it count. */
@@ -150,7 +155,7 @@ static int row_print(void *arg, const struct report_container *c, const struct r
 	set_opt(&v[R_PID], r->pid);
 	set_str(&v[R_COMM], r->comm);
 	set_flags(&v[R_FLAGS], r->flags);
-	if (x->fmt == OUT_TABLE) {
+	if (x->fmt == OUT_TABLE || x->fmt == OUT_HTML) {
 		set_str(&v[R_DIR], r->direction);
 		set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
 		if (r->remote_addr || r->remote_port >= 0)
@@ -365,24 +370,73 @@ static int groups_print(struct print_ctx *x)
 	return 0;
 }
 
-int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
-		 enum out_format fmt, FILE *f, char *err, size_t errlen)
+/* html: every row to the page's timelines as well as to the table */
+static int row_html(void *arg, const struct report_container *c, const struct report_row *r)
+{
+	struct print_ctx *x = arg;
+	if (html_row(x->html, c, r) < 0)
+		return -1;
+	return x->by == REPORT_BY_SOCKET ? row_print(arg, c, r) : row_group(arg, c, r);
+}
+
+static int container_html(void *arg, const struct report_container *c)
+{
+	struct print_ctx *x = arg;
+	return html_container(x->html, c);
+}
+
+/* The host the database was recorded on (meta 'host'), else "". */
+static void recorded_host(struct sqlite3 *db, char *buf, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'host'", -1, &st,
+			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0))
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+static int print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
+		 enum out_format fmt, const char *command, FILE *f, char *err, size_t errlen)
 {
 	struct print_ctx x = { .by = by, .fmt = fmt, .q = q };
 	struct report_walker w = { .arg = &x };
+	char *tbuf = NULL, host[256];
+	size_t tlen = 0;
+	FILE *tf = f;
 	int rc;
 
+	if (fmt == OUT_HTML) {
+		/* the table is written first, into memory, and goes after the timelines */
+		recorded_host(db, host, sizeof(host));
+		struct html_meta m = {
+			.command = command, .host = host[0] ? host : NULL, .q = q,
+			.generated = time_now_ms(),
+			.table_title = by == REPORT_BY_SOCKET ? "Connections" :
+				       by == REPORT_BY_DESTINATION ? "Destinations" : "Containers",
+		};
+		if (!(x.html = html_new(&m)) || !(tf = open_memstream(&tbuf, &tlen))) {
+			html_free(x.html);
+			snprintf(err, errlen, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		w.container = container_html;
+	}
 	if (by == REPORT_BY_SOCKET) {
-		x.o = out_new(f, fmt, row_fields, R_N);
+		x.o = out_new(tf, fmt, row_fields, R_N);
 		w.row = row_print;
 	} else {
-		x.o = out_new(f, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
+		x.o = out_new(tf, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
 		w.row = row_group;
 		w.container = container_note;
 	}
+	if (x.html)
+		w.row = row_html;
 	if (!x.o) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		return -1;
+		rc = -1;
+		goto out;
 	}
 	rc = report_walk(db, q, &w, err, errlen);
 	if (rc == 0 && by != REPORT_BY_SOCKET)
@@ -394,6 +448,19 @@ int report_print(struct sqlite3 *db, const struct report_query *q, enum report_b
 	if (out_end(x.o) < 0 && rc == 0) {
 		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
 		rc = -1;
+	}
+out:
+	if (x.html) {
+		if (fclose(tf) != 0 && rc == 0) {
+			snprintf(err, errlen, "output: %s", strerror(errno ? errno : ENOMEM));
+			rc = -1;
+		}
+		if (rc == 0 && html_write(x.html, f, tbuf, tlen) < 0) {
+			snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
+			rc = -1;
+		}
+		html_free(x.html);
+		free(tbuf);
 	}
 	for (size_t i = 0; i < x.ngroups; i++) {
 		free(x.groups[i].container);
@@ -408,4 +475,16 @@ int report_print(struct sqlite3 *db, const struct report_query *q, enum report_b
 	rbuf_free(&x.ep2);
 	rbuf_free(&x.key);
 	return rc < 0 ? -1 : x.flagged;
+}
+
+int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
+		 enum out_format fmt, FILE *f, char *err, size_t errlen)
+{
+	return print(db, q, by, fmt, NULL, f, err, errlen);
+}
+
+int report_print_html(struct sqlite3 *db, const struct report_query *q, enum report_by by,
+		      const char *command, FILE *f, char *err, size_t errlen)
+{
+	return print(db, q, by, OUT_HTML, command, f, err, errlen);
 }

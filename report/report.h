@@ -15,6 +15,12 @@ enum report_by { REPORT_BY_SOCKET, REPORT_BY_DESTINATION, REPORT_BY_CONTAINER };
 int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
 		 enum out_format fmt, FILE *f, char *err, size_t errlen);
 
+/* report --format html: the same rows as a page with a header and per container a
+ * timeline (report/html.h); command is the command line the header shows (NULL: none).
+ * Returns as report_print. */
+int report_print_html(struct sqlite3 *db, const struct report_query *q, enum report_by by,
+		      const char *command, FILE *f, char *err, size_t errlen);
+
 /* containers: one row per container recorded (burst by idle and burst_max, ms).
  * 0, or -1 on failure. */
 int report_containers(struct sqlite3 *db, int64_t idle, int64_t burst_max,

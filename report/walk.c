@@ -214,7 +214,7 @@ static int load_execs(struct walk *k)
 			continue;
 		if (k->nxw == cap) {
 			cap = cap ? cap * 2 : 16;
-			struct xwin *v = realloc(k->xw, cap * sizeof(*v));
+			struct report_window *v = realloc(k->xw, cap * sizeof(*v));
 			if (!v) {
 				sqlite3_finalize(st);
 				return walk_oom(k);
@@ -224,7 +224,7 @@ static int load_execs(struct walk *k)
 		if (!k->cs[c].nxw)
 			k->cs[c].xw_off = k->nxw;
 		k->cs[c].nxw++;
-		k->xw[k->nxw++] = (struct xwin){ sqlite3_column_int64(st, 1),
+		k->xw[k->nxw++] = (struct report_window){ sqlite3_column_int64(st, 1),
 						  col_i64(st, 2, INT64_MAX) };
 	}
 	sqlite3_finalize(st);
@@ -255,7 +255,7 @@ int walk_outside_exec(const struct walk *k, const struct p1row *p)
 		return 0;
 	if (p->dir != SKD_OUT && (p->dir != SKD_IN || loopback_peer(k, p)))
 		return 0;
-	const struct xwin *x = k->xw + wc->xw_off;
+	const struct report_window *x = k->xw + wc->xw_off;
 	if (p->t < x[0].start)
 		return 0;  /* before the first exec: the container's own start-up */
 	for (size_t i = 0; i < wc->nxw && x[i].start <= p->t; i++)
@@ -602,6 +602,10 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 	if (load_containers(&k) < 0 || load_execs(&k) < 0 || scan_timeline(&k) < 0 ||
 	    walk_timelines(&k) < 0)
 		goto out;
+	for (size_t i = 0; i < k.ncs; i++) {
+		k.cs[i].pub.exec = k.cs[i].nxw ? k.xw + k.cs[i].xw_off : NULL;
+		k.cs[i].pub.nexec = k.cs[i].nxw;
+	}
 	if (w->container) {
 		for (size_t i = 0; i < k.ncs; i++) {
 			if (k.cs[i].selected && w->container(w->arg, &k.cs[i].pub) != 0)

@@ -19,6 +19,11 @@
 struct sqlite3;
 struct allowlist;
 
+/* A window of time; end INT64_MAX while it lasts. */
+struct report_window {
+	int64_t start, end;
+};
+
 struct report_container {
 	int64_t id;
 	const char *name;        /* untrusted text */
@@ -33,6 +38,9 @@ struct report_container {
 	int64_t connections;     /* report rows over its whole life */
 	int64_t flagged;         /* those carrying a flag, after-idle counted (as
 				    report --since-idle would flag them) */
+	const struct report_window *exec;   /* its exec windows, by start (valid during
+					       the walk) */
+	size_t nexec;
 };
 
 struct report_row {

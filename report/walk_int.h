@@ -30,10 +30,7 @@ struct p1row {
 #define ADDR_NONE UINT32_MAX
 #define DIR_OTHER 3
 
-/* An exec window (docker exec): end INT64_MAX while it runs. */
-struct xwin {
-	int64_t start, end;
-};
+/* An exec window (docker exec) is a struct report_window: end INT64_MAX while it runs. */
 
 /* A connection opened up to this long after an exec ended still belongs to it: the
  * sampler first sees a socket up to one poll after it opened. */
@@ -82,7 +79,7 @@ struct walk {
 	size_t gnslots;
 	struct group *groups;
 	size_t ng, gcap;
-	struct xwin *xw;          /* every container's exec windows, grouped by container */
+	struct report_window *xw;          /* every container's exec windows, grouped by container */
 	size_t nxw;
 };
 

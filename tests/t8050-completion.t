@@ -59,6 +59,8 @@ test_expect_success 'watch --re: --refresh and --retain' '
 
 test_expect_success 'option values: formats, groupings, nothing for a duration' '
 	complete report --format "" >got &&
+	printf "%s\n" csv html json table >want && test_cmp want got &&
+	complete containers --format "" >got &&
 	printf "%s\n" csv json table >want && test_cmp want got &&
 	complete export --format "" >got &&
 	echo jsonl >want && test_cmp want got &&

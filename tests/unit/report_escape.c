@@ -28,7 +28,15 @@ static const char *csv(const char *s, size_t n)
 	return rbuf_str(&b);
 }
 
+static const char *html(const char *s, size_t n)
+{
+	rbuf_reset(&b);
+	esc_html(&b, s, n);
+	return rbuf_str(&b);
+}
+
 #define T(s) text(s, sizeof(s) - 1)
+#define HT(s) html(s, sizeof(s) - 1)
 #define J(s) json(s, sizeof(s) - 1)
 #define C(s) csv(s, sizeof(s) - 1)
 
@@ -204,6 +212,48 @@ static void test_out(void)
 	free(s);
 }
 
+static void test_html(void)
+{
+	is_str(HT("curl"), "curl", "html: plain text passes");
+	is_str(HT("<svg/onload=alert(1)>"), "&lt;svg/onload=alert(1)&gt;",
+	       "html: markup becomes text");
+	is_str(HT("</text><script>"), "&lt;/text&gt;&lt;script&gt;",
+	       "html: closing an SVG text element is text too");
+	is_str(HT("a\"b'c&d"), "a&#34;b&#39;c&amp;d", "html: quotes and & for attributes");
+	is_str(HT("&amp;"), "&amp;amp;", "html: a reference is escaped, not passed");
+	is_str(HT("ev\x1b[31m\xe2\x80\xaeil"), "ev\\x1b[31m\\u202eil",
+	       "html: controls and bidi overrides shown as in the table");
+	is_str(HT(""), "", "html: empty");
+	/* random bytes: nothing that could open a tag, close an attribute or be a control */
+	int clean_ok = 1;
+	unsigned seed = 7;
+	for (int i = 0; i < 20000; i++) {
+		char in[24];
+		size_t n = (size_t)(i % 24);
+		for (size_t j = 0; j < n; j++) {
+			seed = seed * 1103515245 + 12345;
+			in[j] = "<>\"'&a\x1b\xe2\x80\xae\x00/ =x"[(seed >> 16) % 15];
+		}
+		const char *o = html(in, n);
+		for (const char *p = o; p && *p; p++)
+			if (*p == '<' || *p == '>' || *p == '"' || *p == '\'' ||
+			    (unsigned char)*p < 0x20 || *p == 0x7f)
+				clean_ok = 0;
+		for (const char *p = o; p && (p = strchr(p, '&')); p++)
+			if (strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) &&
+			    strncmp(p, "&gt;", 4) && strncmp(p, "&#34;", 5) && strncmp(p, "&#39;", 5))
+				clean_ok = 0;
+	}
+	ok(clean_ok, "html: 20000 random strings hold no < > quote, control or bare &");
+	char *s = capture(OUT_HTML, 1);
+	is_str(s, "<table class=\"rows\">\n<thead><tr><th>name</th><th class=\"n\">count</th>"
+		  "<th>flags</th></tr></thead>\n<tbody>\n<tr class=\"flagged\"><td>"
+		  "ev\\x1b]0;pwned\\x07il</td><td class=\"n\">7</td><td><span class=\"flag "
+		  "f-raw\">raw</span> <span class=\"flag f-beacon\">beacon</span> </td></tr>\n"
+		  "</tbody>\n</table>\n", "html table: the table's fields, escaped, flags marked");
+	free(s);
+}
+
 /* The printers format times by hand; they must agree with time_format() everywhere. */
 static void test_times(void)
 {
@@ -273,6 +323,7 @@ int main(void)
 	test_csv();
 	test_random();
 	test_out();
+	test_html();
 	test_times();
 	test_window();
 	rbuf_free(&b);
