@@ -9,10 +9,11 @@
 #include "table.h"
 #include "watch_int.h"
 
-/* An incident: one stderr line now, one activity row in the namespace's next
- * transaction (incidents_write), so that nothing is lost to a nested transaction. */
+/* One stderr line now, the activity row at the namespace's next transaction
+ * (poll_incidents_write): incidents happen inside a finishing target's transaction too,
+ * where a transaction of their own could not begin. */
 void poll_incident(struct watch *w, struct wt *wt, int64_t at, const char *kind,
-			  const char *fmt, ...)
+		   const char *fmt, ...)
 {
 	char detail[sizeof(wt->inc[0].detail)];
 	va_list ap;
