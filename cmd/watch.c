@@ -287,8 +287,18 @@ static int run(const struct global *g, struct run *r)
 		}
 	}
 	resolved = 0;
-	/* acquire, then narrow: enter the namespaces there are now, then keep only what
-	 * the rest of the run needs (clawss(8), SECURITY) */
+	/* acquire, then narrow: the named targets entered and the store open, keep only
+	 * what the rest of the run needs (clawss(8), SECURITY). Before the --all and
+	 * selector scans: what the engine lists (JSON from a socket a container may
+	 * reach) is parsed confined, and entering those namespaces needs no more than
+	 * entering the ones that appear later. */
+	unsigned narrow = 0;
+	if (r->o.all || r->o.select)
+		narrow |= CONFINE_ENTER_NS;       /* the scan, and namespaces that appear later */
+	if (eng && (!r->o.once || r->o.select || r->o.all))
+		narrow |= CONFINE_ENGINE;         /* the engine's list and event stream */
+	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
+		goto out;
 	if (watch_scan(w, err, sizeof(err)) < 0) {
 		if (errno == EPERM)
 			cmd_fail("%s: %s (clawss %s needs root)", r->cmd, err, r->cmd);
@@ -296,13 +306,6 @@ static int run(const struct global *g, struct run *r)
 			cmd_fail("%s: %s", r->cmd, err);
 		goto out;
 	}
-	unsigned narrow = 0;
-	if (!r->o.once && (r->o.all || r->o.select))
-		narrow |= CONFINE_ENTER_NS;       /* namespaces that appear later */
-	if (!r->o.once && eng)
-		narrow |= CONFINE_ENGINE;         /* the engine's event stream */
-	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
-		goto out;
 	if (watch_run(w, err, sizeof(err)) < 0) {
 		cmd_fail("%s: %s", r->cmd, err);
 		goto out;

@@ -98,7 +98,10 @@ static const struct call calls[] = {
 	{ "ftruncate", A_READ, R_ANY },          /* -shm sizing, WAL reset */
 	{ "fallocate", A_READ, R_ANY },          /* also: SQLite's size hint */
 	{ "fchown", A_READ, R_ANY },             /* SQLite run by root: a new -shm's owner */
-	{ "fchmod", A_READ, R_ANY },             /* also: SQLite, a new file under a umask */
+	/* not fchmod: clawss runs as uid 0, which owns root's files, so fchmod needs no
+	 * capability there and a taken-over process could change any file it can open.
+	 * SQLite's only use, a new -wal or -shm given the database's mode back after the
+	 * umask narrowed it, fails harmlessly: the file keeps the narrower mode. */
 	{ "unlink", A_READ, R_ANY },             /* SQLite: the WAL at a writer's last close
 						  * (watch, prune), a temporary file */
 	/* identity, time, randomness, signals, exit */
@@ -127,6 +130,7 @@ static const struct call calls[] = {
 	{ "socket", A_NS, R_SOCK_DIAG },
 	{ "ioctl", A_NS, R_IOCTL_NS },           /* is this file a network namespace? */
 	{ "bind", A_NS, R_ANY },
+	{ "connect", A_NS, R_ANY },              /* a new netlink socket to the kernel only */
 	{ "getsockname", A_NS | A_ENGINE, R_ANY },
 	{ "setsockopt", A_NS | A_ENGINE, R_ANY },
 	{ "pidfd_open", A_NS, R_ANY },
@@ -547,6 +551,17 @@ long confine_probe(const char *what)
 	}
 	if (strcmp(what, "unlisted") == 0)
 		return syscall(SYS_sched_getscheduler, 0);
+	if (strncmp(what, "fchmod:", 7) == 0) {
+		/* making a file of root's (uid 0 owns it, as we are) world-writable */
+		int fd = open(what + 7, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -2;
+		long rc = syscall(SYS_fchmod, fd, 0666);
+		int e = errno;
+		close(fd);
+		errno = e;
+		return rc;
+	}
 	if (strncmp(what, "write:", 6) == 0) {
 		/* Landlock: creating a file outside the database's directory */
 		int fd = open(what + 6, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -41,7 +41,8 @@ const char *const *confine_fatal(void);
 
 /* A test hook (CLAWSS_TEST_SECCOMP_PROBE): attempts one call the filter must refuse:
  * "execve", "ptrace", "mount", "open_by_handle_at" (fatal: the process dies of SIGSYS),
- * "socket-inet", "unlisted" (refused with EPERM), "write:PATH" (creating PATH: refused
+ * "socket-inet", "unlisted", "fchmod:PATH" (making PATH mode 0666; refused with EPERM),
+ * "write:PATH" (creating PATH: refused
  * with EACCES by Landlock outside the database's directory; removed again if it was
  * not). Each is harmless even if allowed.
  * Returns the call's result (-1 and errno when refused with an error), or -2 with

@@ -30,6 +30,7 @@ struct diag {
 	unsigned int portid;
 	unsigned int seq;
 	uint64_t forged;          /* datagrams dropped: not from the kernel */
+	int more;                 /* the last read stopped at its batch: more may wait */
 	void (*tap)(void *, const void *, size_t);
 	void *tap_arg;
 };
@@ -498,6 +499,7 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 	int count = 0;
 
 	*lost = 0;
+	d->more = 1;
 	/* at most DIAG_READ_BATCH datagrams, forged ones included: the rest waits for the
 	 * next wakeup, after the other namespaces' */
 	for (int i = 0; i < DIAG_READ_BATCH; i++) {
@@ -509,16 +511,20 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 			}
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				d->more = 0;
 				return count;
+			}
 			if (errno == ENOBUFS) {
 				*lost = 1;
 				continue;
 			}
 			return -1;
 		}
-		if (n == 0)
+		if (n == 0) {
+			d->more = 0;
 			return count;
+		}
 		if (d->tap)
 			d->tap(d->tap_arg, buf, (size_t)n);
 		const struct nlmsghdr *nlh = (const void *)buf;
@@ -536,4 +542,9 @@ int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)
 uint64_t diag_forged(const struct diag *d)
 {
 	return d->forged;
+}
+
+int diag_more(const struct diag *d)
+{
+	return d->more;
 }

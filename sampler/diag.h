@@ -49,6 +49,8 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg);
  * cb per socket. Returns the number of notifications read, or -1 with errno. ENOBUFS means the kernel
  * dropped notifications: *lost is set and the caller must resynchronise with a dump. */
 int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost);
+/* 1 when the last diag_read_destroy stopped at its batch (more may be waiting). */
+int diag_more(const struct diag *d);
 
 /* Decodes a buffer of netlink messages as received (a dump reply or notifications).
  * proto is the kind that was asked for (0 for notifications: INET_DIAG_PROTOCOL tells).

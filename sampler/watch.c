@@ -251,9 +251,14 @@ static unsigned long long sockstat_digest(struct watch *w, struct wt *wt)
  * counters did not move and that sent no destroy notification has no new socket. The
  * tick's transaction begins at its first write (*in_txn): a quiet tick takes no lock and
  * costs SQLite nothing. */
+static void drain_destroy(struct watch *w, struct wt *wt, int64_t now);
+
 static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int *in_txn)
 {
-	read_destroy(w, wt, now);
+	if (force)
+		drain_destroy(w, wt, now);
+	else
+		read_destroy(w, wt, now);
 	unsigned long long d = sockstat_digest(w, wt);
 	int moved = d != wt->sockstat || d == 0;
 	wt->sockstat = d;
@@ -297,6 +302,17 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 	w->ntargets--;
 }
 
+/* Before a last dump (the target ended, or the watch stops): what is queued, a bounded
+ * number of batches (a flood that never ends must not hold the exit). */
+static void drain_destroy(struct watch *w, struct wt *wt, int64_t now)
+{
+	for (int i = 0; i < 64; i++) {
+		read_destroy(w, wt, now);
+		if (!diag_more(wt->h.destroy))
+			break;
+	}
+}
+
 /* The target ended: last dump, last notifications, close what is left, record the end.
  * On a full disk it stays, ending, and is tried again at the next tick. */
 static int finish(struct watch *w, struct wt *wt, int64_t now)
@@ -308,7 +324,7 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		wt->end_at = now + w->o.interval_ms;
 		return 0;
 	}
-	read_destroy(w, wt, now);
+	drain_destroy(w, wt, now);
 	poll_dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
 	for (int i = 0; i < wt->nexecs; i++)
