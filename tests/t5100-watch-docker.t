@@ -11,10 +11,20 @@ sql() {
 db_reset() {
 	rm -f "$CLAWSS_DB" "$CLAWSS_DB-wal" "$CLAWSS_DB-shm"
 }
+# first_poll_done NAME: the watcher's first dump of NAME is written (its httpd listener)
+# out_rows_are NAME N: the watcher recorded N connections of NAME to its httpd
+out_rows_are() {
+	test "$(sqlite3 "$CLAWSS_DB" "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '$1' AND s.direction = 'out' AND s.remote_port = 8080" 2>/dev/null)" = "$2"
+}
+first_poll_done() {
+	test "$(sqlite3 "$CLAWSS_DB" "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '$1' AND s.direction = 'listen' AND s.local_port = 8080" 2>/dev/null)" = 1
+}
 # A tool whose traffic stays on its own loopback: a busybox httpd and requests to it. It
 # starts its requests when the test creates go in the directory mounted on /sig, after
-# the watcher said "watching NAME" (a slow machine cannot make the watcher miss them).
-TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; n=0; while [ ! -e /sig/go ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; sleep 1.5'
+# the watcher said "watching NAME" and wrote its first dump, and exits once stop is there
+# too, after the test saw its connections recorded (a slow machine, whose kernel sends
+# destroy notifications late, cannot make the watcher miss them).
+TOOL_SH='httpd -p 127.0.0.1:8080 -h /tmp; n=0; while [ ! -e /sig/go ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done; for i in 1 2 3; do wget -q -O /dev/null http://127.0.0.1:8080/ ; done; n=0; while [ ! -e /sig/stop ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done'
 
 test_expect_success 'setup: a private dockerd with a busybox image' '
 	engine_docker_start &&
@@ -29,7 +39,10 @@ test_expect_success 'watch NAME records the container and exits when it exits' '
 	engine_bg timeout 60 "$CLAWSS" watch --interval 200ms nano-claw-tool-xyz 2>watch1.err &&
 	W=$ENGINE_BG &&
 	engine_wait 30 grep -q "watching nano-claw-tool-xyz" watch1.err &&
+	engine_wait 30 first_poll_done nano-claw-tool-xyz &&
 	touch sig1/go &&
+	engine_wait 60 out_rows_are nano-claw-tool-xyz 3 &&
+	touch sig1/stop &&
 	wait $W &&
 	test "$(sql "SELECT name FROM containers")" = nano-claw-tool-xyz &&
 	id=$(docker_cli inspect -f "{{.Id}}" nano-claw-tool-xyz) &&
@@ -59,7 +72,10 @@ test_expect_success '--follow picks up a container started after clawss' '
 	docker_cli run -d --name nano-claw-late --network none -v "$PWD/sig2:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
 	docker_cli run -d --name other-tool --network none -v "$PWD/sig2:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
 	engine_wait 30 grep -q "watching nano-claw-late" follow.err &&
+	engine_wait 30 first_poll_done nano-claw-late &&
 	touch sig2/go &&
+	engine_wait 60 out_rows_are nano-claw-late 3 &&
+	touch sig2/stop &&
 	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers WHERE name = '\''nano-claw-late'\'' AND ended IS NOT NULL\")\" = 1" &&
 	test "$(sql "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''nano-claw-late'\'' AND s.remote_port = 8080")" = 3 &&
 	test "$(sql "SELECT count(*) FROM containers WHERE name = '\''other-tool'\''")" = 0 &&
@@ -140,8 +156,10 @@ test_expect_success '--follow survives an engine restart and attaches what start
 	mkdir sig3 &&
 	docker_cli run -d --name nano-claw-again-1 --network none -v "$PWD/sig3:/sig" $ENGINE_IMAGE sh -c "$TOOL_SH" &&
 	engine_wait 30 grep -q "watching nano-claw-again-1" restart.err &&
+	engine_wait 30 first_poll_done nano-claw-again-1 &&
 	touch sig3/go &&
-	engine_wait 30 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''nano-claw-again-1'\'' AND s.remote_port = 8080\")\" = 3" &&
+	engine_wait 60 out_rows_are nano-claw-again-1 3 &&
+	touch sig3/stop &&
 	kill -TERM $W && wait $W
 '
 

@@ -48,8 +48,8 @@ test_expect_success 'setup: 1000 short connections recorded by watch, then made 
 	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM containers\" 2>/dev/null)\" = 1" &&
 	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 1000 --port 9003 >rst.out &&
 	grep -q rst-done rst.out &&
-	# written before the watcher is stopped (a SIGTERM does not wait for notifications
-	# still on their way)
+	# written before the watcher is stopped (the kernel sends destroy notifications from
+	# a workqueue, possibly after close() returned; SIGTERM cannot wait for them)
 	wait_for 60 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\''\" 2>/dev/null)\" -ge 1000" &&
 	kill -TERM $WATCH && wait $WATCH &&
 	test "$(sql "SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\''")" -ge 1000 &&
