@@ -25,6 +25,8 @@ struct entry {
 	uint8_t inserted;
 	uint8_t closed;
 	uint8_t tw;               /* a TIME_WAIT remnant is still in the kernel's tables */
+	uint8_t flow_row;         /* a conntrack flow with no socket: dumps never close it */
+	uint32_t pins;            /* flows joined to it that are still alive (flow.c) */
 };
 
 struct table {
@@ -495,7 +497,8 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	t->nscratch = 0;
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];
-		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)))
+		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)) ||
+		    e->flow_row)
 			continue;
 		if (e->closed) {
 			e->tw = 0;  /* its TIME_WAIT remnant (if any) is gone too */
@@ -604,7 +607,7 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 		}
 		/* a closed connection stays until a dump after its close has had the chance
 		 * to show its TIME_WAIT remnant, and while that remnant lives */
-		if (e->closed && !e->tw && e->close_gen < t->gen) {
+		if (e->closed && !e->tw && !e->pins && e->close_gen < t->gen) {
 			entry_remove(t, e);
 			continue;  /* the last entry moved into slot i */
 		}
@@ -629,4 +632,73 @@ void table_stats(const struct table *t, struct table_stats *out)
 		out->live += !t->all[i]->closed;
 	out->created = t->created;
 	out->folded = t->folded;
+}
+
+/* ---- The flow join's doors (flow.c) ------------------------------------------------- */
+
+struct table_ref *table_find(struct table *t, table_score_fn score, void *arg)
+{
+	struct entry *best = NULL;
+	int top = 0;
+	for (size_t i = 0; i < t->nall; i++) {
+		struct entry *e = t->all[i];
+		if (e->flow_row)
+			continue;
+		int s = score(arg, &e->row, e->closed, e->pins);
+		if (s > top) {
+			top = s;
+			best = e;
+		}
+	}
+	return (struct table_ref *)best;
+}
+
+struct store_socket *table_ref_row(struct table_ref *r)
+{
+	return &((struct entry *)r)->row;
+}
+
+void table_ref_changed(struct table_ref *r)
+{
+	((struct entry *)r)->dirty = 1;
+}
+
+void table_ref_pin(struct table_ref *r, int delta)
+{
+	struct entry *e = (struct entry *)r;
+	if (delta > 0)
+		e->pins++;
+	else if (e->pins)
+		e->pins--;
+}
+
+struct table_ref *table_flow_row(struct table *t, const struct store_socket *row)
+{
+	struct entry *e = map_get(&t->keys, row->sk.cookie);
+	if (e)
+		return (struct table_ref *)e;
+	e = entry_add(t, &row->sk);
+	if (!e)
+		return NULL;
+	e->row = *row;
+	e->row.container_id = t->container_id;
+	e->row.comm = NULL;
+	e->flow_row = 1;
+	e->dirty = 1;
+	e->seen_gen = t->gen;
+	t->created++;
+	return (struct table_ref *)e;
+}
+
+void table_ref_close(struct table *t, struct table_ref *r, int64_t when)
+{
+	struct entry *e = (struct entry *)r;
+	if (e->closed)
+		return;
+	e->closed = 1;
+	e->close_gen = t->gen - 1;   /* no TIME_WAIT remnant to wait for */
+	e->row.closed_at = when;
+	if (e->row.last_seen < when)
+		e->row.last_seen = when;
+	e->dirty = 1;
 }

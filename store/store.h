@@ -54,7 +54,12 @@ struct store_socket {
 	int seen_alive;
 	int pid;                 /* 0 = unknown */
 	const char *comm;        /* NULL = unknown */
+	uint8_t flow;            /* STORE_FLOW_*: what conntrack told about it; 0 = nothing */
+	uint8_t bytes_flow;      /* the bytes are the flow's counters (headers included),
+				    not tcp_info's payload counts */
 };
+#define STORE_FLOW_ONLY 1        /* a flow with no socket: its own row, owner unknown */
+#define STORE_FLOW_JOINED 2      /* a socket joined to its flow */
 
 /* A (container_id, cookie) already stored is merged into that row, whose id is returned. */
 int store_socket_insert(struct store *st, struct store_socket *s);
