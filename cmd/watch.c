@@ -21,7 +21,7 @@
 #define WATCH_SYNOPSIS \
 	"usage: clawss watch [--interval DUR] [--for DUR] [--refresh DUR] [--retain DUR]\n" \
 	"                    [--name NAME] [--follow] [--label KEY[=VALUE]]... [--all]\n" \
-	"                    TARGET...\n"
+	"                    [--no-flows] TARGET...\n"
 #define SAMPLE_SYNOPSIS "usage: clawss sample [--name NAME] [--all] [TARGET...]\n"
 
 static void watch_help(void)
@@ -45,6 +45,8 @@ static void watch_help(void)
 	       "  --all            every network namespace but the host's, now and later\n"
 	       "  --retain DUR     at start and hourly, delete what ended longer ago than\n"
 	       "                   DUR, as clawss prune --older-than DUR (at least 10m)\n"
+	       "  --no-flows       no flow view: add no nftables table, read no conntrack\n"
+	       "                   events (sockets only)\n"
 	       "  --help           this text\n\n"
 	       "Durations: a number with a unit: 250ms, 5s, 2m, 1h. See clawss-watch(8).\n");
 }
@@ -288,6 +290,8 @@ static int run(const struct global *g, struct run *r)
 		narrow |= CONFINE_ENTER_NS;       /* namespaces that appear later */
 	if (!r->o.once && eng)
 		narrow |= CONFINE_ENGINE;         /* the engine's event stream */
+	if (!r->o.once && !r->o.no_flows)
+		narrow |= CONFINE_FLOWS;          /* each namespace's table and conntrack */
 	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
 		goto out;
 	if (watch_run(w, err, sizeof(err)) < 0) {
@@ -339,6 +343,7 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		{ "label", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "retain", required_argument, NULL, 'R' },
+		{ "no-flows", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -385,6 +390,9 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		case 'R':
 			if (duration_opt("watch", "--retain", optarg, &r.retain_ms) < 0)
 				return EXIT_TROUBLE;
+			break;
+		case 'N':
+			r.o.no_flows = 1;
 			break;
 		case 'h':
 			watch_help();

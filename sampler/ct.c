@@ -18,6 +18,7 @@
 struct ct {
 	struct mnl_socket *nl;
 	char *buf;
+	uint32_t seq;
 };
 
 struct ct *ct_open(void)
@@ -62,6 +63,14 @@ void ct_close(struct ct *c)
 int ct_fd(const struct ct *c)
 {
 	return mnl_socket_get_fd(c->nl);
+}
+
+/* recvmsg, not recv: the confined watcher's seccomp filter allows only recvmsg */
+static ssize_t recv_dontwait(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	return recvmsg(fd, &mh, MSG_DONTWAIT);
 }
 
 static int64_t ns_to_ms(uint64_t ns)
@@ -147,7 +156,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK)
 		return MNL_CB_OK;
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
-	case IPCTNL_MSG_CT_NEW: event = CT_NEW; break;
+	/* events carry sequence number 0; a dump's answers carry the request's */
+	case IPCTNL_MSG_CT_NEW: event = nlh->nlmsg_seq ? CT_UPDATE : CT_NEW; break;
 	case IPCTNL_MSG_CT_DELETE: event = CT_DESTROY; break;
 	default: return MNL_CB_OK;
 	}
@@ -183,7 +193,7 @@ int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
 	int n = 0;
 	*lost = 0;
 	for (;;) {
-		ssize_t len = recv(mnl_socket_get_fd(c->nl), c->buf, CT_BUF, MSG_DONTWAIT);
+		ssize_t len = recv_dontwait(mnl_socket_get_fd(c->nl), c->buf, CT_BUF);
 		if (len < 0) {
 			if (errno == ENOBUFS) {
 				*lost = 1;
@@ -199,6 +209,20 @@ int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
 		if (ct_parse(c->buf, (size_t)len, cb, arg) < 0 && errno != EBADMSG)
 			return -1;
 	}
+}
+
+int ct_request_dump(struct ct *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++c->seq ? c->seq : ++c->seq;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = 0;
+	return mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
 static int write_one(const char *path)

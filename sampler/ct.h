@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ct_event { CT_NEW = 1, CT_DESTROY = 2 };
+/* CT_UPDATE: a flow still alive, as a dump (ct_request_dump) lists it: fresh counters. */
+enum ct_event { CT_NEW = 1, CT_DESTROY = 2, CT_UPDATE = 3 };
 
 /* A flow as its original direction saw it: src is who sent the first packet. */
 struct ctflow {
@@ -36,6 +37,9 @@ int ct_fd(const struct ct *c);
 /* Reads every pending event without blocking; cb per flow. The number of messages read,
  * or -1 with errno. *lost is set when the kernel dropped events (ENOBUFS). */
 int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost);
+/* Asks for a dump of the namespace's flows; the answers arrive on the same socket,
+ * read by ct_read as CT_UPDATE among the events. -1 with errno. */
+int ct_request_dump(struct ct *c);
 /* Decodes a buffer of ctnetlink event messages as received. 0, or -1 with errno on a
  * malformed message (EBADMSG). Exposed for tests and the fuzz harness. */
 int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg);

@@ -449,12 +449,20 @@ int nft_events_open(void)
 	return fd;
 }
 
+/* recvmsg, not recv: the confined watcher's seccomp filter allows only recvmsg */
+static ssize_t recv_dontwait(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	return recvmsg(fd, &mh, MSG_DONTWAIT);
+}
+
 int nft_events_drain(int fd)
 {
 	char buf[8192];
 	int n = 0, lost = 0;
 	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t len = recv_dontwait(fd, buf, sizeof(buf));
 		if (len > 0) {
 			n++;
 			continue;

@@ -27,6 +27,8 @@ struct watch_opts {
 	const char *const *labels;/* selector mode: KEY[=VALUE], all must match */
 	int nlabels;
 	int select;               /* selector mode: attach what globs/labels match */
+	int no_flows;             /* no flow view (--no-flows; sample never has one) */
+	uint16_t dns_log_group;   /* nfnetlink_log group for DNS packets, 0 = none */
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 	/* called after every tick, outside any transaction, for slow housekeeping in
@@ -38,6 +40,7 @@ struct watch_opts {
 struct watch_stats {
 	uint64_t ticks, dumps, skipped, destroy_events, lost_incidents, rows_written;
 	uint64_t targets_added, targets_ended;
+	uint64_t ct_events, tamper, flow_rows, flows_joined;
 };
 
 struct watch;

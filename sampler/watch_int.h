@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "engine.h"
+#include "flowns.h"
 #include "netns.h"
 #include "owner.h"
 #include "table.h"
@@ -19,7 +20,7 @@
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
+enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_CT, EV_NFT };
 
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
@@ -51,6 +52,12 @@ struct wt {
 	int dump_errors;
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
+	/* the flow view (watch_flow.c); flows_on 0 when off for this namespace */
+	struct flowns fl;
+	struct ev ev_ct, ev_nft;
+	int flows_on;
+	int flow_activity;        /* conntrack events since the last dump */
+	int nft_check;            /* nftables changed in the namespace: look at our table */
 	struct wt *next;
 };
 
@@ -58,6 +65,7 @@ struct watch {
 	struct store *st;
 	struct watch_opts o;
 	int home_fd;
+	uint64_t home_ino;        /* our own namespace: no flow view there */
 	int epfd, timerfd, sigfd;
 	sigset_t oldmask;
 	struct ev ev_timer, ev_signal, ev_engine;
@@ -70,6 +78,7 @@ struct watch {
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];
 	struct watch_stats stats;
+	int flows_said_off;       /* "flows are off" said once */
 	int fatal;
 	char fatal_msg[256];
 };
@@ -81,6 +90,20 @@ void watch_log(struct watch *w, int level, const char *fmt, ...)
 int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
+
+/* watch_flow.c: the flow view's hooks in the event loop */
+/* Inside nsfd's namespace: the table, the event sockets; says once when flows are off. */
+void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd);
+void watch_flow_detach(struct watch *w, struct wt *wt, int remove_table);
+void watch_flow_read_ct(struct watch *w, struct wt *wt, int64_t now);
+void watch_flow_read_nft(struct watch *w, struct wt *wt);
+/* 1 when the namespace had no conntrack event since its last dump and is not due: its
+ * sockstat counters need no reading (events over polling). */
+int watch_flow_quiet(struct watch *w, struct wt *wt, int64_t now);
+/* In the tick, after the dump (if any), before the flush: puts a changed table back
+ * (a tamper incident), joins flows (how: FLOWS_DUMPED, FLOWS_FINAL as flows_join).
+ * *in_txn as in poll_one. -1 on a store failure. */
+int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *in_txn);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then
