@@ -27,8 +27,10 @@ enum stmt_id {
  * ?15 bytes_received, ?16 pid, ?17 comm, ?18 uid, ?19 inode, ?20 seen_alive, ?21 id,
  * ?22 updated (the change sequence, schema.h), ?23 flow, ?24 bytes_source (schema v3).
  * A NULL means "not told this time": it never erases what an earlier poll learnt (an
- * RST-closed socket's destroy event must not wipe the remote port a poll saw). */
+ * RST-closed socket's destroy event must not wipe the remote port a poll saw). The
+ * direction is rewritten: a flow's original direction corrects a guess (flow.h). */
 #define SOCK_MERGE(new) \
+	"direction = " new "5, " \
 	"local_addr = coalesce(" new "6, local_addr), " \
 	"local_port = coalesce(" new "7, local_port), " \
 	"remote_addr = coalesce(" new "8, remote_addr), " \

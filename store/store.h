@@ -63,7 +63,8 @@ struct store_socket {
 
 /* A (container_id, cookie) already stored is merged into that row, whose id is returned. */
 int store_socket_insert(struct store *st, struct store_socket *s);
-/* Updates state, addresses, last_seen, closed_at, bytes, owner, seen_alive of s->rowid.
+/* Updates state, direction, addresses, last_seen, closed_at, bytes, owner, seen_alive,
+ * flow and bytes_source of s->rowid.
  * What s does not know (have bit clear, pid 0, comm NULL, closed_at 0) keeps the stored
  * value, and last_seen never goes back: insert's merge follows the same rule. */
 int store_socket_update(struct store *st, const struct store_socket *s);

@@ -97,6 +97,14 @@ test_expect_success 'the unconnected socket itself stays unlisted' '
 	jcheck "not any(r[\"remote_addr\"] in (None, \"0.0.0.0\") for r in d)" <all.json
 '
 
+test_expect_success '200 connections closed with RST between two polls: 200 rows, each with its remote port' '
+	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 200 --port 9001 >rst.out &&
+	grep -q rst-done rst.out &&
+	wait_for 60 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_port = 9001 AND bytes_sent IS NOT NULL\")\" = 200" &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.2'\'' AND (remote_port IS NULL OR remote_port = 9001)")" = 200 &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 9001 AND flow = 2")" = 200
+'
+
 test_expect_success 'the table deleted by the container root comes back, with a tamper incident' '
 	in_ns $NS_TOOL nft delete table inet clawss &&
 	wait_for 10 has_table &&
