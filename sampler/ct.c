@@ -180,12 +180,42 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 {
 	struct parse_ctx p = { cb, arg };
-	/* events carry no sequence number and come from the kernel (port 0) */
-	errno = 0;
-	int rc = mnl_cb_run(buf, len, 0, 0, msg_cb, &p);
-	if (rc < 0 && errno == 0)
-		errno = EBADMSG;
-	return rc < 0 ? -1 : 0;
+	const unsigned char *at = buf;
+	/* walked here, not with mnl_cb_run: libmnl 1.0.4 compares nlmsg_len as a signed
+	 * int, so a length above 2^31 passes its bound check (fuzz/ct found it) */
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)at;
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len) {
+			errno = EBADMSG;
+			return -1;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return 0;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+				errno = EBADMSG;
+				return -1;
+			}
+			if (e->error) {
+				errno = -e->error;
+				return -1;
+			}
+		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+			errno = 0;
+			if (msg_cb(nlh, &p) == MNL_CB_ERROR) {
+				if (!errno)
+					errno = EBADMSG;
+				return -1;
+			}
+		}
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= len)
+			break;
+		at += step;
+		len -= step;
+	}
+	return 0;
 }
 
 int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)

@@ -26,6 +26,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_escape
 #include "fuzz/escape.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_ct
+#include "fuzz/ct.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -34,6 +37,7 @@ static const struct {
 	{ "diag", fuzz_one_diag }, { "procnet", fuzz_one_procnet },
 	{ "allow", fuzz_one_allow }, { "util", fuzz_one_util },
 	{ "engine", fuzz_one_engine }, { "escape", fuzz_one_escape },
+	{ "ct", fuzz_one_ct },
 };
 
 /* Runs every file of dir; returns how many, or -1 if one could not be read. */
