@@ -28,7 +28,8 @@ static void watch_help(void)
 {
 	printf(WATCH_SYNOPSIS "\n"
 	       "Records every TCP, UDP, RAW and PACKET socket of each target's network\n"
-	       "namespace until the target ends, --for elapses, or SIGINT/SIGTERM.\n\n"
+	       "namespace until the target ends, --for elapses, or SIGINT/SIGTERM, and its\n"
+	       "conntrack flows (table inet clawss in the namespace; see clawss-watch(8)).\n\n"
 	       "targets:\n"
 	       "  NAME          a container (Docker/Podman) or a /run/netns name\n"
 	       "  pid:N         the network namespace of process N (ends when it exits)\n"
