@@ -290,7 +290,9 @@ static void fill(struct fl *x, int counters)
 			r->direction = x->side ? SKD_IN : SKD_OUT;
 		r->flow = STORE_FLOW_JOINED;
 	}
-	if (counters && f->counters && (!(k->have & SK_HAVE_BYTES) || r->bytes_flow)) {
+	/* tcp_info's payload counts win, unless an RST lost the final ones */
+	if (counters && f->counters &&
+	    (!(k->have & SK_HAVE_BYTES) || r->bytes_flow || r->bytes_partial)) {
 		/* a connected UDP socket outlives its flows: its bytes are their sum */
 		uint64_t sent = x->base_sent + (x->side ? f->reply_bytes : f->orig_bytes);
 		uint64_t recvd = x->base_recvd + (x->side ? f->orig_bytes : f->reply_bytes);

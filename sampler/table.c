@@ -554,6 +554,8 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 			e->row.sk.rport = s->rport;
 			e->row.sk.have |= SK_HAVE_RPORT;
 		}
+		if (s->proto == SK_TCP && !(s->have & SK_HAVE_BYTES))
+			e->row.bytes_partial = 1;   /* a flow's counters are better (flow.c) */
 		take_bytes(e, s);
 	}
 	e->closed = 1;

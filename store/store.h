@@ -57,6 +57,8 @@ struct store_socket {
 	uint8_t flow;            /* STORE_FLOW_*: what conntrack told about it; 0 = nothing */
 	uint8_t bytes_flow;      /* the bytes are the flow's counters (headers included),
 				    not tcp_info's payload counts */
+	uint8_t bytes_partial;   /* not stored: the bytes are what a poll saw, the final
+				    counts were lost (a TCP socket reset by RST) */
 };
 #define STORE_FLOW_ONLY 1        /* a flow with no socket: its own row, owner unknown */
 #define STORE_FLOW_JOINED 2      /* a socket joined to its flow */

@@ -129,7 +129,7 @@ int main(void)
 		printf("1..0 # skip store: %s\n", err);
 		return 0;
 	}
-	tap_plan(27);
+	tap_plan(30);
 
 	/* flow before socket: the NEW event is read before any dump showed the socket */
 	fresh(&n, st, new_container(st, "before"));
@@ -180,24 +180,45 @@ int main(void)
 	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 1,
 	       "RST: one row, not two");
 
-	/* the same tuple reused: two connections, two flows, two sockets, two rows */
+	/* an RST-closed socket a poll saw alive (tcp_info: 0 bytes then): its final counts
+	 * are lost, so the flow's counters replace the poll's */
+	fresh(&n, st, new_container(st, "rst-seen"));
+	struct ctflow f4 = flow(CT_NEW, SK_TCP, HERE, 40010, THERE, 9003, 11, 1000);
+	flows_event(n.fs, &f4, 1000);
+	struct sk s4 = sock(35, SK_TCP, SKS_ESTABLISHED, 40010, THERE, 9003);
+	tick(&n, 1100, &s4, 1, 1);
+	struct sk s4d = sock(35, SK_TCP, SKS_CLOSE, 40010, THERE, 0);
+	s4d.have = SK_HAVE_RADDR | SK_HAVE_LPORT;
+	table_destroyed(n.t, &s4d, 1150);
+	struct ctflow f4e = ended(f4, 320, 180, 1150);
+	flows_event(n.fs, &f4e, 1200);
+	tick(&n, 1300, NULL, 0, 1);
+	is_int(Q(&n, "SELECT bytes_sent FROM sockets WHERE cookie = 35 AND container_id = %lld",
+		 (long long)n.cid), 320, "RST after a poll: the flow's counters, not the poll's 0");
+	is_int(Q(&n, "SELECT bytes_source = 'flow' FROM sockets WHERE cookie = 35 AND "
+		 "container_id = %lld", (long long)n.cid), 1, "RST after a poll: bytes_source flow");
+
+	/* the same tuple reused (tcp_tw_reuse): the first connection's TIME_WAIT remnant is
+	 * still there when the second one's flow begins, before its socket was dumped */
 	fresh(&n, st, new_container(st, "reuse"));
 	struct ctflow fa = flow(CT_NEW, SK_TCP, HERE, 40003, THERE, 443, 4, 1000);
 	struct sk sa = sock(41, SK_TCP, SKS_ESTABLISHED, 40003, THERE, 443);
 	flows_event(n.fs, &fa, 1000);
 	tick(&n, 1100, &sa, 1, 1);
-	sa.state = SKS_CLOSE;
+	sa.state = SKS_FIN_WAIT1;
 	table_destroyed(n.t, &sa, 1500);
+	struct sk twa = sock(43, SK_TCP, SKS_TIME_WAIT, 40003, THERE, 443);
 	struct ctflow fae = ended(fa, 1000, 2000, 1500);
 	flows_event(n.fs, &fae, 1600);
-	tick(&n, 1700, NULL, 0, 1);
-	tick(&n, 1900, NULL, 0, 1);
-	/* the tuple comes back with a new socket and a new flow */
-	struct ctflow fb = flow(CT_NEW, SK_TCP, HERE, 40003, THERE, 443, 5, 5000);
-	flows_event(n.fs, &fb, 5000);
+	tick(&n, 1700, &twa, 1, 1);
+	struct ctflow fb = flow(CT_NEW, SK_TCP, HERE, 40003, THERE, 443, 5, 3000);
+	flows_event(n.fs, &fb, 3000);
+	tick(&n, 3100, &twa, 1, 1);
+	ok(flows_waiting(n.fs), "reused tuple: the closed connection does not take the new flow");
 	struct sk sb = sock(42, SK_TCP, SKS_ESTABLISHED, 40003, THERE, 443);
-	tick(&n, 5200, &sb, 1, 1);
-	tick(&n, 5400, &sb, 1, 1);
+	struct sk v2[2] = { twa, sb };
+	tick(&n, 3200, v2, 2, 1);
+	tick(&n, 3400, v2, 2, 1);
 	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 2,
 	       "reused tuple: two rows");
 	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE flow = 2 AND container_id = %lld",
