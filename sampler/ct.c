@@ -170,7 +170,10 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (!ct)
 		return MNL_CB_ERROR;
 	int rc = MNL_CB_OK;
-	/* a message libnetfilter_conntrack refuses is skipped */
+	/* a message libnetfilter_conntrack refuses is skipped. Known: 1.0.9 calls exit()
+	 * (its abi_breakage) on an attribute of the wrong size (fuzz/ct finds it); only the
+	 * kernel can write to this socket (connected), so only a kernel ABI change gets
+	 * there */
 	if (nfct_nlmsg_parse(nlh, ct) == 0 && decode(ct, event, &f) && p->cb(p->arg, &f) < 0)
 		rc = MNL_CB_ERROR;
 	nfct_destroy(ct);
