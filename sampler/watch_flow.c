@@ -108,11 +108,19 @@ void watch_flow_read_ct(struct watch *w, struct wt *wt, int64_t now)
 		w->stats.ct_events += (uint64_t)n;
 	}
 	if (lost) {
+		/* flows whose events were dropped are missing (their sockets are not) */
 		wt->flow_activity = 1;
 		wt->need_dump = 1;
 		w->stats.lost_incidents++;
 		watch_log(w, WLOG_WARN, "%s: conntrack events lost (receive buffer overflow)",
 			  wt->t.name);
+		if (store_begin(w->st) == 0) {
+			if (store_activity(w->st, wt->sc.id, "lost-events", now, now, 1,
+					   "conntrack event buffer overflowed (ENOBUFS)") < 0)
+				store_rollback(w->st);
+			else
+				store_commit(w->st);
+		}
 	}
 	if (n < 0)
 		watch_log(w, WLOG_WARN, "%s: reading conntrack events: %s", wt->t.name,

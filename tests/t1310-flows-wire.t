@@ -104,6 +104,7 @@ test_expect_success 'every flow the container started on the wire is a row with 
 	if ! wait_for 60 rows; then
 		echo "on the wire, not in the database:" >&2
 		sort wire.txt | comm -23 - rows.txt >&2
+		cp clawss.db late.db
 		false
 	fi
 '

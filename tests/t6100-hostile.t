@@ -249,9 +249,10 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	ip netns del clawss-$$-many
 '
 
+# sockets only: the flow view's own event buffer would overflow first (t1300 has that)
 test_expect_success 'a flood of short connections overflows the destroy buffer: counted, recorded, resynchronised' '
 	db_reset &&
-	bg "$CLAWSS" -v watch --interval 200ms $NS_TOOL 2>flood.err &&
+	bg "$CLAWSS" -v watch --no-flows --interval 200ms $NS_TOOL 2>flood.err &&
 	W=$BG &&
 	wait_for 10 db_has "SELECT count(*) FROM containers" &&
 	# a watcher that cannot read for a moment, as under load
