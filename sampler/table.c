@@ -46,6 +46,7 @@ struct table {
 	void *owner_arg;
 	uint16_t eph_lo, eph_hi;
 	uint64_t created, folded;
+	size_t nflowrows;         /* flow rows held: late destroy notifications look there */
 };
 
 static size_t slot_of(uint64_t key, size_t cap)
@@ -238,6 +239,8 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 
 static void entry_remove(struct table *t, struct entry *e)
 {
+	if (e->flow_row && t->nflowrows)
+		t->nflowrows--;
 	map_del(&t->keys, e->key, e);
 	if (e->tuple)
 		map_del(&t->tuples, e->tuple, e);
@@ -404,7 +407,8 @@ static int dump_one(struct table *t, const struct sk *s)
 		/* a TIME_WAIT remnant may carry a new cookie (cookies are lazy): it belongs
 		 * to the connection whose destroy notification we already have */
 		struct entry *c = map_get(&t->tuples, tuple_hash(s));
-		if (c && c->closed) {
+		/* or the row its flow made, when no poll or notification showed it */
+		if (c && (c->closed || c->flow_row)) {
 			map_del(&t->keys, c->key, c);
 			c->key = s->cookie;
 			if (map_put(&t->keys, c->key, c) < 0)
@@ -514,6 +518,31 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	return rc;
 }
 
+/* The flow row of the connection a partial notification (RST: no remote port, no local
+ * address) comes from: same protocol, local port and remote address. */
+static struct entry *flow_row_of(const struct table *t, const struct sk *s)
+{
+	if (!t->nflowrows || !(s->have & SK_HAVE_LPORT) || !(s->have & SK_HAVE_RADDR))
+		return NULL;
+	for (size_t i = 0; i < t->nall; i++) {
+		struct entry *e = t->all[i];
+		const struct sk *k = &e->row.sk;
+		if (!e->flow_row || k->proto != s->proto || k->lport != s->lport ||
+		    e->row.direction != SKD_OUT)
+			continue;
+		uint8_t a[16], b[16];
+		memcpy(a, k->raddr, 16);
+		memcpy(b, s->raddr, 16);
+		if (sk_addr_normalise(k->family, a) != sk_addr_normalise(s->family, b) ||
+		    memcmp(a, b, 16) != 0)
+			continue;
+		if ((s->have & SK_HAVE_RPORT) && s->rport && k->rport != s->rport)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
 int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 {
 	struct entry *e = map_get(&t->keys, s->cookie);
@@ -528,6 +557,12 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 			t->folded++;
 			return 0;
 		}
+	}
+	if (!e && (e = flow_row_of(t, s)) != NULL) {
+		/* its flow was written as socketless before this notification came: one
+		 * connection, one row (the flow's, which knows more) */
+		t->folded++;
+		return 0;
 	}
 	if (!e) {
 		e = entry_add(t, s);
@@ -687,6 +722,8 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	e->row.comm = NULL;
 	e->flow_row = 1;
 	e->dirty = 1;
+	fold_index(t, e);   /* a TIME_WAIT remnant or late notification finds it */
+	t->nflowrows++;
 	e->seen_gen = t->gen;
 	t->created++;
 	return (struct table_ref *)e;

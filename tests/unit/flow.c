@@ -129,7 +129,7 @@ int main(void)
 		printf("1..0 # skip store: %s\n", err);
 		return 0;
 	}
-	tap_plan(30);
+	tap_plan(32);
 
 	/* flow before socket: the NEW event is read before any dump showed the socket */
 	fresh(&n, st, new_container(st, "before"));
@@ -249,6 +249,27 @@ int main(void)
 	tick(&n, 121000, NULL, 0, 0);
 	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 1,
 	       "TIME_WAIT: still one row after the flow ends");
+
+	/* a connection no poll and no notification showed in time: its flow becomes its
+	 * own row; a TIME_WAIT remnant or an RST notification that comes later is the same
+	 * connection, not a second row */
+	fresh(&n, st, new_container(st, "late"));
+	struct ctflow fl1 = flow(CT_NEW, SK_TCP, HERE, 40020, THERE, 9000, 21, 1000);
+	struct ctflow fl2 = flow(CT_NEW, SK_TCP, HERE, 40021, THERE, 9000, 22, 1000);
+	flows_event(n.fs, &fl1, 1000);
+	flows_event(n.fs, &fl2, 1000);
+	tick(&n, 1100, NULL, 0, 1);
+	tick(&n, 1300, NULL, 0, 0);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE flow = 1 AND container_id = %lld",
+		 (long long)n.cid), 2, "late: the flows are rows of their own");
+	struct sk lt = sock(81, SK_TCP, SKS_TIME_WAIT, 40020, THERE, 9000);
+	tick(&n, 1500, &lt, 1, 1);
+	struct sk lr = sock(82, SK_TCP, SKS_CLOSE, 40021, THERE, 0);
+	lr.have = SK_HAVE_RADDR | SK_HAVE_LPORT;
+	table_destroyed(n.t, &lr, 1600);
+	tick(&n, 1700, &lt, 1, 1);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 2,
+	       "late: a later TIME_WAIT remnant and RST notification add no row");
 
 	/* unconnected UDP: one row per destination; the UNCONN socket stays as it is */
 	fresh(&n, st, new_container(st, "sendto"));
