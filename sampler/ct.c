@@ -17,7 +17,6 @@
 
 struct ct {
 	struct mnl_socket *nl;
-	char *buf;
 	uint32_t seq;
 };
 
@@ -30,9 +29,8 @@ struct ct *ct_open(void)
 	struct ct *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->buf = malloc(CT_BUF);
 	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!c->buf || !c->nl)
+	if (!c->nl)
 		goto fail;
 	int fd = mnl_socket_get_fd(c->nl);
 	/* a burst of short flows outruns the default buffer, as destroy events do */
@@ -56,7 +54,6 @@ void ct_close(struct ct *c)
 		return;
 	if (c->nl)
 		mnl_socket_close(c->nl);
-	free(c->buf);
 	free(c);
 }
 
@@ -223,10 +220,12 @@ int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 
 int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
 {
+	/* on the stack, not per namespace: a thousand namespaces would hold 64 MiB */
+	char buf[CT_BUF] __attribute__((aligned(8)));
 	int n = 0;
 	*lost = 0;
 	for (;;) {
-		ssize_t len = recv_dontwait(mnl_socket_get_fd(c->nl), c->buf, CT_BUF);
+		ssize_t len = recv_dontwait(mnl_socket_get_fd(c->nl), buf, sizeof(buf));
 		if (len < 0) {
 			if (errno == ENOBUFS) {
 				*lost = 1;
@@ -239,7 +238,7 @@ int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
 		if (len == 0)
 			return n;
 		n++;
-		if (ct_parse(c->buf, (size_t)len, cb, arg) < 0 && errno != EBADMSG)
+		if (ct_parse(buf, (size_t)len, cb, arg) < 0 && errno != EBADMSG)
 			return -1;
 	}
 }

@@ -251,15 +251,17 @@ static int score(void *arg, const struct store_socket *r, int closed, unsigned p
 	int64_t start = x->f.start_ms ? x->f.start_ms : x->read_ms;
 	if (pins || (closed && r->flow))
 		return 0;    /* it has its flow: one connection, counted once */
-	if (side_of(&x->f, &r->sk) < 0)
+	int side = side_of(&x->f, &r->sk);
+	if (side < 0)
 		return 0;
 	if (closed && r->closed_at && r->closed_at + JOIN_SLACK_MS < start)
 		return 0;    /* gone before the flow began: an earlier use of the tuple */
 	if (x->f.stop_ms && r->first_seen > x->f.stop_ms + JOIN_SLACK_MS)
 		return 0;    /* born after the flow ended: a later use of the tuple */
-	/* prefer an open socket, then one that knows more, then the newest */
-	return 1 + (closed ? 0 : 8) + ((r->sk.have & SK_HAVE_RPORT) ? 4 : 0) +
-	       (r->seen_alive ? 2 : 0);
+	/* prefer an open socket, then one that knows more; on loopback both ends are
+	 * here: the one that started the flow is its socket */
+	return 2 + (closed ? 0 : 16) + ((r->sk.have & SK_HAVE_RPORT) ? 8 : 0) +
+	       (r->seen_alive ? 4 : 0) + (side == 0 ? 1 : 0);
 }
 
 /* What the flow tells the socket: remote port and local address it lost, the original

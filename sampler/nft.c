@@ -25,7 +25,7 @@ struct nft {
 	uint32_t portid, seq;
 	struct nft_opts o;
 	uint64_t print;           /* fingerprint of the table as installed */
-	char *buf;
+	char *buf;                /* only during a call: a thousand namespaces idle hold none */
 };
 
 /* The kernel is the only peer we hear: connect() makes the socket refuse datagrams from
@@ -41,9 +41,8 @@ struct nft *nft_open(const struct nft_opts *o)
 	struct nft *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	n->buf = malloc(NFT_BUF);
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!n->buf || !n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    connect_kernel(mnl_socket_get_fd(n->nl)) < 0) {
 		int e = errno;
 		nft_close(n);
@@ -412,25 +411,46 @@ static int fingerprint(struct nft *n, uint64_t *out)
 	return 0;
 }
 
+static int buf_get(struct nft *n)
+{
+	n->buf = malloc(NFT_BUF);
+	return n->buf ? 0 : -1;
+}
+
+static int buf_put(struct nft *n, int rc)
+{
+	int e = errno;
+	free(n->buf);
+	n->buf = NULL;
+	errno = e;
+	return rc;
+}
+
 int nft_install(struct nft *n)
 {
-	if (send_batch(n, 1) < 0)
+	if (buf_get(n) < 0)
 		return -1;
-	return fingerprint(n, &n->print);
+	if (send_batch(n, 1) < 0)
+		return buf_put(n, -1);
+	return buf_put(n, fingerprint(n, &n->print));
 }
 
 int nft_check(struct nft *n)
 {
 	uint64_t now;
-	if (fingerprint(n, &now) < 0)
+	if (buf_get(n) < 0)
 		return -1;
-	return now != 0 && now == n->print;
+	if (fingerprint(n, &now) < 0)
+		return buf_put(n, -1);
+	return buf_put(n, now != 0 && now == n->print);
 }
 
 int nft_remove(struct nft *n)
 {
 	n->print = 0;
-	return send_batch(n, 0);
+	if (buf_get(n) < 0)
+		return -1;
+	return buf_put(n, send_batch(n, 0));
 }
 
 int nft_events_open(void)
