@@ -418,6 +418,25 @@ static int dump_one(struct table *t, const struct sk *s)
 			t->folded++;
 		}
 	}
+	if (!e && s->proto == SK_TCP && full_tuple(s)) {
+		/* a socket a dump shows only after its flow became a row of its own (a
+		 * refused connection whose process still holds it): that row is this one */
+		struct entry *c = map_get(&t->tuples, tuple_hash(s));
+		if (c && c->flow_row) {
+			map_del(&t->keys, c->key, c);
+			c->key = s->cookie;
+			if (map_put(&t->keys, c->key, c) < 0)
+				return -1;
+			fold_unindex(t, c);
+			c->flow_row = 0;
+			if (t->nflowrows)
+				t->nflowrows--;
+			c->row.flow = STORE_FLOW_JOINED;
+			c->dirty = 1;
+			e = c;
+			t->folded++;
+		}
+	}
 	if (!e) {
 		e = entry_add(t, s);
 		if (!e)

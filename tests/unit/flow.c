@@ -129,7 +129,7 @@ int main(void)
 		printf("1..0 # skip store: %s\n", err);
 		return 0;
 	}
-	tap_plan(32);
+	tap_plan(34);
 
 	/* flow before socket: the NEW event is read before any dump showed the socket */
 	fresh(&n, st, new_container(st, "before"));
@@ -270,6 +270,20 @@ int main(void)
 	tick(&n, 1700, &lt, 1, 1);
 	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 2,
 	       "late: a later TIME_WAIT remnant and RST notification add no row");
+
+	/* a refused connection whose process still holds the socket: a dump shows it
+	 * (CLOSE, full tuple) after its flow became a row: that row is the socket's */
+	fresh(&n, st, new_container(st, "refused-held"));
+	struct ctflow fr = flow(CT_NEW, SK_TCP, HERE, 40030, THERE, 7001, 23, 1000);
+	flows_event(n.fs, &fr, 1000);
+	tick(&n, 1100, NULL, 0, 1);
+	tick(&n, 1300, NULL, 0, 0);
+	struct sk held = sock(91, SK_TCP, SKS_CLOSE, 40030, THERE, 7001);
+	tick(&n, 1500, &held, 1, 1);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 1,
+	       "refused, held: one row");
+	is_int(Q(&n, "SELECT flow FROM sockets WHERE container_id = %lld", (long long)n.cid),
+	       STORE_FLOW_JOINED, "refused, held: the row now has its socket");
 
 	/* unconnected UDP: one row per destination; the UNCONN socket stays as it is */
 	fresh(&n, st, new_container(st, "sendto"));
