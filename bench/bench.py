@@ -9,7 +9,8 @@ deleted at exit (the two `ip netns` ones), even on failure.
 
 Environment: CLAWSS (binary), CLAWSS_HELPERS (dir with bench-ns, bench-floor, bench-rst),
 CLAWSS_SRC (repository), BENCH_QUICK=1 (a smaller run, for trying the bench out),
-BENCH_ONLY=cpu,variants,short,report,quiet,memory (sections to run).
+BENCH_ONLY=cpu,variants,short,report,quiet,memory,flowcost,quiet1000 (sections to run;
+the last two, the flow view's, are in bench_flows.py).
 """
 import math, os, platform, re, resource, shutil, signal, sqlite3, subprocess, sys
 import tempfile, time
@@ -647,6 +648,9 @@ def main():
             bench_quiet()
         if want("memory"):
             bench_memory()
+        if want("flowcost") or want("quiet1000"):
+            import bench_flows
+            bench_flows.run(sys.modules[__name__])
         say("")
         say("bench took %.0f s" % (mono() - t_all))
     finally:

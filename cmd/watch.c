@@ -21,7 +21,7 @@
 #define WATCH_SYNOPSIS \
 	"usage: clawss watch [--interval DUR] [--for DUR] [--refresh DUR] [--retain DUR]\n" \
 	"                    [--row-budget N] [--name NAME] [--follow]\n" \
-	"                    [--label KEY[=VALUE]]... [--all] TARGET...\n"
+	"                    [--label KEY[=VALUE]]... [--all] [--no-flows] TARGET...\n"
 #define SAMPLE_SYNOPSIS "usage: clawss sample [--name NAME] [--all] [TARGET...]\n"
 
 /* --row-budget: 10000 rows a container an hour is about 2 MB of database (at most 200
@@ -35,7 +35,8 @@ static void watch_help(void)
 {
 	printf(WATCH_SYNOPSIS "\n"
 	       "Records every TCP, UDP, RAW and PACKET socket of each target's network\n"
-	       "namespace until the target ends, --for elapses, or SIGINT/SIGTERM.\n\n"
+	       "namespace until the target ends, --for elapses, or SIGINT/SIGTERM, and its\n"
+	       "conntrack flows (table inet clawss in the namespace; see clawss-watch(8)).\n\n"
 	       "targets:\n"
 	       "  NAME          a container (Docker/Podman) or a /run/netns name\n"
 	       "  pid:N         the network namespace of process N (ends when it exits)\n"
@@ -55,6 +56,8 @@ static void watch_help(void)
 	       "  --row-budget N   new connections recorded one row each per namespace and\n"
 	       "                   clock hour (default " WATCH_ROW_BUDGET_TEXT "; 0: no budget); more are\n"
 	       "                   counted per destination (report --by destination)\n"
+	       "  --no-flows       no flow view: add no nftables table, read no conntrack\n"
+	       "                   events (sockets only)\n"
 	       "  --help           this text\n\n"
 	       "Durations: a number with a unit: 250ms, 5s, 2m, 1h. See clawss-watch(8).\n");
 }
@@ -297,6 +300,8 @@ static int run(const struct global *g, struct run *r)
 		narrow |= CONFINE_ENTER_NS;       /* the scan, and namespaces that appear later */
 	if (eng && (!r->o.once || r->o.select || r->o.all))
 		narrow |= CONFINE_ENGINE;         /* the engine's list and event stream */
+	if (!r->o.once && !r->o.no_flows)
+		narrow |= CONFINE_FLOWS;          /* each namespace's table and conntrack */
 	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
 		goto out;
 	if (watch_scan(w, err, sizeof(err)) < 0) {
@@ -359,6 +364,7 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		{ "all", no_argument, NULL, 'a' },
 		{ "retain", required_argument, NULL, 'R' },
 		{ "row-budget", required_argument, NULL, 'B' },
+		{ "no-flows", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -413,6 +419,9 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 				return cmd_fail("watch: --row-budget '%s': not a number of rows (0 "
 						"or more)", optarg);
 			r.o.row_budget = budget;
+			break;
+		case 'N':
+			r.o.no_flows = 1;
 			break;
 		case 'h':
 			watch_help();

@@ -51,6 +51,8 @@ enum rule {
 	R_IOCTL_NS,      /* ioctl: NS_GET_NSTYPE */
 	R_FCNTL,         /* no F_SETOWN / F_SETSIG / lease tricks: locks, flags, dup */
 	R_SETNS_NET,     /* setns(fd, CLONE_NEWNET) only */
+	R_SOCK_NETFILTER,/* socket(AF_NETLINK, *, NETLINK_NETFILTER) */
+	R_SOCK_ROUTE,    /* socket(AF_NETLINK, *, NETLINK_ROUTE) */
 	R_SOCK_DIAG,     /* socket(AF_NETLINK, *, NETLINK_SOCK_DIAG) */
 	R_SOCK_UNIX,     /* socket(AF_UNIX, ...), socketpair(AF_UNIX, ...) */
 	R_TGKILL_SELF,   /* tgkill aimed at this process (abort, raise) */
@@ -61,6 +63,7 @@ enum rule {
 #define A_WATCH  0x02u   /* watch, sample */
 #define A_NS     0x04u   /* CONFINE_ENTER_NS */
 #define A_ENGINE 0x08u   /* CONFINE_ENGINE */
+#define A_FLOWNS 0x10u   /* CONFINE_ENTER_NS with CONFINE_FLOWS */
 
 struct call {
 	const char *name;
@@ -135,6 +138,10 @@ static const struct call calls[] = {
 	{ "setsockopt", A_NS | A_ENGINE, R_ANY },
 	{ "pidfd_open", A_NS, R_ANY },
 	{ "poll", A_NS | A_ENGINE, R_ANY },
+	/* the flow view in namespaces that appear later: table, conntrack, addresses */
+	{ "socket", A_FLOWNS, R_SOCK_NETFILTER },
+	{ "socket", A_FLOWNS, R_SOCK_ROUTE },
+	{ "connect", A_FLOWNS, R_ANY },          /* to the kernel: hear no one else */
 	/* the engine client: libcurl over a unix socket */
 	{ "socket", A_ENGINE, R_SOCK_UNIX },
 	{ "socketpair", A_ENGINE, R_SOCK_UNIX },
@@ -265,6 +272,12 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, enum rule
 		rc = seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
 				      SCMP_A2(SCMP_CMP_EQ, NETLINK_SOCK_DIAG));
 		break;
+	case R_SOCK_NETFILTER:
+	case R_SOCK_ROUTE:
+		rc = seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+				      SCMP_A2(SCMP_CMP_EQ, rule == R_SOCK_ROUTE ? NETLINK_ROUTE
+									: NETLINK_NETFILTER));
+		break;
 	case R_SOCK_UNIX:
 		rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 		break;
@@ -290,6 +303,8 @@ static unsigned role_mask(enum confine_role role, unsigned flags)
 			m |= A_NS;
 		if (flags & CONFINE_ENGINE)
 			m |= A_ENGINE;
+		if ((flags & CONFINE_ENTER_NS) && (flags & CONFINE_FLOWS))
+			m |= A_FLOWNS;
 	}
 	return m;
 }
@@ -491,10 +506,12 @@ int confine_watcher(unsigned flags, char *err, unsigned errlen)
 	 * links in it and /proc/PID/ns/net (ptrace_may_access: SYS_PTRACE) */
 	keep[n++] = CAP_SYS_PTRACE;
 	keep[n++] = CAP_DAC_READ_SEARCH;
-	if (flags & CONFINE_ENTER_NS) {
+	if (flags & CONFINE_ENTER_NS)
 		keep[n++] = CAP_SYS_ADMIN;   /* setns into a new namespace */
-		keep[n++] = CAP_NET_ADMIN;   /* SO_RCVBUFFORCE on its destroy socket */
-	}
+	/* SO_RCVBUFFORCE on a new namespace's destroy socket; nftables and conntrack in
+	 * every watched namespace (nfnetlink asks it of each request) */
+	if (flags & (CONFINE_ENTER_NS | CONFINE_FLOWS))
+		keep[n++] = CAP_NET_ADMIN;
 	keep[n] = -1;
 	if (confine_caps(keep, err, errlen) < 0)
 		return -1;

@@ -18,6 +18,10 @@
 				* destroy socket's SO_RCVBUFFORCE), allows setns(CLONE_NEWNET)
 				* and creating NETLINK_SOCK_DIAG sockets */
 #define CONFINE_ENGINE   0x2u  /* talk to a container engine on a unix socket (libcurl) */
+#define CONFINE_FLOWS    0x4u  /* the flow view: keeps CAP_NET_ADMIN (each namespace's
+				* nftables table and conntrack events); with
+				* CONFINE_ENTER_NS also allows NETLINK_NETFILTER and
+				* NETLINK_ROUTE sockets and connect() (to the kernel) */
 
 /* report, containers, policy, export, prune: no capability at all, no socket, no
  * namespace change, nothing executed; with Landlock, files created or written only

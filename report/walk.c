@@ -57,13 +57,14 @@ static const char *word(const char *s, const char *const *words)
 	return s;
 }
 
-static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", NULL };
+static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", "icmp", NULL };
 static const char *const family_words[] = { "ipv4", "ipv6", "packet", NULL };
 static const char *const dir_words[] = { "out", "in", "listen", NULL };
 
 static int has_destination(int proto, const char *raddr, const char *dir)
 {
-	return (proto == SK_TCP || proto == SK_UDP) && raddr && strcmp(dir, "in") != 0;
+	return (proto == SK_TCP || proto == SK_UDP || proto == SK_ICMP) && raddr &&
+	       strcmp(dir, "in") != 0;
 }
 
 /* dir_words is indexed by enum sk_dir */
@@ -95,7 +96,8 @@ static int report_kind(sqlite3_stmt *st, const char **dir, const char **raddr)
 		*raddr = col_str(st, 5);
 		return proto;
 	}
-	if (proto != SK_TCP && proto != SK_UDP)
+	/* ICMP: echo flows (and ping sockets) with a destination, like TCP and UDP */
+	if (proto != SK_TCP && proto != SK_UDP && proto != SK_ICMP)
 		return 0;
 	*dir = word(col_str(st, 4), dir_words);
 	if (*dir == dir_words[SKD_LISTEN])

@@ -168,7 +168,7 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 		/* a closed connection stays until a dump after its close has had the chance
 		 * to show its TIME_WAIT remnant, and while that remnant lives; one written in
 		 * this transaction stays until it commits */
-		if (e->closed && !e->tw && e->close_gen < t->gen) {
+		if (e->closed && !e->tw && !e->pins && e->close_gen < t->gen) {
 			if (e->jr) {
 				e->remove_after = 1;
 			} else {

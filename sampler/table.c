@@ -87,6 +87,8 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 
 void table_entry_remove(struct table *t, struct entry *e)
 {
+	if (e->flow_row && t->nflowrows)
+		t->nflowrows--;
 	u64map_del(&t->keys, e->key, e);
 	if (e->tuple)
 		u64map_del(&t->tuples, e->tuple, e);
@@ -275,12 +277,32 @@ static int dump_one(struct table *t, const struct sk *s)
 		/* a TIME_WAIT remnant may carry a new cookie (cookies are lazy): it belongs
 		 * to the connection whose destroy notification we already have */
 		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
-		if (c && c->closed) {
+		/* or the row its flow made, when no poll or notification showed it */
+		if (c && (c->closed || c->flow_row)) {
 			u64map_del(&t->keys, c->key, c);
 			c->key = s->cookie;
 			if (u64map_put(&t->keys, c->key, c) < 0)
 				return -1;
 			fold_unindex(t, c);
+			e = c;
+			t->folded++;
+		}
+	}
+	if (!e && s->proto == SK_TCP && full_tuple(s)) {
+		/* a socket a dump shows only after its flow became a row of its own (a
+		 * refused connection whose process still holds it): that row is this one */
+		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
+		if (c && c->flow_row) {
+			u64map_del(&t->keys, c->key, c);
+			c->key = s->cookie;
+			if (u64map_put(&t->keys, c->key, c) < 0)
+				return -1;
+			fold_unindex(t, c);
+			c->flow_row = 0;
+			if (t->nflowrows)
+				t->nflowrows--;
+			c->row.flow = STORE_FLOW_JOINED;
+			c->dirty = 1;
 			e = c;
 			t->folded++;
 		}
@@ -369,7 +391,8 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	t->nscratch = 0;
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];
-		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)))
+		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)) ||
+		    e->flow_row)
 			continue;
 		if (e->closed) {
 			e->tw = 0;  /* its TIME_WAIT remnant (if any) is gone too */
@@ -383,6 +406,31 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 		e->dirty = 1;
 	}
 	return rc;
+}
+
+/* The flow row of the connection a partial notification (RST: no remote port, no local
+ * address) comes from: same protocol, local port and remote address. */
+static struct entry *flow_row_of(const struct table *t, const struct sk *s)
+{
+	if (!t->nflowrows || !(s->have & SK_HAVE_LPORT) || !(s->have & SK_HAVE_RADDR))
+		return NULL;
+	for (size_t i = 0; i < t->nall; i++) {
+		struct entry *e = t->all[i];
+		const struct sk *k = &e->row.sk;
+		if (!e->flow_row || k->proto != s->proto || k->lport != s->lport ||
+		    e->row.direction != SKD_OUT)
+			continue;
+		uint8_t a[16], b[16];
+		memcpy(a, k->raddr, 16);
+		memcpy(b, s->raddr, 16);
+		if (sk_addr_normalise(k->family, a) != sk_addr_normalise(s->family, b) ||
+		    memcmp(a, b, 16) != 0)
+			continue;
+		if ((s->have & SK_HAVE_RPORT) && s->rport && k->rport != s->rport)
+			continue;
+		return e;
+	}
+	return NULL;
 }
 
 int table_destroyed(struct table *t, const struct sk *s, int64_t now)
@@ -399,6 +447,12 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 			t->folded++;
 			return 0;
 		}
+	}
+	if (!e && (e = flow_row_of(t, s)) != NULL) {
+		/* its flow was written as socketless before this notification came: one
+		 * connection, one row (the flow's, which knows more) */
+		t->folded++;
+		return 0;
 	}
 	if (!e) {
 		e = entry_add(t, s);
@@ -423,6 +477,8 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 			e->row.sk.rport = s->rport;
 			e->row.sk.have |= SK_HAVE_RPORT;
 		}
+		if (s->proto == SK_TCP && !(s->have & SK_HAVE_BYTES))
+			e->row.bytes_partial = 1;   /* a flow's counters are better (flow.c) */
 		take_bytes(e, s);
 	}
 	e->closed = 1;
@@ -450,3 +506,73 @@ void table_close_all(struct table *t, int64_t when)
 	}
 }
 
+/* ---- The flow join's doors (flow.c) ------------------------------------------------- */
+
+struct table_ref *table_find(struct table *t, table_score_fn score, void *arg)
+{
+	struct entry *best = NULL;
+	int top = 0;
+	for (size_t i = 0; i < t->nall; i++) {
+		struct entry *e = t->all[i];
+		if (e->flow_row)
+			continue;
+		int s = score(arg, &e->row, e->closed, e->pins);
+		if (s > top) {
+			top = s;
+			best = e;
+		}
+	}
+	return (struct table_ref *)best;
+}
+
+struct store_socket *table_ref_row(struct table_ref *r)
+{
+	return &((struct entry *)r)->row;
+}
+
+void table_ref_changed(struct table_ref *r)
+{
+	((struct entry *)r)->dirty = 1;
+}
+
+void table_ref_pin(struct table_ref *r, int delta)
+{
+	struct entry *e = (struct entry *)r;
+	if (delta > 0)
+		e->pins++;
+	else if (e->pins)
+		e->pins--;
+}
+
+struct table_ref *table_flow_row(struct table *t, const struct store_socket *row)
+{
+	struct entry *e = u64map_get(&t->keys, row->sk.cookie);
+	if (e)
+		return (struct table_ref *)e;
+	e = entry_add(t, &row->sk);
+	if (!e)
+		return NULL;
+	e->row = *row;
+	e->row.container_id = t->container_id;
+	e->row.comm = NULL;
+	e->flow_row = 1;
+	e->dirty = 1;
+	fold_index(t, e);   /* a TIME_WAIT remnant or late notification finds it */
+	t->nflowrows++;
+	e->seen_gen = t->gen;
+	t->created++;
+	return (struct table_ref *)e;
+}
+
+void table_ref_close(struct table *t, struct table_ref *r, int64_t when)
+{
+	struct entry *e = (struct entry *)r;
+	if (e->closed)
+		return;
+	e->closed = 1;
+	e->close_gen = t->gen - 1;   /* no TIME_WAIT remnant to wait for */
+	e->row.closed_at = when;
+	if (e->row.last_seen < when)
+		e->row.last_seen = when;
+	e->dirty = 1;
+}

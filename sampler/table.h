@@ -77,6 +77,25 @@ void table_flush_done(struct table *t, int ok);
 /* Whether table_flush would write a row now: a quiet tick needs no transaction. */
 int table_flush_pending(const struct table *t, int64_t now, int force);
 
+/* ---- For the flow join (flow.c) ----
+ * An entry of the table: valid until the table_flush that forgets it, or for as long as
+ * it is pinned (a joined flow still alive keeps its socket's entry, to add the flow's
+ * final counters to it). */
+struct table_ref;
+/* Scores an entry for a flow: 0 = no match; the highest score wins. closed: the socket
+ * is known gone; pins: flows still alive joined to it. */
+typedef int (*table_score_fn)(void *arg, const struct store_socket *row, int closed,
+			      unsigned pins);
+struct table_ref *table_find(struct table *t, table_score_fn score, void *arg);
+/* The entry's row, to change in place; then table_ref_changed to have it written. */
+struct store_socket *table_ref_row(struct table_ref *r);
+void table_ref_changed(struct table_ref *r);
+void table_ref_pin(struct table_ref *r, int delta);
+/* The row of a flow with no socket (row->sk.cookie in the SK_COOKIE_FLOW space): added,
+ * or the one of that cookie already there. Dumps never close it: table_ref_close does. */
+struct table_ref *table_flow_row(struct table *t, const struct store_socket *row);
+void table_ref_close(struct table *t, struct table_ref *r, int64_t when);
+
 struct table_stats {
 	size_t entries;          /* sockets held in memory */
 	size_t live;             /* of which open */

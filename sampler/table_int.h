@@ -23,6 +23,8 @@ struct entry {
 	uint8_t inserted;
 	uint8_t closed;
 	uint8_t tw;               /* a TIME_WAIT remnant is still in the kernel's tables */
+	uint8_t flow_row;         /* a conntrack flow with no socket: dumps never close it */
+	uint32_t pins;            /* flows joined to it that are still alive (flow.c) */
 	uint8_t agg;              /* no row: counted in the aggregates (1), or dropped (2) */
 	uint8_t jr;               /* written in the open transaction: in table.jrnl */
 	uint8_t remove_after;     /* forget it once that transaction commits */
@@ -47,6 +49,7 @@ struct table {
 	table_owner_fn owner;
 	void *owner_arg;
 	uint64_t created, folded;
+	size_t nflowrows;         /* flow rows held: late destroy notifications look there */
 	/* budgets (flush.c) */
 	struct aggs *aggs;
 	int64_t budget;           /* new rows per hour; 0: none */

@@ -49,7 +49,8 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 	w->procbuf[0] = malloc(PROC_BUF);
 	w->procbuf[1] = malloc(PROC_BUF);
 	w->home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (w->home_fd < 0 || !w->procbuf[0] || !w->procbuf[1]) {
+	if (w->home_fd < 0 || !w->procbuf[0] || !w->procbuf[1] ||
+	    netns_ino_of("/proc/self/ns/net", &w->home_ino) < 0) {
 		snprintf(err, errlen, "/proc/self/ns/net: %s", strerror(errno));
 		watch_free(w);
 		return NULL;
@@ -90,6 +91,9 @@ static int seed_closed_cb(void *arg, const struct store_socket *s)
 
 static void wt_free(struct wt *wt)
 {
+	/* the namespace may live on: leave no table behind */
+	if (wt->flows_on)
+		flowns_close(&wt->fl, 1);
 	netns_close(&wt->h);
 	target_close(&wt->t);
 	table_free(wt->tab);
@@ -134,6 +138,12 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 			 (unsigned long long)wt->t.ns_ino, (unsigned long long)wt->h.ino);
 		wt_free(wt);
 		errno = ESTALE;
+		return -1;
+	}
+	watch_flow_attach(w, wt, wt->t.nsfd);
+	if (w->fatal) {
+		snprintf(err, errlen, "%s", w->fatal_msg);
+		wt_free(wt);
 		return -1;
 	}
 	/* a namespace file target's file no longer needed open: the sockets pin it */
@@ -255,18 +265,30 @@ static void drain_destroy(struct watch *w, struct wt *wt, int64_t now);
 
 static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int *in_txn)
 {
-	if (force)
+	int how = force ? FLOWS_FINAL : 0;
+	if (force) {
 		drain_destroy(w, wt, now);
-	else
+		watch_flow_read_ct(w, wt, now);
+	} else {
 		read_destroy(w, wt, now);
-	unsigned long long d = sockstat_digest(w, wt);
-	int moved = d != wt->sockstat || d == 0;
-	wt->sockstat = d;
-	if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
-	    now - wt->last_dump >= w->o.refresh_ms)
-		poll_dump(w, wt, now, wt->kinds);
-	else
+	}
+	if (!force && watch_flow_quiet(w, wt, now)) {
+		/* no conntrack event: nothing new to look for (events over polling) */
 		w->stats.skipped++;
+	} else {
+		unsigned long long d = sockstat_digest(w, wt);
+		int moved = d != wt->sockstat || d == 0;
+		wt->sockstat = d;
+		if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
+		    wt->flow_activity || now - wt->last_dump >= w->o.refresh_ms) {
+			poll_dump(w, wt, now, wt->kinds);
+			how |= FLOWS_DUMPED;
+		} else {
+			w->stats.skipped++;
+		}
+	}
+	if (watch_flow_tick(w, wt, now, how, in_txn) < 0)
+		return -1;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;
 	if (!*in_txn && (container_due || wt->ninc || table_flush_pending(wt->tab, now, force))) {
 		if (store_begin(w->st) < 0)
@@ -325,7 +347,15 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		return 0;
 	}
 	drain_destroy(w, wt, now);
+	watch_flow_read_ct(w, wt, now);
 	poll_dump(w, wt, now, PROCNET_ALL);
+	int in_txn = 1;
+	if (watch_flow_tick(w, wt, now, FLOWS_DUMPED | FLOWS_FINAL, &in_txn) < 0) {
+		if (watch_txn_failed(w, 1, now) < 0)
+			return -1;
+		wt->end_at = now + w->o.interval_ms;
+		return 0;
+	}
 	table_close_all(wt->tab, now);
 	for (int i = 0; i < wt->nexecs; i++)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
@@ -546,6 +576,12 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 				break;
 			case EV_DESTROY:
 				read_destroy(w, ev->wt, now);
+				break;
+			case EV_CT:
+				watch_flow_read_ct(w, ev->wt, now);
+				break;
+			case EV_NFT:
+				watch_flow_read_nft(w, ev->wt);
 				break;
 			case EV_PIDFD:
 				/* the process ended; its sockets' notifications are on their way */

@@ -28,6 +28,8 @@ struct watch_opts {
 	const char *const *labels;/* selector mode: KEY[=VALUE], all must match */
 	int nlabels;
 	int select;               /* selector mode: attach what globs/labels match */
+	int no_flows;             /* no flow view (--no-flows; sample never has one) */
+	uint16_t dns_log_group;   /* nfnetlink_log group for DNS packets, 0 = none */
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 	/* called after every tick, outside any transaction, for slow housekeeping in
@@ -43,6 +45,7 @@ struct watch_stats {
 	uint64_t owner_fds_read;  /* /proc/PID/fd links read to find socket owners */
 	uint64_t full_incidents;  /* times the database was full (watch kept watching) */
 	uint64_t targets_denied;  /* entering refused (EPERM/EACCES): a missing capability */
+	uint64_t ct_events, tamper, flow_rows, flows_joined;
 };
 
 struct watch;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "engine.h"
+#include "flowns.h"
 #include "netns.h"
 #include "owner.h"
 #include "procnet.h"
@@ -38,7 +39,7 @@
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
+enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_CT, EV_NFT };
 
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
@@ -83,6 +84,12 @@ struct wt {
 	uint64_t full_agg0, full_drop0;   /* aggregated, dropped when the disk filled */
 	struct exec_win execs[MAX_EXECS];
 	int nexecs;
+	/* the flow view (watch_flow.c); flows_on 0 when off for this namespace */
+	struct flowns fl;
+	struct ev ev_ct, ev_nft;
+	int flows_on;
+	int flow_activity;        /* conntrack events since the last dump */
+	int nft_check;            /* nftables changed in the namespace: look at our table */
 	struct wt *next;
 };
 
@@ -90,6 +97,7 @@ struct watch {
 	struct store *st;
 	struct watch_opts o;
 	int home_fd;
+	uint64_t home_ino;        /* our own namespace: no flow view there */
 	int epfd, timerfd, sigfd;
 	sigset_t oldmask;
 	struct ev ev_timer, ev_signal, ev_engine;
@@ -103,6 +111,7 @@ struct watch {
 	char *procbuf[2];         /* sockstat, sockstat6 */
 	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
 	struct watch_stats stats;
+	int flows_said_off;       /* "flows are off" said once */
 	int fatal;
 	char fatal_msg[256];
 	int64_t full_since;       /* the database is full since then (holding); 0: not */
@@ -139,6 +148,19 @@ void watch_hold_end(struct watch *w, int64_t now);
 int watch_txn_failed(struct watch *w, int in_txn, int64_t now);
 /* Stopping while still full: err says what is lost. */
 void watch_hold_lost(struct watch *w, char *err, unsigned errlen);
+/* watch_flow.c: the flow view's hooks in the event loop */
+/* Inside nsfd's namespace: the table, the event sockets; says once when flows are off. */
+void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd);
+void watch_flow_detach(struct watch *w, struct wt *wt, int remove_table);
+void watch_flow_read_ct(struct watch *w, struct wt *wt, int64_t now);
+void watch_flow_read_nft(struct watch *w, struct wt *wt);
+/* 1 when the namespace had no conntrack event since its last dump and is not due: its
+ * sockstat counters need no reading (events over polling). */
+int watch_flow_quiet(struct watch *w, struct wt *wt, int64_t now);
+/* In the tick, after the dump (if any), before the flush: puts a changed table back
+ * (a tamper incident), joins flows (how: FLOWS_DUMPED, FLOWS_FINAL as flows_join).
+ * *in_txn as in poll_one. -1 on a store failure. */
+int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *in_txn);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

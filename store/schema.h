@@ -1,4 +1,4 @@
-/* The database schema, version 2. Documented for sqlite3 users in man/clawss.8 (DATABASE).
+/* The database schema, version 5 (3: flows). Documented for sqlite3 users in man/clawss.8 (DATABASE).
  * Times are integer milliseconds since the Unix epoch (UTC). Addresses are text, IPv4
  * for v4-mapped IPv6. A NULL means "the kernel did not tell us". */
 #ifndef CLAWSS_SCHEMA_H
@@ -92,9 +92,31 @@ static const char store_schema_v2[] =
 	"UPDATE sockets SET updated = (SELECT CAST(value AS INTEGER) FROM meta\n"
 	"  WHERE key = 'seq');\n";
 
-/* Version 3: flows (conntrack) joined to sockets. Owned by the flows work. */
+/* Version 3: flows (conntrack) joined to sockets. sockets.flow: NULL when no conntrack
+ * flow was joined to the row, 1 for a flow with no socket (its own row: unconnected UDP
+ * per destination, ICMP echo, a refused SYN; cookie in the 2^62 space, owner unknown),
+ * 2 for a socket joined to its flow. sockets.bytes_source says what the byte columns
+ * count: 'tcp_info' (payload, TCP only) or 'flow' (conntrack's counters: whole IP
+ * packets, headers included); NULL with the bytes. The view gains both. */
 static const char store_schema_v3[] =
-	"SELECT 1;\n";
+	"ALTER TABLE sockets ADD COLUMN flow INTEGER;\n"
+	"ALTER TABLE sockets ADD COLUMN bytes_source TEXT;\n"
+	"UPDATE sockets SET bytes_source = 'tcp_info' WHERE bytes_sent IS NOT NULL;\n"
+	"DROP VIEW connections;\n"
+	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n"
+	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n"
+	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n"
+	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n"
+	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n"
+	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n"
+	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n"
+	"  ELSE 'UNKNOWN' END END AS state,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
+	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm,\n"
+	"  s.bytes_source, CASE s.flow WHEN 1 THEN 'flow' WHEN 2 THEN 'socket+flow'\n"
+	"  ELSE 'socket' END AS source\n"
+	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n";
 
 /* Version 4: names (DNS answers and queries seen in the namespace). Owned by the names work. */
 static const char store_schema_v4[] =

@@ -18,10 +18,12 @@
  * ?3 proto, ?4 family, ?5 direction, ?6 local_addr, ?7 local_port, ?8 remote_addr,
  * ?9 remote_port, ?10 state, ?11 first_seen, ?12 last_seen, ?13 closed_at, ?14 bytes_sent,
  * ?15 bytes_received, ?16 pid, ?17 comm, ?18 uid, ?19 inode, ?20 seen_alive, ?21 id,
- * ?22 updated (the change sequence, schema.h).
+ * ?22 updated (the change sequence, schema.h), ?23 flow, ?24 bytes_source (schema v3).
  * A NULL means "not told this time": it never erases what an earlier poll learnt (an
- * RST-closed socket's destroy event must not wipe the remote port a poll saw). */
+ * RST-closed socket's destroy event must not wipe the remote port a poll saw). The
+ * direction is rewritten: a flow's original direction corrects a guess (flow.h). */
 #define SOCK_MERGE(new) \
+	"direction = " new "5, " \
 	"local_addr = coalesce(" new "6, local_addr), " \
 	"local_port = coalesce(" new "7, local_port), " \
 	"remote_addr = coalesce(" new "8, remote_addr), " \
@@ -35,6 +37,8 @@
 	"uid = coalesce(" new "18, uid), " \
 	"inode = coalesce(" new "19, inode), " \
 	"seen_alive = max(seen_alive, " new "20), " \
+	"flow = coalesce(" new "23, flow), " \
+	"bytes_source = coalesce(" new "24, bytes_source), " \
 	"updated = " new "22"
 
 /* What row_socket reads, in its order. */
@@ -67,9 +71,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO sockets (container_id, cookie, proto, family, direction, "
 		"local_addr, local_port, remote_addr, remote_port, state, first_seen, last_seen, "
 		"closed_at, bytes_sent, bytes_received, pid, comm, uid, inode, seen_alive, "
-		"updated) "
+		"updated, flow, bytes_source) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		"?16, ?17, ?18, ?19, ?20, ?22) "
+		"?16, ?17, ?18, ?19, ?20, ?22, ?23, ?24) "
 		"ON CONFLICT (container_id, cookie) DO UPDATE SET state = ?10, "
 		"first_seen = min(first_seen, ?11), " SOCK_MERGE("?") " RETURNING id",
 	[S_SOCK_UPDATE] =
@@ -494,6 +498,8 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 	store_bind_opt(b, 18, k->have & SK_HAVE_UID, k->uid);
 	store_bind_opt(b, 19, k->have & SK_HAVE_INODE, k->inode);
 	store_bind_int(b, 20, s->seen_alive != 0);
+	store_bind_opt(b, 23, s->flow != 0, s->flow);
+	store_bind_text(b, 24, !(k->have & SK_HAVE_BYTES) ? NULL : s->bytes_flow ? "flow" : "tcp_info");
 }
 
 int store_family_parse(const char *name)

@@ -59,11 +59,19 @@ struct store_socket {
 	int seen_alive;
 	int pid;                 /* 0 = unknown */
 	const char *comm;        /* NULL = unknown */
+	uint8_t flow;            /* STORE_FLOW_*: what conntrack told about it; 0 = nothing */
+	uint8_t bytes_flow;      /* the bytes are the flow's counters (headers included),
+				    not tcp_info's payload counts */
+	uint8_t bytes_partial;   /* not stored: the bytes are what a poll saw, the final
+				    counts were lost (a TCP socket reset by RST) */
 };
+#define STORE_FLOW_ONLY 1        /* a flow with no socket: its own row, owner unknown */
+#define STORE_FLOW_JOINED 2      /* a socket joined to its flow */
 
 /* A (container_id, cookie) already stored is merged into that row, whose id is returned. */
 int store_socket_insert(struct store *st, struct store_socket *s);
-/* Updates state, addresses, last_seen, closed_at, bytes, owner, seen_alive of s->rowid.
+/* Updates state, direction, addresses, last_seen, closed_at, bytes, owner, seen_alive,
+ * flow and bytes_source of s->rowid.
  * What s does not know (have bit clear, pid 0, comm NULL, closed_at 0) keeps the stored
  * value, and last_seen never goes back: insert's merge follows the same rule. */
 int store_socket_update(struct store *st, const struct store_socket *s);

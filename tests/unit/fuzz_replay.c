@@ -27,6 +27,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_escape
 #include "fuzz/escape.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_ct
+#include "fuzz/ct.c"
+#undef LLVMFuzzerTestOneInput
 
 /* regressions: how many inputs fuzz/regressions/NAME held when this list was last
  * written; the directory may grow, never shrink or vanish (a missing directory would
@@ -39,6 +42,7 @@ static const struct {
 	{ "diag", fuzz_one_diag, 3 }, { "procnet", fuzz_one_procnet, 0 },
 	{ "allow", fuzz_one_allow, 0 }, { "util", fuzz_one_util, 2 },
 	{ "engine", fuzz_one_engine, 0 }, { "escape", fuzz_one_escape, 1 },
+	{ "ct", fuzz_one_ct, 1 },
 };
 
 /* Runs every file of dir; returns how many, or -1 if dir or one of its files could not
