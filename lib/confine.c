@@ -487,10 +487,12 @@ int confine_watcher(unsigned flags, char *err, unsigned errlen)
 	 * links in it and /proc/PID/ns/net (ptrace_may_access: SYS_PTRACE) */
 	keep[n++] = CAP_SYS_PTRACE;
 	keep[n++] = CAP_DAC_READ_SEARCH;
-	if (flags & CONFINE_ENTER_NS) {
+	/* the namespace's `inet clawss` table is removed when clawss leaves it (and put
+	 * back when tampered with): nftables asks for NET_ADMIN at each change, also on a
+	 * socket made before the drop. Also SO_RCVBUFFORCE on a new namespace's sockets. */
+	keep[n++] = CAP_NET_ADMIN;
+	if (flags & CONFINE_ENTER_NS)
 		keep[n++] = CAP_SYS_ADMIN;   /* setns into a new namespace */
-		keep[n++] = CAP_NET_ADMIN;   /* SO_RCVBUFFORCE on its destroy socket */
-	}
 	keep[n] = -1;
 	if (confine_caps(keep, err, errlen) < 0)
 		return -1;

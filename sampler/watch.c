@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include "../lib/util.h"
+#include "../store/dns.h"
 #include "netns.h"
 #include "owner.h"
 #include "procnet.h"
@@ -68,6 +69,12 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 		watch_free(w);
 		return NULL;
 	}
+	/* names need a watch: sample (one poll) adds no log rules (clawss-sample(8)) */
+	if (!o->once && !(w->sdns = store_dns_new(st))) {
+		snprintf(err, errlen, "out of memory");
+		watch_free(w);
+		return NULL;
+	}
 	w->ev_timer.kind = EV_TIMER;
 	w->ev_signal.kind = EV_SIGNAL;
 	if (ep_add(w, w->timerfd, &w->ev_timer) < 0 || ep_add(w, w->sigfd, &w->ev_signal) < 0) {
@@ -85,6 +92,7 @@ static int seed_cb(void *arg, const struct store_socket *s)
 
 static void wt_free(struct wt *wt)
 {
+	dnsw_free(wt->dns);
 	netns_close(&wt->h);
 	target_close(&wt->t);
 	table_free(wt->tab);
@@ -117,6 +125,7 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 		wt_free(wt);
 		return -1;
 	}
+	watch_dns_attach(w, wt);
 	/* a namespace file target's file no longer needed open: the sockets pin it */
 	if (wt->t.pidfd < 0 && wt->t.nsfd >= 0) {
 		close(wt->t.nsfd);
@@ -151,7 +160,10 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	wt->ev_destroy.wt = wt;
 	wt->ev_pid.kind = EV_PIDFD;
 	wt->ev_pid.wt = wt;
+	wt->ev_dns.kind = EV_DNS;
+	wt->ev_dns.wt = wt;
 	if (ep_add(w, diag_fd(wt->h.destroy), &wt->ev_destroy) < 0 ||
+	    (wt->dns && ep_add(w, dnsw_fd(wt->dns), &wt->ev_dns) < 0) ||
 	    (wt->t.pidfd >= 0 && ep_add(w, wt->t.pidfd, &wt->ev_pid) < 0)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		wt_free(wt);
@@ -332,7 +344,10 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	else
 		w->stats.skipped++;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;
-	if (!*in_txn && (container_due || table_flush_pending(wt->tab, now, force))) {
+	if (wt->dns)
+		watch_dns_read(w, wt);
+	int dns_due = wt->dns && dnsw_pending(wt->dns);
+	if (!*in_txn && (container_due || dns_due || table_flush_pending(wt->tab, now, force))) {
 		if (store_begin(w->st) < 0)
 			return -1;
 		*in_txn = 1;
@@ -341,6 +356,10 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	if (rc < 0)
 		return -1;
 	w->stats.rows_written += (uint64_t)rc;
+	/* names before the next tick's sockets: an answer is written no later than the
+	 * connection that follows it */
+	if (dns_due && dnsw_flush(wt->dns, w->sdns, wt->sc.id) < 0)
+		watch_log(w, WLOG_WARN, "%s: DNS: %s", wt->t.name, store_dns_errmsg(w->sdns));
 	if (container_due) {
 		if (store_container_seen(w->st, wt->sc.id, now) < 0)
 			return -1;
@@ -360,6 +379,8 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, diag_fd(wt->h.destroy), NULL);
 	if (wt->t.pidfd >= 0)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, wt->t.pidfd, NULL);
+	if (wt->dns)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, dnsw_fd(wt->dns), NULL);
 	w->ntargets--;
 }
 
@@ -372,6 +393,12 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 	read_destroy(w, wt, now);
 	dump(w, wt, now, PROCNET_ALL);
 	table_close_all(wt->tab, now);
+	if (wt->dns) {
+		watch_dns_read(w, wt);
+		if (dnsw_flush(wt->dns, w->sdns, wt->sc.id) < 0)
+			watch_log(w, WLOG_WARN, "%s: DNS: %s", wt->t.name,
+				  store_dns_errmsg(w->sdns));
+	}
 	for (int i = 0; i < wt->nexecs; i++)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
 	wt->nexecs = 0;
@@ -541,6 +568,9 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 			case EV_DESTROY:
 				read_destroy(w, ev->wt, now);
 				break;
+			case EV_DNS:
+				watch_dns_read(w, ev->wt);
+				break;
 			case EV_PIDFD:
 				/* the process ended; its sockets' notifications are on their way */
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ev->wt->t.pidfd, NULL);
@@ -600,6 +630,7 @@ void watch_free(struct watch *w)
 		close(w->epfd);
 	if (w->home_fd >= 0)
 		close(w->home_fd);
+	store_dns_free(w->sdns);
 	free(w->procbuf[0]);
 	free(w->procbuf[1]);
 	free(w);

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include "dnsw.h"
 #include "engine.h"
 #include "netns.h"
 #include "owner.h"
@@ -19,7 +20,7 @@
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE };
+enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_DNS };
 
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
@@ -39,6 +40,8 @@ struct wt {
 	struct owner *owner;
 	struct store_container sc;
 	struct ev ev_destroy, ev_pid;
+	struct dnsw *dns;         /* DNS seen in the namespace (names), or NULL */
+	struct ev ev_dns;
 	int64_t last_dump;
 	int64_t last_container_write;
 	unsigned long long sockstat;
@@ -70,6 +73,8 @@ struct watch {
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];
 	struct watch_stats stats;
+	struct store_dns *sdns;   /* the DNS writes (names); NULL for sample */
+	int dns_warned;
 	int fatal;
 	char fatal_msg[256];
 };
@@ -81,6 +86,11 @@ void watch_log(struct watch *w, int level, const char *fmt, ...)
 int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
+
+/* watch_dns.c: the namespace's DNS log (names); without one clawss goes on with
+ * sockets, and says so once. */
+void watch_dns_attach(struct watch *w, struct wt *wt);
+void watch_dns_read(struct watch *w, struct wt *wt);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

@@ -22,16 +22,17 @@ test_expect_success 'setup: two namespaces joined by veth, servers in ext' '
 	netns_setup && ext_servers
 '
 
-test_expect_success 'a running watcher: Seccomp 2, NoNewPrivs 1, only SYS_PTRACE and DAC_READ_SEARCH' '
+test_expect_success 'a running watcher: Seccomp 2, NoNewPrivs 1, only SYS_PTRACE, DAC_READ_SEARCH, NET_ADMIN' '
 	db_reset &&
 	bg "$CLAWSS" watch --interval 200ms $NS_TOOL &&
 	W=$BG &&
 	wait_for 10 db_has "SELECT count(*) FROM containers" &&
 	test "$(status_field $W Seccomp)" = 2 &&
 	test "$(status_field $W NoNewPrivs)" = 1 &&
-	# CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19): 1<<2 | 1<<19
-	test "$(status_field $W CapEff)" = 0000000000080004 &&
-	test "$(status_field $W CapPrm)" = 0000000000080004 &&
+	# CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12: removing its nftables table when it
+	# leaves) and CAP_SYS_PTRACE (19): 1<<2 | 1<<12 | 1<<19
+	test "$(status_field $W CapEff)" = 0000000000081004 &&
+	test "$(status_field $W CapPrm)" = 0000000000081004 &&
 	test "$(status_field $W CapInh)" = 0000000000000000 &&
 	test "$(status_field $W CapAmb)" = 0000000000000000 &&
 	test "$(status_field $W CapBnd)" = 0000000000000000 &&
