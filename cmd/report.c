@@ -12,7 +12,8 @@
 static const char synopsis[] =
 	"usage: clawss report [--since-idle] [--idle DUR] [--container NAME]...\n"
 	"                     [--since TIME] [--until TIME] [--allow FILE]\n"
-	"                     [--format table|json|csv] [--by destination|container]\n";
+	"                     [--format table|json|csv] [--by destination|container]\n"
+	"                     [--dns]\n";
 
 static void help(void)
 {
@@ -29,6 +30,8 @@ static void help(void)
 	      "  --allow FILE       declared destinations; others are flagged undeclared\n"
 	      "  --format FMT       table (default), json or csv\n"
 	      "  --by KEY           one summary row per destination or per container\n"
+	      "  --dns              the DNS queries seen instead, flagged dns-tunnel by the\n"
+	      "                     rule of clawss-report(8)\n"
 	      "\nSee clawss-report(8).\n", stdout);
 }
 
@@ -38,7 +41,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 	if (cmd_confine_reader("report", g) != 0)
 		return EXIT_TROUBLE;
 	enum { O_SINCE_IDLE = 256, O_IDLE, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
-	       O_BY, O_HELP };
+	       O_BY, O_DNS, O_HELP };
 	static const struct option opts[] = {
 		{ "since-idle", no_argument, NULL, O_SINCE_IDLE },
 		{ "idle", required_argument, NULL, O_IDLE },
@@ -48,6 +51,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		{ "allow", required_argument, NULL, O_ALLOW },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "by", required_argument, NULL, O_BY },
+		{ "dns", no_argument, NULL, O_DNS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -60,7 +64,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 	struct store *st = NULL;
 	int64_t now = time_now_ms();
 	char err[512];
-	int c, li = 0, rc = EXIT_TROUBLE;
+	int c, li = 0, rc = EXIT_TROUBLE, dns = 0;
 	char **names = calloc((size_t)argc + 1, sizeof(*names));
 	size_t *matched = calloc((size_t)argc + 1, sizeof(*matched));
 
@@ -104,6 +108,9 @@ int cmd_report(int argc, char **argv, const struct global *g)
 				by = REPORT_BY_CONTAINER;
 			else
 				why = "unknown grouping (destination or container)";
+			break;
+		case O_DNS:
+			dns = 1;
 			break;
 		case O_HELP:
 			free(names);
@@ -151,7 +158,14 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		rc = cmd_fail("%s", err);
 		goto out;
 	}
-	rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
+	if (dns && (by != REPORT_BY_SOCKET || allow_path)) {
+		rc = cmd_fail("report: --dns lists queries: it takes neither --by nor --allow");
+		goto out;
+	}
+	if (dns)
+		rc = report_dns(store_db(st), &q, fmt, stdout, err, sizeof(err));
+	else
+		rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
 	if (rc < 0) {
 		rc = cmd_fail("report: %s", err);
 	} else {

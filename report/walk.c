@@ -197,7 +197,6 @@ static const char exec_sql[] =
 	"SELECT container_id, start, end FROM activity WHERE kind = 'exec'"
 	" ORDER BY container_id, start";
 
-static long find_container(const struct walk *k, int64_t id);
 
 /* The exec windows the sampler recorded from the engine's exec_start/exec_die events. */
 static int load_execs(struct walk *k)
@@ -209,7 +208,7 @@ static int load_execs(struct walk *k)
 	if (sqlite3_prepare_v2(k->db, exec_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(k, "activity");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = find_container(k, sqlite3_column_int64(st, 0));
+		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
 		if (c < 0)
 			continue;
 		if (k->nxw == cap) {
@@ -250,8 +249,51 @@ int walk_outside_exec(const struct walk *k, const struct p1row *p)
 	return 1;
 }
 
-/* Index of the container with this id, or -1 (a row of a container since pruned). */
-static long find_container(const struct walk *k, int64_t id)
+/* The names the containers resolved (schema 4), keyed as the rows will look them up.
+ * A database from before names has no table: then no names. */
+static int load_names(struct walk *k)
+{
+	static const char sql[] =
+		"SELECT container_id, name, addr, first_seen, last_seen, ttl FROM names";
+	sqlite3_stmt *st = NULL;
+	int rc, added;
+
+	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
+		const char *name = col_str(st, 1), *addr = col_str(st, 2);
+		if (c < 0 || !k->cs[c].selected || !name || !addr)
+			continue;
+		long a = hmap_intern(&k->addrs, addr, strlen(addr) + 1, &added);
+		if (a < 0 || (uint32_t)a >= ADDR_NONE ||
+		    names_add(&k->ni, walk_name_key((uint32_t)c, (uint32_t)a), name,
+			      sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+			      (uint32_t)sqlite3_column_int64(st, 5)) < 0) {
+			sqlite3_finalize(st);
+			return walk_oom(k);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(k, "names");
+	return names_finish(&k->ni) < 0 ? walk_oom(k) : 0;
+}
+
+static int is_tunnel(const struct walk *k, uint64_t key)
+{
+	size_t lo = 0, hi = k->ntun;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->tun[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->ntun && k->tun[lo] == key;
+}
+
+long walk_find_container(const struct walk *k, int64_t id)
 {
 	size_t lo = 0, hi = k->ncs;
 	/* ids are usually dense: try the direct slot first */
@@ -297,11 +339,15 @@ static int gslots_grow(struct walk *k)
 	return 0;
 }
 
-/* Whether a destination is declared: decided once per group. */
-static int undeclared(const struct allowlist *al, const char *addr, int port, int proto)
+/* Whether a destination is declared, by its address or by the name the container
+ * resolved to reach it: decided once per group. */
+static int undeclared(const struct allowlist *al, const char *addr, const char *name,
+		      int port, int proto)
 {
 	uint8_t a[16];
 	int family;
+	if (name && allow_match_name(al, name, port, proto))
+		return 0;
 	if (allow_addr_parse(addr, &family, a) < 0)
 		return 1;
 	return !allow_match(al, family, a, port, proto);
@@ -318,9 +364,11 @@ static uint64_t key_a(const struct p1row *r)
 	return (uint64_t)r->c << 32 | r->addr;
 }
 
+/* the name is part of a destination: one address may serve two names */
 static uint64_t key_b(const struct p1row *r)
 {
-	return (uint64_t)(uint32_t)r->rport << 8 | r->proto;
+	return (uint64_t)r->name << 32 | (uint64_t)((uint32_t)(r->rport + 1) & 0xffffff) << 8 |
+	       r->proto;
 }
 
 /* The destination group of a row (h: gslot_hash of its key), created on first sight. */
@@ -346,8 +394,11 @@ static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
 	}
 	struct group *g = &k->groups[k->ng];
 	*g = (struct group){ .min_gap = INT64_MAX };
-	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr), r->rport, r->proto))
+	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr),
+				      names_text(&k->ni, r->name), r->rport, r->proto))
 		g->flags |= REPORT_F_UNDECLARED;
+	if (k->ntun && r->rport == 53 && is_tunnel(k, walk_name_key(r->c, r->addr)))
+		g->flags |= REPORT_F_DNS_TUNNEL;
 	k->gslots[i] = (struct gslot){ .ka = ka, .kb = kb, .gid1 = (uint32_t)++k->ng };
 	return (int64_t)k->ng - 1;
 }
@@ -419,7 +470,7 @@ static int scan_timeline(struct walk *k)
 	if (sqlite3_prepare_v2(k->db, pass1_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(k, "sockets");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = find_container(k, sqlite3_column_int64(st, 1));
+		long c = walk_find_container(k, sqlite3_column_int64(st, 1));
 		if (c < 0 || !k->cs[c].selected)
 			continue;
 		const char *dir = NULL, *raddr = NULL;
@@ -427,7 +478,7 @@ static int scan_timeline(struct walk *k)
 		if (!proto)
 			continue;
 		int port = col_port(st, 6), added;
-		uint32_t g = G_NONE, a = ADDR_NONE;
+		uint32_t g = G_NONE, a = ADDR_NONE, name = NAMES_NONE;
 		if (raddr) {
 			long ai = hmap_intern(&k->addrs, raddr, strlen(raddr) + 1, &added);
 			if (ai < 0 || (uint32_t)ai >= ADDR_NONE)
@@ -451,8 +502,10 @@ static int scan_timeline(struct walk *k)
 			k->rows_cap = cap;
 		}
 		int64_t t = sqlite3_column_int64(st, 2);
+		if (k->ni.n && a != ADDR_NONE)
+			name = names_lookup(&k->ni, walk_name_key((uint32_t)c, a), t);
 		k->rows[k->nrows++] = (struct p1row){
-			.id = sqlite3_column_int64(st, 0), .t = t,
+			.id = sqlite3_column_int64(st, 0), .t = t, .name = name,
 			.c = (uint32_t)c, .g = g, .addr = a, .rport = port,
 			.proto = (uint8_t)proto, .dir = (uint8_t)d,
 		};
@@ -541,6 +594,7 @@ static int scan_rows(struct walk *k)
 			.proto_name = sk_proto_name(p->proto),
 			.direction = p->dir == DIR_OTHER ? "unknown" : sk_dir_name(p->dir),
 			.remote_addr = addr_text(k, p->addr),
+			.remote_name = names_text(&k->ni, p->name),
 			.remote_port = p->rport,
 			.family = word(col_str(st, 1), family_words),
 			.local_addr = col_str(st, 2),
@@ -585,7 +639,8 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 	/* one read transaction: both scans see the same snapshot while watch writes */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(&k, "begin");
-	if (load_containers(&k) < 0 || load_execs(&k) < 0 || scan_timeline(&k) < 0 ||
+	if (load_containers(&k) < 0 || load_execs(&k) < 0 || load_names(&k) < 0 ||
+	    walk_load_tunnels(&k) < 0 || scan_timeline(&k) < 0 ||
 	    walk_timelines(&k) < 0)
 		goto out;
 	if (w->container) {
@@ -610,5 +665,7 @@ out:
 	free(k.gslots);
 	free(k.xw);
 	hmap_free(&k.addrs);
+	names_free(&k.ni);
+	free(k.tun);
 	return rc;
 }

@@ -40,6 +40,7 @@ struct report_row {
 	int proto;               /* enum sk_proto, 0 if the store holds something else */
 	const char *proto_name, *family, *direction;
 	const char *local_addr, *remote_addr;   /* NULL: unknown */
+	const char *remote_name; /* the name resolved to reach remote_addr, or NULL */
 	int local_port, remote_port;            /* -1: unknown */
 	int state;
 	int64_t first_seen, last_seen;

@@ -35,7 +35,7 @@ enum { CHAIN_MAX = 8 };
 
 static void answers(ns_msg *h, struct dns_msg *m)
 {
-	char chain[CHAIN_MAX][DNS_NAME_MAX], owner[DNS_NAME_MAX];
+	char chain[CHAIN_MAX][DNS_NAME_MAX], owner[NS_MAXDNAME];
 	unsigned nchain = 1, count = ns_msg_count(*h, ns_s_an);
 	ns_rr rr;
 
@@ -57,8 +57,9 @@ static void answers(ns_msg *h, struct dns_msg *m)
 					       target, sizeof(target)) < 0)
 				continue;
 			name_fold(target);
-			if (strlen(target) < DNS_NAME_MAX && !in_chain(chain, nchain, target))
-				snprintf(chain[nchain++], DNS_NAME_MAX, "%s", target);
+			size_t tl = strlen(target);
+			if (tl < DNS_NAME_MAX && !in_chain(chain, nchain, target))
+				memcpy(chain[nchain++], target, tl + 1);
 		}
 		if (nchain == before)
 			break;
@@ -98,9 +99,10 @@ int dns_parse(const uint8_t *msg, size_t len, struct dns_msg *m)
 	m->qr = (uint8_t)ns_msg_getflag(h, ns_f_qr);
 	m->rcode = (uint8_t)ns_msg_getflag(h, ns_f_rcode);
 	m->qtype = (uint16_t)ns_rr_type(q);
-	if (strlen(ns_rr_name(q)) >= DNS_NAME_MAX)
+	size_t ql = strlen(ns_rr_name(q));
+	if (ql >= DNS_NAME_MAX)
 		goto bad;
-	snprintf(m->qname, sizeof(m->qname), "%s", ns_rr_name(q));
+	memcpy(m->qname, ns_rr_name(q), ql + 1);
 	if (!m->qname[0])
 		snprintf(m->qname, sizeof(m->qname), ".");
 	name_fold(m->qname);
@@ -184,34 +186,4 @@ int dns_packet(const uint8_t *pkt, size_t len, struct dns_pkt *p)
 bad:
 	errno = EBADMSG;
 	return -1;
-}
-
-const char *dns_type_name(unsigned t)
-{
-	switch (t) {
-	case ns_t_a: return "A";
-	case ns_t_ns: return "NS";
-	case ns_t_cname: return "CNAME";
-	case ns_t_soa: return "SOA";
-	case ns_t_null: return "NULL";
-	case ns_t_ptr: return "PTR";
-	case ns_t_mx: return "MX";
-	case ns_t_txt: return "TXT";
-	case ns_t_aaaa: return "AAAA";
-	case ns_t_srv: return "SRV";
-	case ns_t_naptr: return "NAPTR";
-	case 64: return "SVCB";
-	case 65: return "HTTPS";
-	case ns_t_any: return "ANY";
-	default: return NULL;
-	}
-}
-
-const char *dns_rcode_name(unsigned r)
-{
-	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
-	};
-	return r < sizeof(names) / sizeof(names[0]) ? names[r] : NULL;
 }

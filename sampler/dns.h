@@ -49,9 +49,4 @@ struct dns_pkt {
  * reassembly). 0, or -1 (EBADMSG, or ENOMSG for a segment without one). */
 int dns_packet(const uint8_t *pkt, size_t len, struct dns_pkt *p);
 
-/* "A", "AAAA", "TXT", ... or NULL for a type without a common name. */
-const char *dns_type_name(unsigned qtype);
-/* "NOERROR", "NXDOMAIN", ... or NULL. */
-const char *dns_rcode_name(unsigned rcode);
-
 #endif
