@@ -26,6 +26,11 @@
 #define LLVMFuzzerTestOneInput fuzz_one_escape
 #include "fuzz/escape.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_dns
+#define check dns_check
+#include "fuzz/dns.c"
+#undef check
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -34,6 +39,7 @@ static const struct {
 	{ "diag", fuzz_one_diag }, { "procnet", fuzz_one_procnet },
 	{ "allow", fuzz_one_allow }, { "util", fuzz_one_util },
 	{ "engine", fuzz_one_engine }, { "escape", fuzz_one_escape },
+	{ "dns", fuzz_one_dns },
 };
 
 /* Runs every file of dir; returns how many, or -1 if one could not be read. */
