@@ -147,7 +147,9 @@ static int walk_done(void *arg, int64_t cid, struct qbuf *b)
 	struct walk *k = arg;
 	long c = walk_container(k, cid);
 	int added;
+	k->cs[c].pub.dns_queries = (int64_t)b->n;
 	for (size_t i = 0; i < b->n; i++) {
+		k->cs[c].pub.dns_tunnel += b->q[i].flagged;
 		if (!b->q[i].flagged || !b->resolver[i])
 			continue;
 		long a = hmap_intern(&k->addrs, b->resolver[i], strlen(b->resolver[i]) + 1, &added);

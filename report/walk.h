@@ -33,6 +33,8 @@ struct report_container {
 	int64_t connections;     /* report rows over its whole life */
 	int64_t flagged;         /* those carrying a flag, after-idle counted (as
 				    report --since-idle would flag them) */
+	int64_t dns_queries;     /* DNS queries recorded (names, schema 4) */
+	int64_t dns_tunnel;      /* those the dns-tunnel rule flags */
 };
 
 struct report_row {

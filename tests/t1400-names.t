@@ -44,14 +44,16 @@ test_expect_success 'watch: resolve and connect in a burst, idle, then resolve a
 	in_ns $NS_TOOL $TRAFFIC connect $b 443 1 --for 0.3 &&
 	test $(sort -u api-addrs | wc -l) = 2 &&
 	wait_for 10 at_least 3 "SELECT count(*) FROM sockets WHERE remote_port = 443" &&
-	sleep 2.5 &&
+	sleep 6 &&
 	c=$(in_ns $NS_TOOL $DNS query 192.0.2.2 late.test) &&
 	in_ns $NS_TOOL $TRAFFIC connect $c 443 1 --for 0.3 &&
 	wait_for 10 at_least 1 "SELECT count(*) FROM sockets WHERE remote_addr = '\''203.0.113.30'\''"
 '
 
-test_expect_success 'a tunnel: 40 random-label TXT queries by sendto' '
+test_expect_success 'a tunnel: 40 random-label TXT queries by sendto; a connected query to that resolver' '
 	in_ns $NS_TOOL $DNS tunnel 192.0.2.2 t.tunnel.test 40 &&
+	in_ns $NS_TOOL $DNS query 192.0.2.2 z.example.test --connect --hold 1 &&
+	wait_for 10 at_least 1 "SELECT count(*) FROM sockets WHERE remote_port = 53" &&
 	wait_for 15 at_least 40 "SELECT count(*) FROM dns_queries WHERE qname LIKE '\''%.t.tunnel.test'\''" &&
 	kill -TERM $W && wait $W
 '
@@ -65,16 +67,16 @@ test_expect_success 'names: both API addresses and the queries were recorded' '
 	test "$(sql "SELECT count(*) FROM dns_queries WHERE qname = '\''api.example.test'\'' AND rcode = 0 AND answers IS NOT NULL")" = 2
 '
 
-test_expect_success 'rows carry remote_name (json, csv, table, export, the view)' '
-	"$CLAWSS" report --format json >out.json &&
+test_expect_success 'rows carry remote_name (json, csv, table, export, the view); exit 1: a dns-tunnel row' '
+	test_expect_code 1 "$CLAWSS" report --format json >out.json &&
 	python3 -c "import json
 rows = [r for r in json.load(open(\"out.json\")) if r[\"remote_port\"] == 443]
 names = sorted(r[\"remote_name\"] for r in rows)
 assert names == [\"api.example.test\", \"api.example.test\", \"late.test\", \"www.example.test\"], names" &&
-	"$CLAWSS" report --format csv >out.csv &&
+	test_expect_code 1 "$CLAWSS" report --format csv >out.csv &&
 	head -1 out.csv | grep -q remote_name &&
 	grep -q "api.example.test" out.csv &&
-	"$CLAWSS" report >out.txt &&
+	test_expect_code 1 "$CLAWSS" report >out.txt &&
 	grep -q "^CONTAINER.*NAME" out.txt &&
 	grep -q "late.test" out.txt &&
 	"$CLAWSS" export --format jsonl >out.jsonl &&
@@ -83,7 +85,7 @@ assert names == [\"api.example.test\", \"api.example.test\", \"late.test\", \"ww
 '
 
 test_expect_success '--by destination groups the API by its name' '
-	"$CLAWSS" report --by destination --format json >by.json &&
+	test_expect_code 1 "$CLAWSS" report --by destination --format json >by.json &&
 	python3 -c "import json
 g = [r for r in json.load(open(\"by.json\")) if r[\"remote_name\"] == \"api.example.test\"]
 assert len(g) == 1 and g[0][\"attempts\"] == 2, g"
@@ -108,16 +110,25 @@ assert bad == [\"late.test\"], bad"
 '
 
 test_expect_success 'policy --until-idle names the API, not what came after the burst' '
-	"$CLAWSS" policy --container $NS_TOOL --until-idle --idle 2s >policy &&
+	"$CLAWSS" policy --container $NS_TOOL --until-idle --idle 4s >policy &&
 	grep -q "^api.example.test  *443 tcp" policy &&
 	grep -q "^www.example.test  *443 tcp" policy &&
 	! grep -q "late.test" policy &&
 	! grep -q "^198.51.100.1[01] " policy &&
-	"$CLAWSS" report --allow policy --idle 2s --since-idle --format json >p.json;
+	"$CLAWSS" report --allow policy --idle 4s --since-idle --format json >p.json;
 	test $? = 1 &&
 	python3 -c "import json
 rows = [r for r in json.load(open(\"p.json\")) if r[\"remote_port\"] == 443]
 assert [r[\"remote_name\"] for r in rows if \"undeclared\" in r[\"flags\"]] == [\"late.test\"], rows"
+'
+
+test_expect_success 'the connection to the tunnel'\''s resolver is flagged dns-tunnel, the others not' '
+	test_expect_code 1 "$CLAWSS" report --format json >r.json &&
+	python3 -c "import json
+rows = json.load(open(\"r.json\"))
+dns = [r for r in rows if r[\"remote_port\"] == 53]
+assert dns and all(\"dns-tunnel\" in r[\"flags\"] for r in dns), dns
+assert all(r[\"flags\"] == [] for r in rows if r[\"remote_port\"] == 443), rows"
 '
 
 test_expect_success 'report --dns lists the tunnel flagged and the ordinary lookups not' '

@@ -54,7 +54,9 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	bg "$CLAWSS" watch --all --interval 200ms &&
 	W=$BG &&
 	wait_for 10 db_has "SELECT count(*) FROM containers" &&
-	test "$(status_field $W Seccomp)" = 2 &&
+	# confined once the first scan has entered every namespace there is (each takes
+	# its DNS log rules): on a busy host that is after the first rows
+	wait_for 30 status_is $W Seccomp 2 &&
 	test "$(status_field $W NoNewPrivs)" = 1 &&
 	# + CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21)
 	test "$(status_field $W CapEff)" = 0000000000281004 &&
@@ -75,7 +77,8 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	wait_for 10 grep -q holding late-c.out &&
 	wait_for 20 db_has "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''clawss-$$-late'\'' AND s.remote_port = 7171 AND s.comm = '\''nobody-conn'\'' AND s.pid = $NOBODY" &&
 	kill -TERM $W && wait $W &&
-	kill $NOBODY && rm -rf "$PUB"
+	# (its --for may have run out on a busy host: cleanup, not an assertion)
+	{ kill $NOBODY 2>/dev/null || :; } && rm -rf "$PUB"
 '
 
 test_expect_success 'a reader holds no capability and is confined before it reads a file' '

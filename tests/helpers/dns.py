@@ -9,11 +9,12 @@ it talks to the addresses it is given, which the tests assign inside their names
         late.test A            203.0.113.30
         *.t.tunnel.test        TXT with a few bytes (what a tunnel server sends back)
         anything else          NXDOMAIN
-  dns.py query SERVER NAME [--type A|TXT|NULL|CNAME] [--tcp]
-        one query, prints the answer's addresses one a line
+  dns.py query SERVER NAME [--type A|TXT|NULL|CNAME] [--tcp] [--connect --hold S]
+        one query, prints the answer's addresses one a line; --connect: from a
+        connected UDP socket, held S seconds after the answer
   dns.py tunnel SERVER DOMAIN N  N TXT queries with random 40-character labels (data)
 """
-import argparse, random, select, socket, struct, sys
+import argparse, random, select, socket, struct, sys, time
 
 API = ["198.51.100.10", "203.0.113.10", "198.51.100.11", "203.0.113.11"]
 TYPES = {"A": 1, "NULL": 10, "CNAME": 5, "TXT": 16, "AAAA": 28}
@@ -108,6 +109,13 @@ def query(args):
         n = struct.unpack("!H", c.recv(2))[0]
         resp = c.recv(n)
         c.close()
+    elif args.connect:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.connect((args.server, 53))
+        s.send(msg)
+        resp = s.recv(4096)
+        time.sleep(args.hold)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(3)
@@ -135,6 +143,8 @@ def main():
     a = sub.add_parser("serve"); a.add_argument("addr"); a.set_defaults(fn=serve)
     a = sub.add_parser("query"); a.add_argument("server"); a.add_argument("name")
     a.add_argument("--type", default="A"); a.add_argument("--tcp", action="store_true")
+    a.add_argument("--connect", action="store_true")
+    a.add_argument("--hold", type=float, default=0)
     a.set_defaults(fn=query)
     a = sub.add_parser("tunnel"); a.add_argument("server"); a.add_argument("domain")
     a.add_argument("n", type=int); a.set_defaults(fn=tunnel)
