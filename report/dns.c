@@ -177,7 +177,8 @@ int walk_load_tunnels(struct walk *k)
 {
 	if (each_container(k->db, walk_want, walk_done, k, k->err, k->errlen) < 0)
 		return -1;
-	qsort(k->tun, k->ntun, sizeof(*k->tun), key_cmp);
+	if (k->ntun)
+		qsort(k->tun, k->ntun, sizeof(*k->tun), key_cmp);
 	return 0;
 }
 

@@ -39,7 +39,8 @@ static size_t slot_of(uint64_t key, size_t nslots)
 int names_finish(struct names_index *ix)
 {
 	size_t n = 16;
-	qsort(ix->eps, ix->n, sizeof(*ix->eps), ep_cmp);
+	if (ix->n)
+		qsort(ix->eps, ix->n, sizeof(*ix->eps), ep_cmp);
 	while (n < ix->n * 2)
 		n *= 2;
 	free(ix->slots);
