@@ -1,10 +1,72 @@
 /* The name index (report/names.h): TTL with its grace, an address reused by two names,
  * and NAME / *.DOMAIN allowlist rules at label boundaries (report/allow.h). */
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "report/allow.h"
 #include "report/names.h"
+#include "store/dns.h"
+#include "store/store.h"
 #include "tests/tap.h"
+
+static int64_t q1(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The store's side: episodes begin when another name takes the address. */
+static void test_store(void)
+{
+	char dir[] = "/tmp/clawss-names-XXXXXX", path[64], err[256];
+	struct store *st = NULL;
+	struct store_container c = { .name = "app", .netns_ino = 1 };
+	int ins;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/db", dir);
+	ok(store_open(&st, path, STORE_WRITE, err, sizeof(err)) == 0, "store: open %s", err);
+	struct store_dns *d = store_dns_new(st);
+	ok(d && store_begin(st) == 0 && store_container_attach(st, &c, 1) == 0, "store: container");
+	ok(store_dns_name(d, c.id, "a.test", "192.0.2.7", 1000, 30, "192.0.2.53", 1, &ins) == 0 &&
+	   ins, "store: a first answer begins an episode");
+	ok(store_dns_name(d, c.id, "a.test", "192.0.2.7", 2000, 60, NULL, 1, &ins) == 0 && !ins,
+	   "store: the same name again extends it");
+	is_int((long)q1(st, "SELECT last_seen * 1000 + ttl FROM names"), 2000060,
+	       "store: last_seen and TTL follow the last answer");
+	ok(store_dns_name(d, c.id, "b.test", "192.0.2.7", 3000, 30, NULL, 1, &ins) == 0 && ins,
+	   "store: another name takes the address: a new episode");
+	ok(store_dns_name(d, c.id, "a.test", "192.0.2.7", 4000, 30, NULL, 1, &ins) == 0 && ins,
+	   "store: the first name back: a third episode, not the first extended");
+	ok(store_dns_name(d, c.id, "c.test", "192.0.2.8", 5000, 30, NULL, 0, &ins) == 0 && !ins,
+	   "store: past the budget nothing new is stored");
+	is_int((long)q1(st, "SELECT count(*) FROM names"), 3, "store: three episodes");
+	struct store_dns_query q = { .container_id = c.id, .t = 1000, .resolver_addr = "192.0.2.53",
+		.resolver_port = 53, .proto = "udp", .qname = "a.test", .qtype = 1, .rcode = -1 };
+	int64_t row = 0, budget = 0;
+	ok(store_dns_query(d, &q, &row) == 0 && row > 0, "store: a query");
+	ok(store_dns_answer(d, row, 3, NULL, 1005) == 0 &&
+	   q1(st, "SELECT rcode FROM dns_queries") == 3, "store: its answer");
+	ok(store_dns_budget(d, c.id, 6000, 5, "x", &budget) == 0 && budget > 0 &&
+	   store_dns_budget(d, c.id, 7000, 9, "y", &budget) == 0 &&
+	   q1(st, "SELECT count * 10000 + \"end\" FROM activity WHERE kind = 'dns-budget'") ==
+	   97000, "store: the dns-budget row, created then updated");
+	int64_t nq, nn;
+	ok(store_dns_count(d, c.id, &nq, &nn) == 0 && nq == 1 && nn == 3, "store: counts");
+	ok(store_commit(st) == 0, "store: commit");
+	store_dns_free(d);
+	store_close(st);
+	unlink(path);
+	rmdir(dir);
+}
 
 static const char *at(struct names_index *ix, uint64_t key, int64_t t)
 {
@@ -69,5 +131,6 @@ int main(void)
 	ok(allow_parse_line(&al, "a$b.test", 5, why, sizeof(why)) < 0, "a bad character is refused");
 	ok(allow_parse_line(&al, "*.", 6, why, sizeof(why)) < 0, "*. alone is refused");
 	allow_free(&al);
+	test_store();
 	return tap_done_testing();
 }
