@@ -128,7 +128,56 @@ out:
 	return ret;
 }
 
-/* ---- the walk's resolvers ---- */
+/* ---- the walk's names and resolvers ---- */
+
+/* The names the containers resolved (schema 4), keyed as the rows will look them up.
+ * A database from before names has no table: then no names. */
+int walk_load_names(struct walk *k)
+{
+	static const char sql[] =
+		"SELECT container_id, name, addr, first_seen, last_seen, ttl FROM names";
+	sqlite3_stmt *st = NULL;
+	int rc, added;
+
+	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
+		const char *name = (const char *)sqlite3_column_text(st, 1),
+			   *addr = (const char *)sqlite3_column_text(st, 2);
+		if (c < 0 || !k->cs[c].selected || !name || !addr)
+			continue;
+		long a = hmap_intern(&k->addrs, addr, strlen(addr) + 1, &added);
+		if (a < 0 || (uint32_t)a >= ADDR_NONE ||
+		    names_add(&k->ni, walk_name_key((uint32_t)c, (uint32_t)a), name,
+			      sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
+			      (uint32_t)sqlite3_column_int64(st, 5)) < 0) {
+			sqlite3_finalize(st);
+			return walk_oom(k);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		{
+		snprintf(k->err, k->errlen, "database: names: %s", sqlite3_errmsg(k->db));
+		return -1;
+	}
+	return names_finish(&k->ni) < 0 ? walk_oom(k) : 0;
+}
+
+int walk_is_tunnel(const struct walk *k, uint64_t key)
+{
+	size_t lo = 0, hi = k->ntun;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->tun[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->ntun && k->tun[lo] == key;
+}
+
 
 static long walk_container(struct walk *k, int64_t id)
 {
@@ -241,7 +290,6 @@ static int dns_print(void *arg, int64_t cid, struct qbuf *b)
 {
 	struct dns_ctx *x = arg;
 	const struct report_container *c = dns_find(x, cid);
-	char qt[16], rc[16];
 	for (size_t i = 0; i < b->n; i++) {
 		const struct tunnel_q *q = &b->q[i];
 		int after = c->burst_known && q->t >= c->burst_end;
@@ -253,16 +301,21 @@ static int dns_print(void *arg, int64_t cid, struct qbuf *b)
 		struct oval v[D_N];
 		const char *tn = dns_type_name((unsigned)q->qtype);
 		const char *rn = b->rcode[i] >= 0 ? dns_rcode_name((unsigned)b->rcode[i]) : NULL;
-		snprintf(qt, sizeof(qt), "%d", q->qtype);
-		snprintf(rc, sizeof(rc), "%d", b->rcode[i]);
 		set_str(&v[D_CONTAINER], c->name);
 		set_time(&v[D_TIME], q->t);
 		set_str(&v[D_RESOLVER_ADDR], b->resolver[i]);
 		set_opt(&v[D_RESOLVER_PORT], b->port[i]);
 		set_str(&v[D_PROTO], b->proto[i]);
 		set_str(&v[D_QNAME], q->qname);
-		set_str(&v[D_QTYPE], tn ? tn : qt);
-		set_str(&v[D_RCODE], b->rcode[i] < 0 ? NULL : rn ? rn : rc);
+		/* a type or code without a common name is its number (SPEC) */
+		if (tn)
+			set_str(&v[D_QTYPE], tn);
+		else
+			set_int(&v[D_QTYPE], q->qtype);
+		if (b->rcode[i] >= 0 && !rn)
+			set_int(&v[D_RCODE], b->rcode[i]);
+		else
+			set_str(&v[D_RCODE], rn);
 		set_list(&v[D_ANSWERS], b->answers[i]);
 		set_bool(&v[D_AFTER_IDLE], after);
 		set_flags(&v[D_FLAGS], f);

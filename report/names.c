@@ -41,53 +41,64 @@ int names_finish(struct names_index *ix)
 	size_t n = 16;
 	if (ix->n)
 		qsort(ix->eps, ix->n, sizeof(*ix->eps), ep_cmp);
+	if (ix->n >= UINT32_MAX)
+		return -1;
 	while (n < ix->n * 2)
 		n *= 2;
 	free(ix->slots);
-	free(ix->skeys);
 	ix->slots = calloc(n, sizeof(*ix->slots));
-	ix->skeys = calloc(n, sizeof(*ix->skeys));
-	if (!ix->slots || !ix->skeys)
+	if (!ix->slots)
 		return -1;
 	ix->nslots = n;
-	for (size_t i = 0; i < ix->n; i++) {
-		if (i && ix->eps[i - 1].key == ix->eps[i].key)
-			continue;
+	for (size_t i = 0, j; i < ix->n; i = j) {
+		for (j = i + 1; j < ix->n && ix->eps[j].key == ix->eps[i].key; j++)
+			;
 		size_t s = slot_of(ix->eps[i].key, n);
-		while (ix->slots[s])
+		while (ix->slots[s].n)
 			s = (s + 1) & (n - 1);
-		ix->slots[s] = i + 1;
-		ix->skeys[s] = ix->eps[i].key;
+		ix->slots[s] = (struct names_slot){ ix->eps[i].key, (uint32_t)i, (uint32_t)(j - i) };
 	}
 	return 0;
 }
 
 uint32_t names_lookup(const struct names_index *ix, uint64_t key, int64_t t)
 {
-	if (!ix->nslots || !ix->n)
+	if (!ix->nslots)
 		return NAMES_NONE;
 	size_t s = slot_of(key, ix->nslots);
-	for (; ix->slots[s]; s = (s + 1) & (ix->nslots - 1)) {
-		if (ix->skeys[s] != key)
+	for (; ix->slots[s].n; s = (s + 1) & (ix->nslots - 1)) {
+		if (ix->slots[s].key != key)
 			continue;
 		/* the last episode of key that began at or before t */
-		size_t lo = ix->slots[s] - 1, hi = lo;
-		while (hi < ix->n && ix->eps[hi].key == key)
-			hi++;
-		const struct names_ep *best = NULL;
-		size_t a = lo, b = hi;
+		const struct names_ep *e = ix->eps + ix->slots[s].first;
+		size_t a = 0, b = ix->slots[s].n;
 		while (a < b) {
 			size_t mid = a + (b - a) / 2;
-			if (ix->eps[mid].first <= t)
+			if (e[mid].first <= t)
 				a = mid + 1;
 			else
 				b = mid;
 		}
-		if (a > lo)
-			best = &ix->eps[a - 1];
-		return best && t <= best->until ? best->name : NAMES_NONE;
+		return a && t <= e[a - 1].until ? e[a - 1].name : NAMES_NONE;
 	}
 	return NAMES_NONE;
+}
+
+void names_prefetch(const struct names_index *ix, uint64_t key, int stage)
+{
+	if (!ix->nslots)
+		return;
+	size_t s = slot_of(key, ix->nslots);
+	if (stage == 0) {
+		__builtin_prefetch(&ix->slots[s]);
+		return;
+	}
+	for (; ix->slots[s].n; s = (s + 1) & (ix->nslots - 1)) {
+		if (ix->slots[s].key == key) {
+			__builtin_prefetch(&ix->eps[ix->slots[s].first]);
+			return;
+		}
+	}
 }
 
 const char *names_text(const struct names_index *ix, uint32_t id)
@@ -101,6 +112,5 @@ void names_free(struct names_index *ix)
 	hmap_free(&ix->names);
 	free(ix->eps);
 	free(ix->slots);
-	free(ix->skeys);
 	memset(ix, 0, sizeof(*ix));
 }

@@ -22,12 +22,17 @@ struct names_ep {
 	uint32_t name;
 };
 
+/* One probe reads one slot: the key and where its episodes are. */
+struct names_slot {
+	uint64_t key;
+	uint32_t first, n;
+};
+
 struct names_index {
 	struct hmap names;     /* name text -> id */
 	struct names_ep *eps;
 	size_t n, cap;
-	uint64_t *slots;       /* key -> first episode of it + 1 (open addressing) */
-	uint64_t *skeys;
+	struct names_slot *slots;  /* key -> its episodes (open addressing, n 0: empty) */
 	size_t nslots;
 };
 
@@ -38,6 +43,9 @@ int names_finish(struct names_index *ix);
 /* The name id for key at time t, or NAMES_NONE. */
 uint32_t names_lookup(const struct names_index *ix, uint64_t key, int64_t t);
 const char *names_text(const struct names_index *ix, uint32_t id);
+/* Cache hints for a lookup of key soon: stage 0 fetches its slot, stage 1 (later, the
+ * slot in cache) its episodes. A million-row report looks up every row. */
+void names_prefetch(const struct names_index *ix, uint64_t key, int stage);
 void names_free(struct names_index *ix);
 
 #endif

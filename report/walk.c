@@ -249,50 +249,6 @@ int walk_outside_exec(const struct walk *k, const struct p1row *p)
 	return 1;
 }
 
-/* The names the containers resolved (schema 4), keyed as the rows will look them up.
- * A database from before names has no table: then no names. */
-static int load_names(struct walk *k)
-{
-	static const char sql[] =
-		"SELECT container_id, name, addr, first_seen, last_seen, ttl FROM names";
-	sqlite3_stmt *st = NULL;
-	int rc, added;
-
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
-		const char *name = col_str(st, 1), *addr = col_str(st, 2);
-		if (c < 0 || !k->cs[c].selected || !name || !addr)
-			continue;
-		long a = hmap_intern(&k->addrs, addr, strlen(addr) + 1, &added);
-		if (a < 0 || (uint32_t)a >= ADDR_NONE ||
-		    names_add(&k->ni, walk_name_key((uint32_t)c, (uint32_t)a), name,
-			      sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-			      (uint32_t)sqlite3_column_int64(st, 5)) < 0) {
-			sqlite3_finalize(st);
-			return walk_oom(k);
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(k, "names");
-	return names_finish(&k->ni) < 0 ? walk_oom(k) : 0;
-}
-
-static int is_tunnel(const struct walk *k, uint64_t key)
-{
-	size_t lo = 0, hi = k->ntun;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->tun[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < k->ntun && k->tun[lo] == key;
-}
-
 long walk_find_container(const struct walk *k, int64_t id)
 {
 	size_t lo = 0, hi = k->ncs;
@@ -397,7 +353,7 @@ static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
 	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr),
 				      names_text(&k->ni, r->name), r->rport, r->proto))
 		g->flags |= REPORT_F_UNDECLARED;
-	if (k->ntun && r->rport == 53 && is_tunnel(k, walk_name_key(r->c, r->addr)))
+	if (k->ntun && r->rport == 53 && walk_is_tunnel(k, walk_name_key(r->c, r->addr)))
 		g->flags |= REPORT_F_DNS_TUNNEL;
 	k->gslots[i] = (struct gslot){ .ka = ka, .kb = kb, .gid1 = (uint32_t)++k->ng };
 	return (int64_t)k->ng - 1;
@@ -461,6 +417,27 @@ static int group_rows(struct walk *k)
 	return 0;
 }
 
+/* remote_name of every row with an address, before the rows are grouped (the name is
+ * part of a destination). Each lookup costs two cache misses (slot, episodes) in a big
+ * index: they are fetched two and one steps ahead, as group_rows does. */
+static void name_rows(struct walk *k)
+{
+	enum { AHEAD = 8 };
+	if (!k->ni.n)
+		return;
+	for (size_t i = 0; i < k->nrows; i++) {
+		const struct p1row *f = &k->rows[i + 2 * AHEAD < k->nrows ? i + 2 * AHEAD : i];
+		const struct p1row *g = &k->rows[i + AHEAD < k->nrows ? i + AHEAD : i];
+		if (f->addr != ADDR_NONE)
+			names_prefetch(&k->ni, walk_name_key(f->c, f->addr), 0);
+		if (g->addr != ADDR_NONE)
+			names_prefetch(&k->ni, walk_name_key(g->c, g->addr), 1);
+		struct p1row *r = &k->rows[i];
+		if (r->addr != ADDR_NONE)
+			r->name = names_lookup(&k->ni, walk_name_key(r->c, r->addr), r->t);
+	}
+}
+
 /* First scan: what the burst and beacon rules need, for the selected containers. */
 static int scan_timeline(struct walk *k)
 {
@@ -502,8 +479,6 @@ static int scan_timeline(struct walk *k)
 			k->rows_cap = cap;
 		}
 		int64_t t = sqlite3_column_int64(st, 2);
-		if (k->ni.n && a != ADDR_NONE)
-			name = names_lookup(&k->ni, walk_name_key((uint32_t)c, a), t);
 		k->rows[k->nrows++] = (struct p1row){
 			.id = sqlite3_column_int64(st, 0), .t = t, .name = name,
 			.c = (uint32_t)c, .g = g, .addr = a, .rport = port,
@@ -516,6 +491,7 @@ static int scan_timeline(struct walk *k)
 		return -1;
 	}
 	sqlite3_finalize(st);
+	name_rows(k);
 	return group_rows(k);
 nomem:
 	sqlite3_finalize(st);
@@ -639,7 +615,7 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 	/* one read transaction: both scans see the same snapshot while watch writes */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(&k, "begin");
-	if (load_containers(&k) < 0 || load_execs(&k) < 0 || load_names(&k) < 0 ||
+	if (load_containers(&k) < 0 || load_execs(&k) < 0 || walk_load_names(&k) < 0 ||
 	    walk_load_tunnels(&k) < 0 || scan_timeline(&k) < 0 ||
 	    walk_timelines(&k) < 0)
 		goto out;

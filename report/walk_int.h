@@ -97,8 +97,12 @@ static inline uint64_t walk_name_key(uint32_t c, uint32_t a)
 	return (uint64_t)c << 32 | a;
 }
 
-/* dns.c: k->tun, from the queries the tunnel rule flags (report_dns_tunnel). */
+/* dns.c: k->ni, from the store's names (none before schema 4); */
+int walk_load_names(struct walk *k);
+/* k->tun, from the queries the tunnel rule flags; */
 int walk_load_tunnels(struct walk *k);
+/* whether (container, resolver address) is in k->tun. */
+int walk_is_tunnel(const struct walk *k, uint64_t key);
 
 /* Index of the container with this id, or -1 (a row of a container since pruned). */
 long walk_find_container(const struct walk *k, int64_t id);

@@ -213,8 +213,9 @@ int dnsw_flush(struct dnsw *w, struct store_dns *sd, int64_t cid)
 		if (write_one(w, sd, cid, &w->q[i]) < 0)
 			return -1;
 	w->n = 0;
-	if (w->cap > 64) {
-		/* a burst's queue is not kept for ever */
+	if (w->cap > 8) {
+		/* a burst's queue (about 700 bytes a packet) is not kept for ever: a quiet
+		 * namespace holds 8 at most */
 		free(w->q);
 		w->q = NULL;
 		w->cap = 0;

@@ -135,11 +135,11 @@ test_expect_success 'csv: header row, RFC 4180 quoting, one record per line' '
 	test $(tr -d "\r\n" <out | tr -d -c "\000-\037\177" | wc -c) = 0 &&
 	python3 -c "import csv, sys
 rows = list(csv.reader(open(\"out\", newline=\"\")))
-assert len(rows) == 6 and all(len(r) == 18 for r in rows), rows
-assert rows[1][15] == \"a\\\\x1b[31m\\\\x07\\\"q\\\",x\\\\x0ay\\\\u009bz\\\\xff\", rows[1][15]
+assert len(rows) == 6 and all(len(r) == 19 for r in rows), rows
+assert rows[1][16] == \"a\\\\x1b[31m\\\\x07\\\"q\\\",x\\\\x0ay\\\\u009bz\\\\xff\", rows[1][16]
 assert rows[1][0] == \"ev\\\\x1b]0;owned\\\\x07il\\\\x1b[2J\", rows[1][0]
-assert rows[2][17] == \"raw\" and rows[3][17] == \"packet\"
-assert rows[4][13] == \"\" and rows[4][7] == \"\"
+assert rows[2][18] == \"raw\" and rows[3][18] == \"packet\"
+assert rows[4][14] == \"\" and rows[4][7] == \"\"
 " &&
 	grep -F ",\"a\\x1b[31m\\x07\"\"q\"\",x\\x0ay\\u009bz\\xff\"," out
 '
