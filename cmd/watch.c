@@ -288,6 +288,8 @@ static int run(const struct global *g, struct run *r)
 		narrow |= CONFINE_ENTER_NS;       /* namespaces that appear later */
 	if (!r->o.once && eng)
 		narrow |= CONFINE_ENGINE;         /* the engine's event stream */
+	if (!r->o.once)
+		narrow |= CONFINE_NFT;            /* the DNS log's table, removed at the end */
 	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
 		goto out;
 	if (watch_run(w, err, sizeof(err)) < 0) {

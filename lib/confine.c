@@ -52,6 +52,7 @@ enum rule {
 	R_FCNTL,         /* no F_SETOWN / F_SETSIG / lease tricks: locks, flags, dup */
 	R_SETNS_NET,     /* setns(fd, CLONE_NEWNET) only */
 	R_SOCK_DIAG,     /* socket(AF_NETLINK, *, NETLINK_SOCK_DIAG) */
+	R_SOCK_NFT,      /* socket(AF_NETLINK, *, NETLINK_NETFILTER) */
 	R_SOCK_UNIX,     /* socket(AF_UNIX, ...), socketpair(AF_UNIX, ...) */
 	R_TGKILL_SELF,   /* tgkill aimed at this process (abort, raise) */
 };
@@ -60,6 +61,7 @@ enum rule {
 #define A_READ   0x01u   /* every role */
 #define A_WATCH  0x02u   /* watch, sample */
 #define A_NS     0x04u   /* CONFINE_ENTER_NS */
+#define A_NS_NFT 0x40u   /* CONFINE_ENTER_NS and CONFINE_NFT */
 #define A_ENGINE 0x08u   /* CONFINE_ENGINE */
 
 struct call {
@@ -125,6 +127,7 @@ static const struct call calls[] = {
 	/* entering namespaces that appear later */
 	{ "setns", A_NS, R_SETNS_NET },
 	{ "socket", A_NS, R_SOCK_DIAG },
+	{ "socket", A_NS_NFT, R_SOCK_NFT },     /* a new namespace's DNS log (names) */
 	{ "ioctl", A_NS, R_IOCTL_NS },           /* is this file a network namespace? */
 	{ "bind", A_NS, R_ANY },
 	{ "getsockname", A_NS | A_ENGINE, R_ANY },
@@ -261,6 +264,10 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, enum rule
 		rc = seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
 				      SCMP_A2(SCMP_CMP_EQ, NETLINK_SOCK_DIAG));
 		break;
+	case R_SOCK_NFT:
+		rc = seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+				      SCMP_A2(SCMP_CMP_EQ, NETLINK_NETFILTER));
+		break;
 	case R_SOCK_UNIX:
 		rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 		break;
@@ -284,6 +291,8 @@ static unsigned role_mask(enum confine_role role, unsigned flags)
 		m |= A_WATCH;
 		if (flags & CONFINE_ENTER_NS)
 			m |= A_NS;
+		if ((flags & CONFINE_ENTER_NS) && (flags & CONFINE_NFT))
+			m |= A_NS_NFT;
 		if (flags & CONFINE_ENGINE)
 			m |= A_ENGINE;
 	}
@@ -487,10 +496,11 @@ int confine_watcher(unsigned flags, char *err, unsigned errlen)
 	 * links in it and /proc/PID/ns/net (ptrace_may_access: SYS_PTRACE) */
 	keep[n++] = CAP_SYS_PTRACE;
 	keep[n++] = CAP_DAC_READ_SEARCH;
-	/* the namespace's `inet clawss` table is removed when clawss leaves it (and put
-	 * back when tampered with): nftables asks for NET_ADMIN at each change, also on a
-	 * socket made before the drop. Also SO_RCVBUFFORCE on a new namespace's sockets. */
-	keep[n++] = CAP_NET_ADMIN;
+	/* watch: the namespace's `inet clawss` table is removed when clawss leaves it (and
+	 * put back when tampered with): nftables asks for NET_ADMIN at each change, also on
+	 * a socket made before the drop. Also SO_RCVBUFFORCE on a new namespace's socket. */
+	if (flags & (CONFINE_NFT | CONFINE_ENTER_NS))
+		keep[n++] = CAP_NET_ADMIN;
 	if (flags & CONFINE_ENTER_NS)
 		keep[n++] = CAP_SYS_ADMIN;   /* setns into a new namespace */
 	keep[n] = -1;

@@ -18,6 +18,10 @@
 				* destroy socket's SO_RCVBUFFORCE), allows setns(CLONE_NEWNET)
 				* and creating NETLINK_SOCK_DIAG sockets */
 #define CONFINE_ENGINE   0x2u  /* talk to a container engine on a unix socket (libcurl) */
+#define CONFINE_NFT      0x4u  /* watch: keeps CAP_NET_ADMIN, which nftables asks for at
+				* each change: the namespace's `inet clawss` table is removed
+				* when watch leaves it; with CONFINE_ENTER_NS also creating
+				* NETLINK_NETFILTER sockets (a new namespace's DNS log) */
 
 /* report, containers, policy, export, prune: no capability at all, no socket, no
  * namespace change, nothing executed; with Landlock, files created or written only
