@@ -14,7 +14,8 @@
 static const char synopsis[] =
 	"usage: clawss report [--since-idle] [--idle DUR] [--burst-max DUR] [--container NAME]...\n"
 	"                     [--since TIME] [--until TIME] [--allow FILE]\n"
-	"                     [--format table|json|csv|html] [--by destination|container]\n";
+	"                     [--format table|json|csv|html] [--by destination|container]\n"
+	"                     [--dns]\n";
 
 static void help(void)
 {
@@ -34,6 +35,8 @@ static void help(void)
 	      "  --format FMT       table (default), json, csv, or html (one self-contained\n"
 	      "                     page: per container a timeline, then the rows)\n"
 	      "  --by KEY           one summary row per destination or per container\n"
+	      "  --dns              the DNS queries seen instead, flagged dns-tunnel by the\n"
+	      "                     rule of clawss-report(8)\n"
 	      "\nSee clawss-report(8).\n", stdout);
 }
 
@@ -60,7 +63,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 	if (cmd_confine_reader("report", g) != 0)
 		return EXIT_TROUBLE;
 	enum { O_SINCE_IDLE = 256, O_IDLE, O_BURST_MAX, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
-	       O_BY, O_HELP };
+	       O_BY, O_DNS, O_HELP };
 	static const struct option opts[] = {
 		{ "since-idle", no_argument, NULL, O_SINCE_IDLE },
 		{ "idle", required_argument, NULL, O_IDLE },
@@ -71,6 +74,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		{ "allow", required_argument, NULL, O_ALLOW },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "by", required_argument, NULL, O_BY },
+		{ "dns", no_argument, NULL, O_DNS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -84,7 +88,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 	struct store *st = NULL;
 	int64_t now = time_now_ms();
 	char err[512];
-	int c, li = 0, rc = EXIT_TROUBLE;
+	int c, li = 0, rc = EXIT_TROUBLE, dns = 0;
 	char **names = calloc((size_t)argc + 1, sizeof(*names));
 	size_t *matched = calloc((size_t)argc + 1, sizeof(*matched));
 
@@ -133,6 +137,9 @@ int cmd_report(int argc, char **argv, const struct global *g)
 			else
 				why = "unknown grouping (destination or container)";
 			break;
+		case O_DNS:
+			dns = 1;
+			break;
 		case O_HELP:
 			free(names);
 			free(matched);
@@ -179,7 +186,17 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		rc = cmd_fail("%s", err);
 		goto out;
 	}
-	if (fmt == OUT_HTML) {
+	if (dns && (by != REPORT_BY_SOCKET || allow_path)) {
+		rc = cmd_fail("report: --dns lists queries: it takes neither --by nor --allow");
+		goto out;
+	}
+	if (dns && fmt == OUT_HTML) {
+		rc = cmd_fail("report: --dns has no html format (table, json or csv)");
+		goto out;
+	}
+	if (dns) {
+		rc = report_dns(store_db(st), &q, fmt, stdout, err, sizeof(err));
+	} else if (fmt == OUT_HTML) {
 		char *line = command_line(argc, argv);
 		rc = line ? report_print_html(store_db(st), &q, by, line, stdout, err, sizeof(err)) :
 			    (snprintf(err, sizeof(err), "out of memory"), -1);
@@ -188,7 +205,7 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
 	}
 	int64_t aggregated = 0, agg_flagged = 0;
-	if (rc >= 0 && by == REPORT_BY_SOCKET &&
+	if (rc >= 0 && !dns && by == REPORT_BY_SOCKET &&
 	    report_aggregated(store_db(st), &q, &aggregated, &agg_flagged, err, sizeof(err)) < 0)
 		rc = -1;
 	if (rc >= 0 && aggregated) {

@@ -1,7 +1,8 @@
 /* libFuzzer: the allowlist parser (report/allow.h), one line at a time as allow_load
  * feeds it; whatever it accepts must be a well-formed rule that matches its own
- * address. */
+ * address, or its own name. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/sock.h"
@@ -27,6 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < al.n; i++) {
 		const struct allow_rule *r = &al.rules[i];
+		if (r->name) {
+			/* a NAME rule: a name of 1-253 characters that covers itself (a name
+			 * under it, for *.DOMAIN) */
+			char probe[300];
+			size_t n = strlen(r->name);
+			if (r->family || n == 0 || n > 253)
+				abort();
+			snprintf(probe, sizeof(probe), "%s%s", r->wild ? "x." : "", r->name);
+			int port = r->has_port ? r->port_lo : 80;
+			if (!allow_match_name(&al, probe, port, r->proto ? r->proto : SK_TCP) ||
+			    (r->wild && allow_name_covers(r->name, 1, r->name)))
+				abort();
+			continue;
+		}
 		if ((r->family != SKF_IPV4 && r->family != SKF_IPV6) ||
 		    r->prefix > (r->family == SKF_IPV4 ? 32 : 128) ||
 		    (r->has_port && r->port_lo > r->port_hi))

@@ -103,6 +103,50 @@ static int parse_addr(struct allow_rule *r, char *tok, char *why, size_t whylen)
 	return 0;
 }
 
+/* A DNS name (letters, digits, '-', '_', labels of 1-63, at most 253), or *.NAME. */
+static int parse_name(struct allow_rule *r, const char *tok, char *why, size_t whylen)
+{
+	const char *n = tok;
+	size_t len, label = 0;
+	int alpha = 0;
+
+	if (n[0] == '*' && n[1] == '.') {
+		r->wild = 1;
+		n += 2;
+	}
+	len = strlen(n);
+	if (len && n[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return bad(why, whylen, "not an address or a DNS name:", tok);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)n[i];
+		if (c == '.') {
+			if (label == 0)
+				return bad(why, whylen, "empty label in name:", tok);
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return bad(why, whylen, "not an address or a DNS name:", tok);
+		if (isalpha(c) || c == '-' || c == '_')
+			alpha = 1;
+		if (++label > 63)
+			return bad(why, whylen, "label longer than 63 in name:", tok);
+	}
+	/* all digits and dots is a mistyped address, not a name */
+	if (!alpha)
+		return bad(why, whylen, "not an IPv4 or IPv6 address:", tok);
+	r->name = strndup(n, len);
+	if (!r->name) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	for (char *p = r->name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
 static int parse_ports(struct allow_rule *r, const char *tok, char *why, size_t whylen)
 {
 	const char *dash = strchr(tok, '-');
@@ -153,8 +197,15 @@ int allow_parse_line(struct allowlist *al, const char *line, unsigned lineno,
 		rc = 0;
 		goto out;
 	}
-	if (parse_addr(&r, tok[0], why, whylen) < 0)
+	/* an address if it parses as one; a name if it looks like one */
+	if (!strchr(tok[0], ':') && !strchr(tok[0], '/') &&
+	    (isalpha((unsigned char)tok[0][0]) || tok[0][0] == '*' || tok[0][0] == '_' ||
+	     strspn(tok[0], "0123456789.") != strlen(tok[0]))) {
+		if (parse_name(&r, tok[0], why, whylen) < 0)
+			goto out;
+	} else if (parse_addr(&r, tok[0], why, whylen) < 0) {
 		goto out;
+	}
 	int i = 1;
 	if (i < ntok && isdigit((unsigned char)tok[i][0])) {
 		if (parse_ports(&r, tok[i], why, whylen) < 0)
@@ -185,8 +236,10 @@ int allow_parse_line(struct allowlist *al, const char *line, unsigned lineno,
 		al->cap = cap;
 	}
 	al->rules[al->n++] = r;
+	r.name = NULL;   /* the list owns it now */
 	rc = 0;
 out:
+	free(r.name);
 	free(copy);
 	return rc;
 }
@@ -232,6 +285,8 @@ int allow_load(struct allowlist *al, const char *path, char *err, size_t errlen)
 
 void allow_free(struct allowlist *al)
 {
+	for (size_t i = 0; i < al->n; i++)
+		free(al->rules[i].name);
 	free(al->rules);
 	*al = (struct allowlist){ 0 };
 }
@@ -254,6 +309,30 @@ int allow_match(const struct allowlist *al, int family, const uint8_t addr[16], 
 		if (r->has_port && (port < 0 || port < r->port_lo || port > r->port_hi))
 			continue;
 		if (prefix_eq(addr, r->addr, r->prefix))
+			return 1;
+	}
+	return 0;
+}
+
+int allow_name_covers(const char *pattern, int wild, const char *name)
+{
+	size_t pl = strlen(pattern), nl = strlen(name);
+	if (!wild)
+		return strcasecmp(pattern, name) == 0;
+	/* *.example.test: a.example.test and a.b.example.test, not example.test nor
+	 * badexample.test */
+	return nl > pl + 1 && name[nl - pl - 1] == '.' && strcasecmp(name + nl - pl, pattern) == 0;
+}
+
+int allow_match_name(const struct allowlist *al, const char *name, int port, int proto)
+{
+	for (size_t i = 0; i < al->n; i++) {
+		const struct allow_rule *r = &al->rules[i];
+		if (!r->name || (r->proto && r->proto != proto))
+			continue;
+		if (r->has_port && (port < 0 || port < r->port_lo || port > r->port_hi))
+			continue;
+		if (allow_name_covers(r->name, r->wild, name))
 			return 1;
 	}
 	return 0;

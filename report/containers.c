@@ -4,7 +4,7 @@
 
 enum {
 	C_NAME, C_ID, C_SHORT_ID, C_NETNS, C_STARTED, C_FIRST, C_LAST, C_ENDED, C_BURST_END,
-	C_CONNECTIONS, C_FLAGGED, C_N,
+	C_CONNECTIONS, C_FLAGGED, C_DNS_QUERIES, C_DNS_TUNNEL, C_N,
 };
 
 static const struct ofield cont_fields[C_N] = {
@@ -19,6 +19,8 @@ static const struct ofield cont_fields[C_N] = {
 	[C_BURST_END] = { "burst_end", OF_ALL },
 	[C_CONNECTIONS] = { "connections", OF_ALL | OF_RIGHT },
 	[C_FLAGGED] = { "flagged", OF_ALL | OF_RIGHT },
+	[C_DNS_QUERIES] = { "dns_queries", OF_DATA },
+	[C_DNS_TUNNEL] = { "dns_tunnel", OF_DATA },
 };
 
 /* The table shows an engine id the way `docker ps` does: its first 12 characters. */
@@ -42,6 +44,8 @@ static int container_print(void *arg, const struct report_container *c)
 	v[C_BURST_END] = c->burst_known ? ov_time(c->burst_end) : ov_null();
 	v[C_CONNECTIONS] = ov_int(c->connections);
 	v[C_FLAGGED] = ov_int(c->flagged);
+	v[C_DNS_QUERIES] = ov_int(c->dns_queries);
+	v[C_DNS_TUNNEL] = ov_int(c->dns_tunnel);
 	return out_record(o, v);
 }
 

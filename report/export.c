@@ -233,12 +233,21 @@ static int mark(void *arg, const struct report_container *c, const struct report
 
 /* ---- Step 3: printing --------------------------------------------------------------- */
 
-static const char row_sql[] =
-	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr,"
-	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen,"
+#define ROW_COLS \
+	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr," \
+	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen," \
 	" s.closed_at, s.bytes_sent, s.bytes_received, s.pid, s.comm"
-	" FROM sockets s JOIN containers c ON c.id = s.container_id"
-	" WHERE s.id = ?1 AND s.updated = ?2";
+#define ROW_FROM \
+	" FROM sockets s JOIN containers c ON c.id = s.container_id" \
+	" WHERE s.id = ?1 AND s.updated = ?2"
+/* remote_name by the rule of report/names.h (NAMES_GRACE_MS), one index seek a row */
+static const char row_sql[] = ROW_COLS ","
+	" (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END"
+	" FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr"
+	" AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)"
+	ROW_FROM;
+/* a database from before names (schema < 4), read as it is */
+static const char row_sql_v3[] = ROW_COLS ", NULL" ROW_FROM;
 
 /* printf is most of an export's time: keys and numbers are put by hand */
 static void key(struct rbuf *b, const char *k)
@@ -328,6 +337,7 @@ static void format_row(struct rbuf *b, const struct ent *e, sqlite3_stmt *s, con
 	put_int(b, "local_port", s, 7, 0, INT_MAX);
 	put_text(b, "remote_addr", s, 8);
 	put_int(b, "remote_port", s, 9, 0, INT_MAX);
+	put_text(b, "remote_name", s, 18);
 	key(b, "state");
 	rbuf_putc(b, '"');
 	rbuf_puts(b, sk_state_name(p < 0 ? 0 : p, sqlite3_column_int(s, 10)));
@@ -355,7 +365,8 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 	qsort(x->e, x->n, sizeof(*x->e), by_updated);
 	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(x, "begin");
-	if (sqlite3_prepare_v2(x->db, row_sql, -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(x->db, row_sql, -1, &s, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(x->db, row_sql_v3, -1, &s, NULL) != SQLITE_OK) {
 		db_fail(x, "sockets");
 		goto out;
 	}

@@ -34,7 +34,7 @@ struct out {
 };
 
 static const char *const flag_names[REPORT_F_COUNT] = {
-	"after-idle", "undeclared", "raw", "packet", "beacon", "outside-exec",
+	"after-idle", "undeclared", "raw", "packet", "beacon", "outside-exec", "dns-tunnel",
 };
 
 const char *report_flag_name(unsigned bit_index)
@@ -144,6 +144,12 @@ static size_t text_value(struct out *o, struct rbuf *b, const struct oval *v)
 		if (o->fmt == OUT_TABLE)
 			rbuf_putc(b, '-');
 		break;
+	case OV_LIST:
+		if (v->n == 0 && o->fmt == OUT_TABLE) {
+			rbuf_putc(b, '-');
+			break;
+		}
+		/* fall through */
 	case OV_STR:
 		if (o->fmt == OUT_CSV) {
 			esc_csv(b, v->s, v->n);
@@ -182,6 +188,21 @@ static void json_value(struct out *o, struct rbuf *b, const struct oval *v)
 		break;
 	case OV_STR:
 		esc_json(b, v->s, v->n);
+		break;
+	case OV_LIST:
+		rbuf_putc(b, '[');
+		for (size_t i = 0; i < v->n;) {
+			size_t w = i;
+			while (w < v->n && v->s[w] != ' ')
+				w++;
+			if (w > i) {
+				if (b->len && b->p[b->len - 1] != '[')
+					rbuf_put(b, ", ", 2);
+				esc_json(b, v->s + i, w - i);
+			}
+			i = w + 1;
+		}
+		rbuf_putc(b, ']');
 		break;
 	case OV_INT:
 		put_i64(b, v->i);

@@ -26,6 +26,8 @@ enum oval_type {
 	OV_BOOL,
 	OV_TIME,    /* i ms since the epoch, RFC 3339 UTC with milliseconds */
 	OV_FLAGS,   /* i a mask of REPORT_F_*; json array, "a,b" elsewhere, "-" if none */
+	OV_LIST,    /* s, n: words separated by single spaces; json array of strings,
+		       the text as it is elsewhere, "-" in the table when empty */
 };
 
 struct ofield {
@@ -64,6 +66,13 @@ static inline void set_str(struct oval *v, const char *s)
 	v->n = s ? strlen(s) : 0;
 }
 
+static inline void set_list(struct oval *v, const char *s)
+{
+	v->type = OV_LIST;
+	v->s = s ? s : "";
+	v->n = s ? strlen(s) : 0;
+}
+
 /* NULL gives ov_null() */
 static inline struct oval ov_str(const char *s)
 {
@@ -78,7 +87,8 @@ enum {
 	REPORT_F_PACKET = 1u << 3,
 	REPORT_F_BEACON = 1u << 4,
 	REPORT_F_OUTSIDE_EXEC = 1u << 5,
-	REPORT_F_COUNT = 6,
+	REPORT_F_DNS_TUNNEL = 1u << 6,
+	REPORT_F_COUNT = 7,
 };
 const char *report_flag_name(unsigned bit_index);
 

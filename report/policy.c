@@ -9,7 +9,11 @@
 #include "report.h"
 
 struct dest {
-	char addr[64];      /* canonical text, re-made from the parsed address */
+	char addr[256];     /* the name the container resolved, else canonical address text
+			       re-made from the parsed address */
+	int by_name;
+	char first_addr[64];
+	int64_t naddrs;     /* by name: addresses it was met at (counted as they change) */
 	int port;           /* -1: unknown */
 	int proto;
 	int64_t first, last, count;
@@ -24,6 +28,17 @@ struct policy_ctx {
 	size_t containers, skipped;
 	struct rbuf key, head;
 };
+
+/* What allow_parse_line reads back as a NAME rule. */
+static int policy_name_ok(const char *name)
+{
+	struct allowlist al = { 0 };
+	char why[8];
+	int ok = allow_parse_line(&al, name, 1, why, sizeof(why)) == 0 && al.n == 1 &&
+		 al.rules[0].name && !al.rules[0].wild;
+	allow_free(&al);
+	return ok;
+}
 
 static int dest_row(void *arg, const struct report_container *c, const struct report_row *r)
 {
@@ -41,11 +56,15 @@ static int dest_row(void *arg, const struct report_container *c, const struct re
 		return 0;
 	}
 	sk_addr_text(family, addr, text, sizeof(text));
+	/* by name where the container resolved one (a CDN's next address is declared
+	 * too); a name the allowlist parser would refuse stays an address */
+	const char *name = r->remote_name && policy_name_ok(r->remote_name) ? r->remote_name : NULL;
 	int32_t port = r->remote_port;
 	rbuf_reset(&x->key);
 	rbuf_putc(&x->key, (char)r->proto);
 	rbuf_put(&x->key, &port, sizeof(port));
-	rbuf_puts(&x->key, text);
+	rbuf_putc(&x->key, name ? 'n' : 'a');
+	rbuf_puts(&x->key, name ? name : text);
 	long g = x->key.oom ? -1 : hmap_intern(&x->index, x->key.p, x->key.len, &added);
 	if (g < 0)
 		goto nomem;
@@ -59,12 +78,17 @@ static int dest_row(void *arg, const struct report_container *c, const struct re
 			x->cap = cap;
 		}
 		struct dest *d = &x->d[x->n];
-		*d = (struct dest){ .port = r->remote_port, .proto = r->proto,
+		*d = (struct dest){ .port = r->remote_port, .proto = r->proto, .by_name = !!name,
 				    .first = r->first_seen, .last = r->last_seen, .order = x->n };
-		memcpy(d->addr, text, sizeof(text));
+		snprintf(d->addr, sizeof(d->addr), "%s", name ? name : text);
+		memcpy(d->first_addr, text, sizeof(text));
 		x->n++;
 	}
 	struct dest *d = &x->d[g];
+	if (d->by_name && (!d->naddrs || strcmp(d->first_addr, text) != 0)) {
+		d->naddrs++;
+		memcpy(d->first_addr, text, sizeof(text));
+	}
 	d->count++;
 	if (r->first_seen < d->first)
 		d->first = r->first_seen;
@@ -116,7 +140,7 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 		rbuf_printf(&b, " from %s", time_format(q->since, t1, sizeof(t1)));
 	if (q->until != REPORT_TIME_MAX)
 		rbuf_printf(&b, " until %s", time_format(q->until, t1, sizeof(t1)));
-	rbuf_puts(&b, "\n# format: ADDR[/PREFIX] [PORT[-PORT]] [tcp|udp]; use with: clawss report --allow FILE\n");
+	rbuf_puts(&b, "\n# format: ADDR[/PREFIX]|NAME [PORT[-PORT]] [tcp|udp]; use with: clawss report --allow FILE\n");
 	rbuf_put(&b, x->head.p, x->head.len);
 	if (x->skipped)
 		rbuf_printf(&b, "# skipped %zu connection(s) whose remote address did not parse\n",
@@ -134,11 +158,14 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 		char port[16] = "";
 		if (d->port >= 0)
 			snprintf(port, sizeof(port), "%d", d->port);
-		rbuf_printf(&b, "%-*s %5s %s  # %lld connection%s, first %s, last %s%s\n", aw,
+		rbuf_printf(&b, "%-*s %5s %s  # %lld connection%s, first %s, last %s%s", aw,
 			    d->addr, port, sk_proto_name(d->proto), (long long)d->count,
 			    d->count == 1 ? "" : "s", time_format(d->first, t1, sizeof(t1)),
 			    time_format(d->last, t2, sizeof(t2)),
 			    d->port < 0 ? "; remote port unknown (reset before a poll saw it)" : "");
+		if (d->by_name)
+			rbuf_puts(&b, "; the name the container resolved");
+		rbuf_putc(&b, '\n');
 	}
 	if (!b.oom)
 		fwrite(b.p, 1, b.len, f);

@@ -45,7 +45,7 @@ static struct oval opt_int(int64_t v)
 
 enum {
 	R_CONTAINER, R_PROTO, R_FAMILY, R_DIRECTION, R_DIR, R_LOCAL_ADDR, R_LOCAL_PORT,
-	R_REMOTE_ADDR, R_REMOTE_PORT, R_LOCAL, R_REMOTE, R_STATE, R_FIRST, R_LAST, R_CLOSED,
+	R_REMOTE_ADDR, R_REMOTE_PORT, R_LOCAL, R_REMOTE, R_NAME, R_REMOTE_NAME, R_STATE, R_FIRST, R_LAST, R_CLOSED,
 	R_SENT, R_RECV, R_TSENT, R_TRECV, R_PID, R_COMM, R_AFTER_IDLE, R_FLAGS, R_N,
 };
 
@@ -61,6 +61,8 @@ static const struct ofield row_fields[R_N] = {
 	[R_REMOTE_PORT] = { "remote_port", OF_DATA },
 	[R_LOCAL] = { "local", OF_TABLE },
 	[R_REMOTE] = { "remote", OF_TABLE },
+	[R_NAME] = { "name", OF_TABLE },
+	[R_REMOTE_NAME] = { "remote_name", OF_DATA },
 	[R_STATE] = { "state", OF_ALL },
 	[R_FIRST] = { "first_seen", OF_ALL },
 	[R_LAST] = { "last_seen", OF_DATA },
@@ -78,13 +80,14 @@ static const struct ofield row_fields[R_N] = {
 /* ---- one row per group ---- */
 
 enum {
-	G_CONTAINER, G_REMOTE, G_REMOTE_ADDR, G_REMOTE_PORT, G_PROTO, G_ATTEMPTS, G_FIRST,
+	G_CONTAINER, G_REMOTE, G_REMOTE_ADDR, G_REMOTE_PORT, G_REMOTE_NAME, G_PROTO, G_ATTEMPTS, G_FIRST,
 	G_LAST, G_SENT, G_RECV, G_TSENT, G_TRECV, G_AFTER_IDLE, G_FLAGS, G_N,
 };
 
 static const struct ofield dest_fields[G_N] = {
 	[G_CONTAINER] = { "container", 0 },
 	[G_REMOTE] = { "remote", OF_TABLE },
+	[G_REMOTE_NAME] = { "remote_name", OF_DATA },
 	[G_REMOTE_ADDR] = { "remote_addr", OF_DATA },
 	[G_REMOTE_PORT] = { "remote_port", OF_DATA },
 	[G_PROTO] = { "proto", OF_ALL },
@@ -102,6 +105,7 @@ static const struct ofield dest_fields[G_N] = {
 static const struct ofield cont_fields[G_N] = {
 	[G_CONTAINER] = { "container", OF_ALL },
 	[G_REMOTE] = { "remote", 0 },
+	[G_REMOTE_NAME] = { "remote_name", 0 },
 	[G_REMOTE_ADDR] = { "remote_addr", 0 },
 	[G_REMOTE_PORT] = { "remote_port", 0 },
 	[G_PROTO] = { "proto", 0 },
@@ -117,7 +121,9 @@ static const struct ofield cont_fields[G_N] = {
 };
 
 struct group {
-	char *container, *remote_addr;   /* owned copies */
+	char *container, *remote_addr;   /* owned copies; remote_addr NULL for a name group
+					    that met more than one address */
+	char *remote_name;
 	const char *proto;               /* static, or owned in proto_copy */
 	char *proto_copy;
 	int remote_port;
@@ -164,6 +170,7 @@ static int row_print(void *arg, const struct report_container *c, const struct r
 			set_null(&v[R_REMOTE]);
 		set_opt(&v[R_TSENT], r->bytes_sent);
 		set_opt(&v[R_TRECV], r->bytes_received);
+		set_str(&v[R_NAME], r->remote_name);
 		if (x->ep1.oom || x->ep2.oom) {
 			errno = ENOMEM;
 			return -1;
@@ -175,6 +182,7 @@ static int row_print(void *arg, const struct report_container *c, const struct r
 		set_opt(&v[R_LOCAL_PORT], r->local_port);
 		set_str(&v[R_REMOTE_ADDR], r->remote_addr);
 		set_opt(&v[R_REMOTE_PORT], r->remote_port);
+		set_str(&v[R_REMOTE_NAME], r->remote_name);
 		set_time(&v[R_LAST], r->last_seen);
 		set_bool(&v[R_CLOSED], r->closed_at >= 0);
 		set_opt(&v[R_SENT], r->bytes_sent);
@@ -212,10 +220,17 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 		rbuf_puts(&x->key, r->proto_name);
 		rbuf_putc(&x->key, '\0');
 		rbuf_put(&x->key, &port, sizeof(port));
-		if (r->remote_addr)
+		/* by name where the container resolved one: a CDN's addresses are one
+		 * destination */
+		if (r->remote_name) {
+			rbuf_putc(&x->key, 'n');
+			rbuf_puts(&x->key, r->remote_name);
+		} else if (r->remote_addr) {
+			rbuf_putc(&x->key, 'a');
 			rbuf_puts(&x->key, r->remote_addr);
-		else
+		} else {
 			rbuf_putc(&x->key, '\0');   /* unknown differs from any address */
+		}
 	}
 	if (x->key.oom || (g = hmap_intern(&x->index, x->key.p, x->key.len, &added)) < 0)
 		goto nomem;
@@ -232,6 +247,7 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 		*n = (struct group){
 			.container = dup_or_null(cname, &bad),
 			.remote_addr = dup_or_null(r->remote_addr, &bad),
+			.remote_name = dup_or_null(r->remote_name, &bad),
 			.proto = r->proto_name,
 			.remote_port = r->remote_port,
 			.first = r->first_seen,
@@ -247,6 +263,10 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 			goto nomem;
 	}
 	struct group *grp = &x->groups[g];
+	if (grp->remote_addr && r->remote_addr && strcmp(grp->remote_addr, r->remote_addr)) {
+		free(grp->remote_addr);   /* a name met at several addresses */
+		grp->remote_addr = NULL;
+	}
 	grp->attempts += attempts;
 	if (r->first_seen < grp->first)
 		grp->first = r->first_seen;
@@ -346,8 +366,10 @@ static int groups_print(struct print_ctx *x)
 		const struct group *g = &x->groups[i];
 		struct oval v[G_N];
 		v[G_CONTAINER] = ov_str(g->container);
-		v[G_REMOTE] = g->remote_addr || g->remote_port >= 0 ?
-			ov_str(endpoint(&x->ep1, g->remote_addr, g->remote_port)) : ov_null();
+		v[G_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
+			ov_str(endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
+					g->remote_port)) : ov_null();
+		v[G_REMOTE_NAME] = ov_str(g->remote_name);
 		v[G_REMOTE_ADDR] = ov_str(g->remote_addr);
 		v[G_REMOTE_PORT] = opt_int(g->remote_port);
 		v[G_PROTO] = ov_str(g->proto);
@@ -465,6 +487,7 @@ out:
 	for (size_t i = 0; i < x.ngroups; i++) {
 		free(x.groups[i].container);
 		free(x.groups[i].remote_addr);
+		free(x.groups[i].remote_name);
 		free(x.groups[i].proto_copy);
 	}
 	free(x.groups);

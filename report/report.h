@@ -15,6 +15,11 @@ enum report_by { REPORT_BY_SOCKET, REPORT_BY_DESTINATION, REPORT_BY_CONTAINER };
 int report_print(struct sqlite3 *db, const struct report_query *q, enum report_by by,
 		 enum out_format fmt, FILE *f, char *err, size_t errlen);
 
+/* report --dns: one row per DNS query seen (dns.c). 1 when a printed row carries a
+ * flag, 0 when none does, -1 on failure. */
+int report_dns(struct sqlite3 *db, const struct report_query *q, enum out_format fmt,
+	       FILE *f, char *err, size_t errlen);
+
 /* report --format html: the same rows as a page with a header and per container a
  * timeline (report/html.h); command is the command line the header shows (NULL: none).
  * Returns as report_print. */

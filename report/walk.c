@@ -199,7 +199,6 @@ static const char exec_sql[] =
 	"SELECT container_id, start, end FROM activity WHERE kind = 'exec'"
 	" ORDER BY container_id, start";
 
-static long find_container(const struct walk *k, int64_t id);
 
 /* The exec windows the sampler recorded from the engine's exec_start/exec_die events. */
 static int load_execs(struct walk *k)
@@ -211,7 +210,7 @@ static int load_execs(struct walk *k)
 	if (sqlite3_prepare_v2(k->db, exec_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(k, "activity");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = find_container(k, sqlite3_column_int64(st, 0));
+		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
 		if (c < 0)
 			continue;
 		if (k->nxw == cap) {
@@ -266,8 +265,7 @@ int walk_outside_exec(const struct walk *k, const struct p1row *p)
 	return 1;
 }
 
-/* Index of the container with this id, or -1 (a row of a container since pruned). */
-static long find_container(const struct walk *k, int64_t id)
+long walk_find_container(const struct walk *k, int64_t id)
 {
 	size_t lo = 0, hi = k->ncs;
 	/* ids are usually dense: try the direct slot first */
@@ -313,11 +311,15 @@ static int gslots_grow(struct walk *k)
 	return 0;
 }
 
-/* Whether a destination is declared: decided once per group. */
-static int undeclared(const struct allowlist *al, const char *addr, int port, int proto)
+/* Whether a destination is declared, by its address or by the name the container
+ * resolved to reach it: decided once per group. */
+static int undeclared(const struct allowlist *al, const char *addr, const char *name,
+		      int port, int proto)
 {
 	uint8_t a[16];
 	int family;
+	if (name && allow_match_name(al, name, port, proto))
+		return 0;
 	if (allow_addr_parse(addr, &family, a) < 0)
 		return 1;
 	return !allow_match(al, family, a, port, proto);
@@ -334,9 +336,11 @@ static uint64_t key_a(const struct p1row *r)
 	return (uint64_t)r->c << 32 | r->addr;
 }
 
+/* the name is part of a destination: one address may serve two names */
 static uint64_t key_b(const struct p1row *r)
 {
-	return (uint64_t)(uint32_t)r->rport << 8 | r->proto;
+	return (uint64_t)r->name << 32 | (uint64_t)((uint32_t)(r->rport + 1) & 0xffffff) << 8 |
+	       r->proto;
 }
 
 /* The destination group of a row (h: gslot_hash of its key), created on first sight. */
@@ -362,8 +366,11 @@ static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
 	}
 	struct group *g = &k->groups[k->ng];
 	*g = (struct group){ .min_gap = INT64_MAX };
-	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr), r->rport, r->proto))
+	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr),
+				      names_text(&k->ni, r->name), r->rport, r->proto))
 		g->flags |= REPORT_F_UNDECLARED;
+	if (k->ntun && r->rport == 53 && walk_is_tunnel(k, walk_name_key(r->c, r->addr)))
+		g->flags |= REPORT_F_DNS_TUNNEL;
 	k->gslots[i] = (struct gslot){ .ka = ka, .kb = kb, .gid1 = (uint32_t)++k->ng };
 	return (int64_t)k->ng - 1;
 }
@@ -426,6 +433,27 @@ static int group_rows(struct walk *k)
 	return 0;
 }
 
+/* remote_name of every row with an address, before the rows are grouped (the name is
+ * part of a destination). Each lookup costs two cache misses (slot, episodes) in a big
+ * index: they are fetched two and one steps ahead, as group_rows does. */
+static void name_rows(struct walk *k)
+{
+	enum { AHEAD = 8 };
+	if (!k->ni.n)
+		return;
+	for (size_t i = 0; i < k->nrows; i++) {
+		const struct p1row *f = &k->rows[i + 2 * AHEAD < k->nrows ? i + 2 * AHEAD : i];
+		const struct p1row *g = &k->rows[i + AHEAD < k->nrows ? i + AHEAD : i];
+		if (f->addr != ADDR_NONE)
+			names_prefetch(&k->ni, walk_name_key(f->c, f->addr), 0);
+		if (g->addr != ADDR_NONE)
+			names_prefetch(&k->ni, walk_name_key(g->c, g->addr), 1);
+		struct p1row *r = &k->rows[i];
+		if (r->addr != ADDR_NONE)
+			r->name = names_lookup(&k->ni, walk_name_key(r->c, r->addr), r->t);
+	}
+}
+
 /* First scan: what the burst and beacon rules need, for the selected containers. */
 static int scan_timeline(struct walk *k)
 {
@@ -435,7 +463,7 @@ static int scan_timeline(struct walk *k)
 	if (sqlite3_prepare_v2(k->db, pass1_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(k, "sockets");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = find_container(k, sqlite3_column_int64(st, 1));
+		long c = walk_find_container(k, sqlite3_column_int64(st, 1));
 		if (c < 0 || !k->cs[c].selected)
 			continue;
 		const char *dir = NULL, *raddr = NULL;
@@ -443,7 +471,7 @@ static int scan_timeline(struct walk *k)
 		if (!proto)
 			continue;
 		int port = col_port(st, 6), added;
-		uint32_t g = G_NONE, a = ADDR_NONE;
+		uint32_t g = G_NONE, a = ADDR_NONE, name = NAMES_NONE;
 		if (raddr) {
 			long ai = hmap_intern(&k->addrs, raddr, strlen(raddr) + 1, &added);
 			if (ai < 0 || (uint32_t)ai >= ADDR_NONE)
@@ -468,7 +496,7 @@ static int scan_timeline(struct walk *k)
 		}
 		int64_t t = sqlite3_column_int64(st, 2);
 		k->rows[k->nrows++] = (struct p1row){
-			.id = sqlite3_column_int64(st, 0), .t = t,
+			.id = sqlite3_column_int64(st, 0), .t = t, .name = name,
 			.c = (uint32_t)c, .g = g, .addr = a, .rport = port,
 			.proto = (uint8_t)proto, .dir = (uint8_t)d,
 		};
@@ -479,6 +507,7 @@ static int scan_timeline(struct walk *k)
 		return -1;
 	}
 	sqlite3_finalize(st);
+	name_rows(k);
 	return group_rows(k);
 nomem:
 	sqlite3_finalize(st);
@@ -557,6 +586,7 @@ static int scan_rows(struct walk *k)
 			.proto_name = sk_proto_name(p->proto),
 			.direction = p->dir == DIR_OTHER ? "unknown" : sk_dir_name(p->dir),
 			.remote_addr = addr_text(k, p->addr),
+			.remote_name = names_text(&k->ni, p->name),
 			.remote_port = p->rport,
 			.family = word(col_str(st, 1), family_words),
 			.local_addr = col_str(st, 2),
@@ -601,7 +631,8 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 	/* one read transaction: both scans see the same snapshot while watch writes */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(&k, "begin");
-	if (load_containers(&k) < 0 || load_execs(&k) < 0 || scan_timeline(&k) < 0 ||
+	if (load_containers(&k) < 0 || load_execs(&k) < 0 || walk_load_names(&k) < 0 ||
+	    walk_load_tunnels(&k) < 0 || scan_timeline(&k) < 0 ||
 	    walk_timelines(&k) < 0)
 		goto out;
 	for (size_t i = 0; i < k.ncs; i++) {
@@ -630,5 +661,7 @@ out:
 	free(k.gslots);
 	free(k.xw);
 	hmap_free(&k.addrs);
+	names_free(&k.ni);
+	free(k.tun);
 	return rc;
 }

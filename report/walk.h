@@ -41,6 +41,8 @@ struct report_container {
 	const struct report_window *exec;   /* its exec windows, by start (valid during
 					       the walk) */
 	size_t nexec;
+	int64_t dns_queries;     /* DNS queries recorded (names, schema 4) */
+	int64_t dns_tunnel;      /* those the dns-tunnel rule flags */
 };
 
 struct report_row {
@@ -48,6 +50,7 @@ struct report_row {
 	int proto;               /* enum sk_proto, 0 if the store holds something else */
 	const char *proto_name, *family, *direction;
 	const char *local_addr, *remote_addr;   /* NULL: unknown */
+	const char *remote_name; /* the name resolved to reach remote_addr, or NULL */
 	int local_port, remote_port;            /* -1: unknown */
 	int state;
 	int64_t first_seen, last_seen;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "burst.h"
 #include "hmap.h"
+#include "names.h"
 #include "walk.h"
 
 struct sqlite3;
@@ -17,12 +18,13 @@ struct sqlite3;
 #define G_PACKET (UINT32_MAX - 2)
 #define G_PENDING (UINT32_MAX - 3)   /* during the first scan: to be grouped */
 
-/* 40 bytes a row: everything the second scan would otherwise read again (reading a
+/* 40 bytes a row (the name id fits in the padding): everything the second scan would otherwise read again (reading a
  * column costs SQLite about 25 ns a row; a million rows, twice, is most of a second). */
 struct p1row {
 	int64_t id, t;
 	uint32_t c, g;
 	uint32_t addr;            /* remote address: index into walk.addrs, ADDR_NONE */
+	uint32_t name;            /* remote_name: id in walk.ni, NAMES_NONE */
 	int32_t rport;            /* -1: unknown */
 	uint8_t proto, dir;       /* enum sk_proto, enum sk_dir (DIR_OTHER: not ours) */
 };
@@ -81,8 +83,26 @@ struct walk {
 	size_t ng, gcap;
 	struct report_window *xw;          /* every container's exec windows, grouped by container */
 	size_t nxw;
+	struct names_index ni;    /* remote_name (names.h), keyed by walk_name_key */
+	uint64_t *tun;            /* resolvers a container tunnelled through, sorted keys */
+	size_t ntun;
 };
 
+/* The key of (container index, address index) in the name index and k->tun. */
+static inline uint64_t walk_name_key(uint32_t c, uint32_t a)
+{
+	return (uint64_t)c << 32 | a;
+}
+
+/* dns.c: k->ni, from the store's names (none before schema 4); */
+int walk_load_names(struct walk *k);
+/* k->tun, from the queries the tunnel rule flags; */
+int walk_load_tunnels(struct walk *k);
+/* whether (container, resolver address) is in k->tun. */
+int walk_is_tunnel(const struct walk *k, uint64_t key);
+
+/* Index of the container with this id, or -1 (a row of a container since pruned). */
+long walk_find_container(const struct walk *k, int64_t id);
 /* Sets k's error to "out of memory"; -1. */
 int walk_oom(struct walk *k);
 /* A row opened outside every exec window of a container that has exec activity. */

@@ -280,9 +280,14 @@ static int send_batch(struct nft *n, int install)
 		for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
 			put_chain(&bt, chains[i].name, chains[i].hook);
 			put_rule(&bt, chains[i].name, 0, 0, 0, 0);
+			/* queries as they leave (output, dport 53), answers as they arrive
+			 * (input, sport 53): a resolver on the container's loopback is seen
+			 * once per packet, not at both hooks */
 			for (int k = 0; n->o.dns_log_group && k < 4; k++)
-				put_rule(&bt, chains[i].name, 1, k < 2 ? IPPROTO_UDP : IPPROTO_TCP,
-					 k & 1, n->o.dns_log_group);
+				if ((k & 1) == (chains[i].hook == NF_INET_LOCAL_OUT))
+					put_rule(&bt, chains[i].name, 1,
+						 k < 2 ? IPPROTO_UDP : IPPROTO_TCP, k & 1,
+						 n->o.dns_log_group);
 		}
 	}
 	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);

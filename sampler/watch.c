@@ -10,11 +10,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include "../lib/util.h"
+#include "../store/dns.h"
 #include "netns.h"
 #include "owner.h"
 #include "procnet.h"
 #include "table.h"
 #include "watch.h"
+#include "dnslog.h"
 #include "watch_int.h"
 
 void watch_log(struct watch *w, int level, const char *fmt, ...)
@@ -69,6 +71,16 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 		watch_free(w);
 		return NULL;
 	}
+	/* names need a watch with flows: sample (one poll) adds no table, and the DNS log
+	 * rules live in the flow view's table (clawss-sample(8), nft.h) */
+	if (!o->once && !o->no_flows) {
+		if (!(w->sdns = store_dns_new(st))) {
+			snprintf(err, errlen, "out of memory");
+			watch_free(w);
+			return NULL;
+		}
+		w->o.dns_log_group = DNSLOG_GROUP;
+	}
 	w->ev_timer.kind = EV_TIMER;
 	w->ev_signal.kind = EV_SIGNAL;
 	if (ep_add(w, w->timerfd, &w->ev_timer) < 0 || ep_add(w, w->sigfd, &w->ev_signal) < 0) {
@@ -91,6 +103,7 @@ static int seed_closed_cb(void *arg, const struct store_socket *s)
 
 static void wt_free(struct wt *wt)
 {
+	dnsw_free(wt->dns);
 	/* the namespace may live on: leave no table behind */
 	if (wt->flows_on)
 		flowns_close(&wt->fl, 1);
@@ -146,6 +159,7 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 		wt_free(wt);
 		return -1;
 	}
+	watch_dns_attach(w, wt);
 	/* a namespace file target's file no longer needed open: the sockets pin it */
 	if (wt->t.pidfd < 0 && wt->t.nsfd >= 0) {
 		close(wt->t.nsfd);
@@ -184,7 +198,10 @@ int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
 	wt->ev_destroy.wt = wt;
 	wt->ev_pid.kind = EV_PIDFD;
 	wt->ev_pid.wt = wt;
+	wt->ev_dns.kind = EV_DNS;
+	wt->ev_dns.wt = wt;
 	if (ep_add(w, diag_fd(wt->h.destroy), &wt->ev_destroy) < 0 ||
+	    (wt->dns && ep_add(w, dnsw_fd(wt->dns), &wt->ev_dns) < 0) ||
 	    (wt->t.pidfd >= 0 && ep_add(w, wt->t.pidfd, &wt->ev_pid) < 0)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		wt_free(wt);
@@ -290,7 +307,11 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	if (watch_flow_tick(w, wt, now, how, in_txn) < 0)
 		return -1;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;
-	if (!*in_txn && (container_due || wt->ninc || table_flush_pending(wt->tab, now, force))) {
+	if (wt->dns)
+		watch_dns_read(w, wt);
+	int dns_due = wt->dns && dnsw_pending(wt->dns);
+	if (!*in_txn && (container_due || dns_due || wt->ninc ||
+			  table_flush_pending(wt->tab, now, force))) {
 		if (store_begin(w->st) < 0)
 			return -1;
 		*in_txn = 1;
@@ -302,6 +323,10 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 		return -1;
 	wt->tick_rows = rc;
 	w->stats.rows_written += (uint64_t)rc;
+	/* names before the next tick's sockets: an answer is written no later than the
+	 * connection that follows it */
+	if (dns_due && dnsw_flush(wt->dns, w->sdns, wt->sc.id) < 0)
+		watch_log(w, WLOG_WARN, "%s: DNS: %s", wt->t.name, store_dns_errmsg(w->sdns));
 	if (container_due) {
 		if (store_container_seen(w->st, wt->sc.id, now) < 0)
 			return -1;
@@ -321,6 +346,8 @@ static void unlink_wt(struct watch *w, struct wt *wt)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, diag_fd(wt->h.destroy), NULL);
 	if (wt->t.pidfd >= 0)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, wt->t.pidfd, NULL);
+	if (wt->dns)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, dnsw_fd(wt->dns), NULL);
 	w->ntargets--;
 }
 
@@ -357,6 +384,12 @@ static int finish(struct watch *w, struct wt *wt, int64_t now)
 		return 0;
 	}
 	table_close_all(wt->tab, now);
+	if (wt->dns) {
+		watch_dns_read(w, wt);
+		if (dnsw_flush(wt->dns, w->sdns, wt->sc.id) < 0)
+			watch_log(w, WLOG_WARN, "%s: DNS: %s", wt->t.name,
+				  store_dns_errmsg(w->sdns));
+	}
 	for (int i = 0; i < wt->nexecs; i++)
 		store_activity_close(w->st, wt->execs[i].rowid, now);
 	wt->tick_rows = table_flush(wt->tab, w->st, now, 1);
@@ -583,6 +616,9 @@ int watch_run(struct watch *w, char *err, unsigned errlen)
 			case EV_NFT:
 				watch_flow_read_nft(w, ev->wt);
 				break;
+			case EV_DNS:
+				watch_dns_read(w, ev->wt);
+				break;
 			case EV_PIDFD:
 				/* the process ended; its sockets' notifications are on their way */
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ev->wt->t.pidfd, NULL);
@@ -652,6 +688,7 @@ void watch_free(struct watch *w)
 		close(w->epfd);
 	if (w->home_fd >= 0)
 		close(w->home_fd);
+	store_dns_free(w->sdns);
 	free(w->procbuf[0]);
 	free(w->procbuf[1]);
 	procnet_buf_free(&w->rawbuf[0]);

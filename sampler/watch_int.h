@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include "dnsw.h"
 #include "engine.h"
 #include "flowns.h"
 #include "netns.h"
@@ -39,7 +40,8 @@
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_CT, EV_NFT };
+enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_CT, EV_NFT,
+	EV_DNS };
 
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
@@ -66,6 +68,8 @@ struct wt {
 	struct owner *owner;
 	struct store_container sc;
 	struct ev ev_destroy, ev_pid;
+	struct dnsw *dns;         /* DNS seen in the namespace (names), or NULL */
+	struct ev ev_dns;
 	int64_t last_dump;
 	int64_t last_container_write;
 	unsigned long long sockstat;
@@ -112,6 +116,8 @@ struct watch {
 	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
 	struct watch_stats stats;
 	int flows_said_off;       /* "flows are off" said once */
+	struct store_dns *sdns;   /* the DNS writes (names); NULL for sample */
+	int dns_warned;
 	int fatal;
 	char fatal_msg[256];
 	int64_t full_since;       /* the database is full since then (holding); 0: not */
@@ -161,6 +167,10 @@ int watch_flow_quiet(struct watch *w, struct wt *wt, int64_t now);
  * (a tamper incident), joins flows (how: FLOWS_DUMPED, FLOWS_FINAL as flows_join).
  * *in_txn as in poll_one. -1 on a store failure. */
 int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *in_txn);
+/* watch_dns.c: the namespace's DNS log (names); without one clawss goes on with
+ * sockets, and says so once. */
+void watch_dns_attach(struct watch *w, struct wt *wt);
+void watch_dns_read(struct watch *w, struct wt *wt);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

@@ -16,7 +16,8 @@
 #define PRUNE_BATCH 2000
 #define VACUUM_PAGES "1000"    /* pages returned per step */
 
-enum { P_SOCKETS, P_ACTIVITY, P_AGGREGATES, P_CONTAINERS, P_VACUUM, P_CHECKPOINT, P_DONE };
+enum { P_SOCKETS, P_ACTIVITY, P_AGGREGATES, P_DNS, P_NAMES, P_CONTAINERS, P_VACUUM, P_CHECKPOINT,
+       P_DONE };
 
 /* A container nothing watches any more: it ended, it belongs to an earlier boot, or no
  * watch or sample has touched it since the cutoff (a watch refreshes last_seen every
@@ -45,6 +46,14 @@ static const char activity_sql[] =
 static const char aggregates_sql[] =
 	"DELETE FROM aggregates WHERE id IN (SELECT id FROM aggregates WHERE last_seen < ?1"
 	" LIMIT ?2)";
+/* ?1 cutoff, ?2 batch: DNS queries seen before the cutoff, and name episodes whose last
+ * answer came before it (they can only name connections that are being deleted too, but
+ * for the TTL and grace past their end). The watcher's budget counts (sampler/dnsw.c)
+ * are not given back until it restarts: deleting frees the disk, not the budget. */
+static const char dns_sql[] =
+	"DELETE FROM dns_queries WHERE id IN (SELECT id FROM dns_queries WHERE t < ?1 LIMIT ?2)";
+static const char names_sql[] =
+	"DELETE FROM names WHERE id IN (SELECT id FROM names WHERE last_seen < ?1 LIMIT ?2)";
 
 /* ?1 cutoff, ?2 batch */
 static const char containers_sql[] =
@@ -185,7 +194,22 @@ int store_prune_step(struct store *st, struct store_prune *p, int truncate_wal)
 			return -1;
 		p->aggregates += n;
 		if (n < PRUNE_BATCH)
-			p->phase = P_CONTAINERS;
+			p->phase = P_DNS;
+		return 1;
+	case P_DNS:
+	case P_NAMES:
+		if (delete_txn(p, db, p->phase == P_DNS ? dns_sql : names_sql,
+			       p->phase == P_DNS ? "dns_queries" : "names", PRUNE_BATCH, 0, boot,
+			       &n) < 0) {
+			/* a database from before names (schema < 4) has neither table */
+			if (!strstr(p->err, "no such table"))
+				return -1;
+			p->err[0] = '\0';
+			n = 0;
+		}
+		p->dns += n;
+		if (n < PRUNE_BATCH)
+			p->phase = p->phase == P_DNS ? P_NAMES : P_CONTAINERS;
 		return 1;
 	case P_CONTAINERS:
 		if (delete_txn(p, db, containers_sql, "containers", PRUNE_BATCH, 0, boot, &n) < 0)

@@ -118,9 +118,66 @@ static const char store_schema_v3[] =
 	"  ELSE 'socket' END AS source\n"
 	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n";
 
-/* Version 4: names (DNS answers and queries seen in the namespace). Owned by the names work. */
+/* Version 4: names (DNS answers and queries seen in the namespace).
+ * names: one row per resolution episode of an address in a container: name resolved
+ * to addr from first_seen to last_seen (answers seen), TTL of the last answer. When
+ * another name takes the address, a new row begins, so the rows of one (container,
+ * addr) are disjoint episodes in time order and "the name that resolved to it last
+ * before a connection" is one index seek (report/names.c; the view below does it in
+ * SQL). dns_queries: one row per query (or per answer whose query was not seen).
+ * Both are bounded per container by the watcher (sampler/dnsw.c); what it did not store
+ * is counted in an activity row of kind 'dns-budget'. */
 static const char store_schema_v4[] =
-	"SELECT 1;\n";
+	"CREATE TABLE names (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id) ON DELETE CASCADE,\n"
+	"  name TEXT NOT NULL,\n"                /* lower case, no final dot */
+	"  addr TEXT NOT NULL,\n"
+	"  first_seen INTEGER NOT NULL,\n"
+	"  last_seen INTEGER NOT NULL,\n"
+	"  ttl INTEGER NOT NULL,\n"              /* seconds, of the last answer */
+	"  resolver TEXT,\n"                     /* address of the server that answered */
+	"  answers INTEGER NOT NULL DEFAULT 1\n" /* answers that gave it in this episode */
+	");\n"
+	"CREATE INDEX names_addr ON names(container_id, addr, first_seen);\n"
+	"CREATE TABLE dns_queries (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id) ON DELETE CASCADE,\n"
+	"  t INTEGER NOT NULL,\n"
+	"  resolver_addr TEXT,\n"
+	"  resolver_port INTEGER,\n"
+	"  proto TEXT NOT NULL,\n"               /* udp tcp */
+	"  qname TEXT NOT NULL,\n"
+	"  qtype INTEGER NOT NULL,\n"
+	"  rcode INTEGER,\n"                     /* NULL: no answer seen */
+	"  answers TEXT,\n"                      /* addresses, space-separated */
+	"  answered_at INTEGER\n"
+	");\n"
+	"CREATE INDEX dns_queries_container ON dns_queries(container_id, t);\n"
+	/* remote_name for sqlite3 users: the same rule as report (names.h) */
+	"DROP VIEW connections;\n"
+	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n"
+	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n"
+	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n"
+	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n"
+	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n"
+	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n"
+	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n"
+	"  ELSE 'UNKNOWN' END END AS state,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
+	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm,\n"
+	"  s.bytes_source, CASE s.flow WHEN 1 THEN 'flow' WHEN 2 THEN 'socket+flow'\n"
+	"  ELSE 'socket' END AS source,\n"
+	"  (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END\n"
+	"   FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr\n"
+	"   AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)\n"
+	"  AS remote_name\n"
+	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n"
+	"CREATE VIEW dns AS SELECT q.id, c.name AS container,\n"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', q.t / 1000.0, 'unixepoch') AS time,\n"
+	"  q.resolver_addr, q.resolver_port, q.proto, q.qname, q.qtype, q.rcode, q.answers\n"
+	"  FROM dns_queries q JOIN containers c ON c.id = q.container_id;\n";
 
 /* Version 5: budgets and incidents of the hardening work. Connections that `watch` did
  * not record one row each, because their container was past its row budget for the hour

@@ -128,6 +128,7 @@ int store_disk_full(const struct store *st);
  *     open sockets of other containers may be live in a watch and are kept;
  *   - activity rows that ended before it (open ones only with their container);
  *   - aggregates (connections counted per destination) last seen before it;
+ *   - DNS queries seen before it, and name episodes whose last answer came before it;
  *   - containers that ended (or were last seen) before it and have nothing left;
  * then returns the freed pages to the file system (incremental vacuum, checkpoint).
  * A cutoff shorter than a running watch's --refresh could delete rows it still holds:
@@ -136,6 +137,7 @@ struct store_prune {
 	int64_t cutoff;                        /* ms since the epoch */
 	int64_t sockets, activity, containers; /* rows deleted so far */
 	int64_t aggregates;
+	int64_t dns;                           /* dns_queries and names rows deleted */
 	int64_t freed;                         /* bytes the file shrank by (when done) */
 	int full_vacuum_needed;                /* the file predates auto_vacuum=INCREMENTAL
 						  (schema 1): store_prune_vacuum switches it */

@@ -82,8 +82,8 @@ test_expect_success 'one that stayed silent for --idle after start: everything i
 test_expect_success 'JSON has every field of SPEC.md with the right types' '
 	"$CLAWSS" report --format json >out &&
 	python3 -m json.tool <out >/dev/null &&
-	jcheck "all(set(r) == {\"container\", \"proto\", \"family\", \"direction\", \"local_addr\", \"local_port\", \"remote_addr\", \"remote_port\", \"state\", \"first_seen\", \"last_seen\", \"closed\", \"bytes_sent\", \"bytes_received\", \"pid\", \"comm\", \"after_idle\", \"flags\"} for r in d)" <out &&
-	jcheck "d[0] == {\"container\": \"tool\", \"proto\": \"tcp\", \"family\": \"ipv4\", \"direction\": \"out\", \"local_addr\": \"192.0.2.1\", \"local_port\": 40000, \"remote_addr\": \"192.0.2.2\", \"remote_port\": 80, \"state\": \"ESTABLISHED\", \"first_seen\": \"2023-11-14T22:13:21.000Z\", \"last_seen\": \"2023-11-14T22:13:22.000Z\", \"closed\": True, \"bytes_sent\": 120, \"bytes_received\": 5000, \"pid\": 100, \"comm\": \"fetch\", \"after_idle\": False, \"flags\": []}" <out &&
+	jcheck "all(set(r) == {\"container\", \"proto\", \"family\", \"direction\", \"local_addr\", \"local_port\", \"remote_addr\", \"remote_port\", \"remote_name\", \"state\", \"first_seen\", \"last_seen\", \"closed\", \"bytes_sent\", \"bytes_received\", \"pid\", \"comm\", \"after_idle\", \"flags\"} for r in d)" <out &&
+	jcheck "d[0] == {\"container\": \"tool\", \"proto\": \"tcp\", \"family\": \"ipv4\", \"direction\": \"out\", \"local_addr\": \"192.0.2.1\", \"local_port\": 40000, \"remote_addr\": \"192.0.2.2\", \"remote_port\": 80, \"remote_name\": None, \"state\": \"ESTABLISHED\", \"first_seen\": \"2023-11-14T22:13:21.000Z\", \"last_seen\": \"2023-11-14T22:13:22.000Z\", \"closed\": True, \"bytes_sent\": 120, \"bytes_received\": 5000, \"pid\": 100, \"comm\": \"fetch\", \"after_idle\": False, \"flags\": []}" <out &&
 	jcheck "[r[\"bytes_sent\"] for r in d if r[\"proto\"] == \"udp\"] == [None, None]" <out &&
 	jcheck "[r[\"state\"] for r in d if r[\"container\"] == \"quiet\"] == [\"CLOSE\", \"CLOSE\"]" <out
 '
@@ -129,17 +129,17 @@ test_expect_success 'json keeps hostile text exact and stays valid' '
 test_expect_success 'csv: header row, RFC 4180 quoting, one record per line' '
 	test_expect_code 1 "$CLAWSS" --db hostile.db report --format csv >out &&
 	head -n 1 out | tr -d "\r" >head &&
-	echo "container,proto,family,direction,local_addr,local_port,remote_addr,remote_port,state,first_seen,last_seen,closed,bytes_sent,bytes_received,pid,comm,after_idle,flags" >want &&
+	echo "container,proto,family,direction,local_addr,local_port,remote_addr,remote_port,remote_name,state,first_seen,last_seen,closed,bytes_sent,bytes_received,pid,comm,after_idle,flags" >want &&
 	test_cmp want head &&
 	test_line_count = 6 out &&
 	test $(tr -d "\r\n" <out | tr -d -c "\000-\037\177" | wc -c) = 0 &&
 	python3 -c "import csv, sys
 rows = list(csv.reader(open(\"out\", newline=\"\")))
-assert len(rows) == 6 and all(len(r) == 18 for r in rows), rows
-assert rows[1][15] == \"a\\\\x1b[31m\\\\x07\\\"q\\\",x\\\\x0ay\\\\u009bz\\\\xff\", rows[1][15]
+assert len(rows) == 6 and all(len(r) == 19 for r in rows), rows
+assert rows[1][16] == \"a\\\\x1b[31m\\\\x07\\\"q\\\",x\\\\x0ay\\\\u009bz\\\\xff\", rows[1][16]
 assert rows[1][0] == \"ev\\\\x1b]0;owned\\\\x07il\\\\x1b[2J\", rows[1][0]
-assert rows[2][17] == \"raw\" and rows[3][17] == \"packet\"
-assert rows[4][13] == \"\" and rows[4][7] == \"\"
+assert rows[2][18] == \"raw\" and rows[3][18] == \"packet\"
+assert rows[4][14] == \"\" and rows[4][7] == \"\"
 " &&
 	grep -F ",\"a\\x1b[31m\\x07\"\"q\"\",x\\x0ay\\u009bz\\xff\"," out
 '

@@ -26,7 +26,7 @@ test_expect_success 'setup: two containers sharing a destination, one late uploa
 test_expect_success '--by destination: attempts, first/last seen, bytes, after-idle count per destination' '
 	test_expect_code 1 "$CLAWSS" report --by destination --format json >out &&
 	jcheck "[(g[\"remote_addr\"], g[\"remote_port\"], g[\"proto\"], g[\"attempts\"]) for g in d] == [(\"198.51.100.7\", 443, \"tcp\", 3), (\"192.0.2.53\", 53, \"udp\", 1), (\"198.51.100.7\", 443, \"udp\", 1), (None, None, \"raw\", 1), (\"203.0.113.66\", 4444, \"tcp\", 2)]" <out &&
-	jcheck "d[0] == {\"remote_addr\": \"198.51.100.7\", \"remote_port\": 443, \"proto\": \"tcp\", \"attempts\": 3, \"first_seen\": \"2023-11-14T22:13:21.000Z\", \"last_seen\": \"2023-11-14T22:13:26.000Z\", \"bytes_sent\": 301, \"bytes_received\": 3002, \"after_idle\": 0, \"flags\": []}" <out &&
+	jcheck "d[0] == {\"remote_addr\": \"198.51.100.7\", \"remote_port\": 443, \"remote_name\": None, \"proto\": \"tcp\", \"attempts\": 3, \"first_seen\": \"2023-11-14T22:13:21.000Z\", \"last_seen\": \"2023-11-14T22:13:26.000Z\", \"bytes_sent\": 301, \"bytes_received\": 3002, \"after_idle\": 0, \"flags\": []}" <out &&
 	jcheck "(d[4][\"bytes_sent\"], d[4][\"bytes_received\"], d[4][\"after_idle\"]) == (51000, 10, 2)" <out &&
 	jcheck "d[1][\"bytes_sent\"] is None and d[3][\"flags\"] == [\"raw\"]" <out
 '
@@ -52,7 +52,7 @@ test_expect_success 'table and csv of a summary' '
 	grep "^203.0.113.66:4444  *tcp  *2 .* 51000 .* 2  -\$" out &&
 	test_expect_code 1 "$CLAWSS" report --by destination --format csv >out &&
 	head -n 1 out | tr -d "\r" >head &&
-	echo "remote_addr,remote_port,proto,attempts,first_seen,last_seen,bytes_sent,bytes_received,after_idle,flags" >want &&
+	echo "remote_addr,remote_port,remote_name,proto,attempts,first_seen,last_seen,bytes_sent,bytes_received,after_idle,flags" >want &&
 	test_cmp want head &&
 	test "$(wc -l <out)" = 6 &&
 	test_expect_code 1 "$CLAWSS" report --by container --format csv >out &&

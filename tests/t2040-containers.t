@@ -27,8 +27,8 @@ test_expect_success 'setup: an ended engine container, one never idle, one with 
 test_expect_success 'json: the fields of SPEC.md, one element per container' '
 	"$CLAWSS" containers --format json >out &&
 	python3 -m json.tool <out >/dev/null &&
-	jcheck "[set(c) for c in d] == [{\"name\", \"id\", \"netns\", \"started\", \"first_seen\", \"last_seen\", \"ended\", \"burst_end\", \"connections\", \"flagged\"}] * 3" <out &&
-	jcheck "d[0] == {\"name\": \"web\", \"id\": \"abcdef0123456789abcdef\", \"netns\": 4026531999, \"started\": \"2023-11-14T22:13:20.000Z\", \"first_seen\": \"2023-11-14T22:13:20.000Z\", \"last_seen\": \"2023-11-14T22:15:00.000Z\", \"ended\": True, \"burst_end\": \"2023-11-14T22:13:55.000Z\", \"connections\": 4, \"flagged\": 2}" <out
+	jcheck "[set(c) for c in d] == [{\"name\", \"id\", \"netns\", \"started\", \"first_seen\", \"last_seen\", \"ended\", \"burst_end\", \"connections\", \"flagged\", \"dns_queries\", \"dns_tunnel\"}] * 3" <out &&
+	jcheck "d[0] == {\"name\": \"web\", \"id\": \"abcdef0123456789abcdef\", \"netns\": 4026531999, \"started\": \"2023-11-14T22:13:20.000Z\", \"first_seen\": \"2023-11-14T22:13:20.000Z\", \"last_seen\": \"2023-11-14T22:15:00.000Z\", \"ended\": True, \"burst_end\": \"2023-11-14T22:13:55.000Z\", \"connections\": 4, \"flagged\": 2, \"dns_queries\": 0, \"dns_tunnel\": 0}" <out
 '
 
 test_expect_success 'never idle: burst_end null; no connection: an empty burst ends at start + idle' '

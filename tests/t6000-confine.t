@@ -88,7 +88,8 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	wait_for 10 grep -q holding late-c.out &&
 	wait_for 20 db_has "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''clawss-$$-late'\'' AND s.remote_port = 7171 AND s.comm = '\''nobody-conn'\'' AND s.pid = $NOBODY" &&
 	kill -TERM $W && wait $W &&
-	kill $NOBODY && rm -rf "$PUB"
+	# (its --for may have run out on a busy host: cleanup, not an assertion)
+	{ kill $NOBODY 2>/dev/null || :; } && rm -rf "$PUB"
 '
 
 test_expect_success 'a reader holds no capability and is confined before it reads a file' '

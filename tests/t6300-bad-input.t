@@ -19,7 +19,7 @@ test_expect_success 'setup: a namespace, a directory, bad allowlists' '
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 90-80" >a5.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "fe80::/129" >a6.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 80 tcp extra" >a7.allow &&
-	printf "# a comment\n192.0.2.1 80\n%s\n" "example.com 443" >a8.allow &&
+	printf "# a comment\n192.0.2.1 80\n%s\n" "example..com 443" >a8.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 0x50" >a9.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 -80" >a10.allow
 '
@@ -97,7 +97,7 @@ cat >cases <<'EOF'
 ^clawss: a5.allow:3: port range runs backwards: '90-80'$	report --allow a5.allow
 ^clawss: a6.allow:3: bad prefix length \(0-128\): '/129'$	report --allow a6.allow
 ^clawss: a7.allow:3: unexpected 'extra'$	report --allow a7.allow
-^clawss: a8.allow:3: not an IPv4 or IPv6 address: 'example.com'$	report --allow a8.allow
+^clawss: a8.allow:3: empty label in name: 'example..com'$	report --allow a8.allow
 ^clawss: a9.allow:3: bad port or port range	report --allow a9.allow
 ^clawss: a10.allow:3: expected a port	report --allow a10.allow
 ^clawss: /nonexistent.allow: No such file or directory$	report --allow /nonexistent.allow

@@ -30,6 +30,11 @@
 #define LLVMFuzzerTestOneInput fuzz_one_ct
 #include "fuzz/ct.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_dns
+#define check dns_check
+#include "fuzz/dns.c"
+#undef check
+#undef LLVMFuzzerTestOneInput
 
 /* regressions: how many inputs fuzz/regressions/NAME held when this list was last
  * written; the directory may grow, never shrink or vanish (a missing directory would
@@ -43,6 +48,7 @@ static const struct {
 	{ "allow", fuzz_one_allow, 0 }, { "util", fuzz_one_util, 2 },
 	{ "engine", fuzz_one_engine, 0 }, { "escape", fuzz_one_escape, 1 },
 	{ "ct", fuzz_one_ct, 1 },
+	{ "dns", fuzz_one_dns, 5 },
 };
 
 /* Runs every file of dir; returns how many, or -1 if dir or one of its files could not

@@ -259,12 +259,31 @@ static void test_rules(void)
 		 (long long)old, (long long)B, (long long)old, (long long)recent);
 	ok(exec(db, sql) == 0, "aggregates of A and B");
 
+	/* names: B's old query and old name episode go, the recent ones stay; A's go with A */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO dns_queries (container_id, t, proto, qname, qtype) VALUES"
+		 " (%lld, %lld, 'udp', 'old.test', 1), (%lld, %lld, 'udp', 'new.test', 1),"
+		 " (%lld, %lld, 'udp', 'a.test', 1);"
+		 "INSERT INTO names (container_id, name, addr, first_seen, last_seen, ttl) VALUES"
+		 " (%lld, 'old.test', '192.0.2.9', %lld, %lld, 30),"
+		 " (%lld, 'new.test', '192.0.2.9', %lld, %lld, 30)",
+		 (long long)B, (long long)old, (long long)B, (long long)recent, (long long)A,
+		 (long long)recent, (long long)B, (long long)old, (long long)old, (long long)B,
+		 (long long)old, (long long)recent);
+	ok(exec(db, sql) == 0, "setup: names");
+
 	struct store_prune pr;
 	int rc;
 	store_prune_init(&pr, cutoff);
 	while ((rc = store_prune_step(st, &pr, 0)) > 0)
 		;
 	is_int(rc, 0, "prune");
+	is_int(pr.dns, 2, "B's old query and old name episode deleted");
+	is_int(q_int(db, "SELECT count(*) FROM dns_queries WHERE qname = 'new.test'") * 10 +
+	       q_int(db, "SELECT count(*) FROM dns_queries"), 11,
+	       "the recent query is left; A's went with A");
+	is_int(q_int(db, "SELECT count(*) FROM names WHERE name = 'new.test'") * 10 +
+	       q_int(db, "SELECT count(*) FROM names"), 11, "the recent name episode is left");
 	is_int(pr.sockets, 5, "5 sockets deleted (a1 a2 b1 c1 d1)");
 	is_int(pr.activity, 2, "2 activity rows deleted");
 	is_int(pr.containers, 2, "2 containers deleted (A, C)");

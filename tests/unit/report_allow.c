@@ -67,7 +67,8 @@ static void test_bad(void)
 	static const struct { const char *line, *why; } bad[] = {
 		{ "10.0.0.0/33", "prefix" }, { "2001:db8::/129", "prefix" },
 		{ "1.2.3.4/", "prefix" }, { "1.2.3.4/-1", "prefix" }, { "1.2.3.4/ 8", "prefix" },
-		{ "1.2.3.4:443", "address" }, { "host.example.com 443", "address" },
+		{ "1.2.3.4:443", "address" }, { "host..example.com 443", "empty label" },
+		{ "host_$x.example.com", "DNS name" }, { "*.", "DNS name" }, { "1.2.3.999", "address" },
 		{ "1.2.3.4 70000", "port" }, { "1.2.3.4 2000-1000", "backwards" },
 		{ "1.2.3.4 443 icmp", "tcp or udp" }, { "1.2.3.4 443 tcp extra", "unexpected" },
 		{ "1.2.3.4 tcp 443", "unexpected" }, { "1.2.3.4 -5", "port" },

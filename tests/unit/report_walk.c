@@ -178,7 +178,7 @@ int main(void)
 	c.fmt = OUT_CSV;
 	out = call(&c, &rc);
 	is_int(rc, 1, "interleaved groups: flagged");
-	is_int(count(out, ",443,tcp,4,"), 10, "interleaved groups: ten destinations of 4 attempts");
+	is_int(count(out, ",443,,tcp,4,"), 10, "interleaved groups: ten destinations of 4 attempts");
 	is_int(count(out, ",beacon\r\n"), 10, "interleaved groups: all ten beacons");
 	free(out);
 	c.by = REPORT_BY_SOCKET;
@@ -214,11 +214,11 @@ int main(void)
 	out = call(&c, &rc);
 	is_int(rc, 0, "containers");
 	ok(strstr(out, "\"name\": \"late\"") && strstr(out, "\"burst_end\": \"2023-11-14T22:13:55.000Z\", "
-		       "\"connections\": 7, \"flagged\": 5}"), "containers: burst of rows recorded out of order");
+		       "\"connections\": 7, \"flagged\": 5, \"dns_queries\": 0, \"dns_tunnel\": 0}"), "containers: burst of rows recorded out of order");
 	ok(strstr(out, "\"name\": \"alpha\"") && strstr(out, "\"burst_end\": \"2023-11-14T22:13:52.000Z\", "
-		       "\"connections\": 3, \"flagged\": 1}"), "containers: alpha's burst and counts");
+		       "\"connections\": 3, \"flagged\": 1, \"dns_queries\": 0, \"dns_tunnel\": 0}"), "containers: alpha's burst and counts");
 	ok(strstr(out, "\"name\": \"beta\"") && strstr(out, "\"burst_end\": \"2023-11-14T22:13:52.500Z\", "
-		       "\"connections\": 7, \"flagged\": 6}"), "containers: beta's burst and counts");
+		       "\"connections\": 7, \"flagged\": 6, \"dns_queries\": 0, \"dns_tunnel\": 0}"), "containers: beta's burst and counts");
 	free(out);
 
 	store_close(st);
