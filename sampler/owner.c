@@ -429,6 +429,8 @@ void owner_lookup(void *owner, uint32_t inode, int *pid, char *comm)
 		s = find(o, inode);
 		if (!s && rc == 0)
 			neg_note(o, inode);
+	} else if (!s && o->swept_all) {
+		neg_note(o, inode);   /* not in this round's complete cache either */
 	} else if (s) {
 		o->st.hits++;
 	}
