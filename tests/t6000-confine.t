@@ -73,7 +73,7 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	test "$(status_field $W CapEff)" = 0000000000281004 &&
 	ip netns add clawss-$$-late &&
 	ip -n clawss-$$-late link set lo up &&
-	bg_ns clawss-$$-late $TRAFFIC listen 127.0.0.1 7171 --for 30 >late-l.out &&
+	bg_ns clawss-$$-late $TRAFFIC listen 127.0.0.1 7171 --for 120 >late-l.out &&
 	wait_for 10 grep -q listening late-l.out &&
 	# a process of another user: its owner is found with SYS_PTRACE + DAC_READ_SEARCH
 	# (the system python: a per-user python under /root is not nobody'\''s to run)
@@ -83,10 +83,10 @@ test_expect_success 'watch --all keeps SYS_ADMIN and NET_ADMIN too, and enters a
 	cp "$CLAWSS_SRC/tests/helpers/traffic.py" "$PUB/" && chmod 0644 "$PUB/traffic.py" &&
 	bg_ns clawss-$$-late setpriv --reuid 65534 --regid 65534 --clear-groups \
 		/usr/bin/python3 "$PUB/traffic.py" connect 127.0.0.1 7171 1 \
-		--for 30 --comm nobody-conn >late-c.out &&
+		--for 120 --comm nobody-conn >late-c.out &&
 	NOBODY=$BG &&
 	wait_for 10 grep -q holding late-c.out &&
-	wait_for 20 db_has "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''clawss-$$-late'\'' AND s.remote_port = 7171 AND s.comm = '\''nobody-conn'\'' AND s.pid = $NOBODY" &&
+	wait_for 60 db_has "SELECT count(*) FROM sockets s JOIN containers c ON c.id = s.container_id WHERE c.name = '\''clawss-$$-late'\'' AND s.remote_port = 7171 AND s.comm = '\''nobody-conn'\'' AND s.pid = $NOBODY" &&
 	kill -TERM $W && wait $W &&
 	# (its --for may have run out on a busy host: cleanup, not an assertion)
 	{ kill $NOBODY 2>/dev/null || :; } && rm -rf "$PUB"
