@@ -108,7 +108,7 @@ test_expect_success 'watch stops cleanly' '
 '
 
 test_expect_success 'every flow the container started on the wire is a row with the same remote address, remote port and local port' '
-	if ! wait_for 10 rows; then
+	if ! wait_for 30 rows; then
 		echo "on the wire, not in the database:" >&2
 		sort wire.txt | comm -23 - rows.txt >&2
 		false
