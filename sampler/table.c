@@ -16,6 +16,7 @@ struct entry {
 	uint64_t tuple;           /* tuple hash while in the fold index, else 0 */
 	struct store_socket row;  /* row.sk.cookie stays the first cookie seen */
 	char comm[16];
+	char *rname;              /* remote name that is no address (a unix peer's path) */
 	size_t idx;               /* position in table.all */
 	uint32_t seen_gen;        /* dump generation that last showed it */
 	uint32_t close_gen;       /* dump generation when it closed */
@@ -37,6 +38,7 @@ struct table {
 	struct entry **all;
 	size_t nall, capall;
 	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
+	char **scratch_name;      /* and their remote names (table_dump_named), or NULL */
 	size_t nscratch, capscratch;
 	uint16_t *listen_tcp, *listen_udp;
 	size_t nlisten_tcp, nlisten_udp, caplisten_tcp, caplisten_udp;
@@ -198,9 +200,14 @@ void table_free(struct table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nall; i++)
+	for (size_t i = 0; i < t->nall; i++) {
+		free(t->all[i]->rname);
 		free(t->all[i]);
+	}
 	free(t->all);
+	for (size_t i = 0; i < t->nscratch; i++)
+		free(t->scratch_name[i]);
+	free(t->scratch_name);
 	map_free(&t->keys);
 	map_free(&t->tuples);
 	free(t->scratch);
@@ -242,6 +249,7 @@ static void entry_remove(struct table *t, struct entry *e)
 	struct entry *last = t->all[--t->nall];
 	last->idx = e->idx;
 	t->all[e->idx] = last;
+	free(e->rname);
 	free(e);
 }
 
@@ -343,6 +351,11 @@ int table_seed(struct table *t, const struct store_socket *s)
 		strncpy(e->comm, s->comm, sizeof(e->comm) - 1);
 		e->row.comm = e->comm;
 	}
+	e->row.remote_text = NULL;
+	if (s->remote_text) {
+		e->rname = strdup(s->remote_text);
+		e->row.remote_text = e->rname;
+	}
 	e->inserted = 1;
 	e->written_at = s->last_seen;
 	listeners_note(t, &e->row.sk);
@@ -353,22 +366,51 @@ void table_dump_begin(struct table *t, int64_t now)
 {
 	t->now = now;
 	t->gen++;
+	for (size_t i = 0; i < t->nscratch; i++)
+		free(t->scratch_name[i]);
 	t->nscratch = 0;
 }
 
-int table_dump_sock(void *table, const struct sk *s)
+int table_dump_named(struct table *t, const struct sk *s, const char *rname)
 {
-	struct table *t = table;
 	if (t->nscratch == t->capscratch) {
 		size_t cap = t->capscratch ? t->capscratch * 2 : 32;
 		struct sk *v = realloc(t->scratch, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		t->scratch = v;
+		char **nv = realloc(t->scratch_name, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		t->scratch_name = nv;
 		t->capscratch = cap;
 	}
+	char *name = NULL;
+	if (rname && !(name = strdup(rname)))
+		return -1;
+	t->scratch_name[t->nscratch] = name;
 	t->scratch[t->nscratch++] = *s;
 	return 0;
+}
+
+int table_dump_sock(void *table, const struct sk *s)
+{
+	return table_dump_named(table, s, NULL);
+}
+
+/* A remote name learnt (or changed): the entry owns name from now on. */
+static void take_name(struct entry *e, char **name)
+{
+	if (!*name || (e->rname && strcmp(e->rname, *name) == 0)) {
+		free(*name);
+		*name = NULL;
+		return;
+	}
+	free(e->rname);
+	e->rname = *name;
+	*name = NULL;
+	e->row.remote_text = e->rname;
+	e->dirty = 1;
 }
 
 static int same_endpoints(const struct sk *a, const struct sk *b)
@@ -394,7 +436,7 @@ static void take_bytes(struct entry *e, const struct sk *s)
 	}
 }
 
-static int dump_one(struct table *t, const struct sk *s)
+static int dump_one(struct table *t, const struct sk *s, char **name)
 {
 	struct entry *e = map_get(&t->keys, s->cookie);
 
@@ -422,6 +464,7 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->seen_gen = t->gen;
 		e->dirty = 1;
 		t->created++;
+		take_name(e, name);
 		owner_fill(t, e);
 		if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
 			/* only a remnant is left: the connection itself is already closed
@@ -476,6 +519,7 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->row.seen_alive = 1;
 		e->dirty = 1;
 	}
+	take_name(e, name);
 	owner_fill(t, e);
 	take_bytes(e, s);
 	return 0;
@@ -489,9 +533,11 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	t->nlisten_tcp = t->nlisten_udp = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
 		listeners_note(t, &t->scratch[i]);
-	for (size_t i = 0; i < t->nscratch; i++)
-		if (dump_one(t, &t->scratch[i]) < 0)
+	for (size_t i = 0; i < t->nscratch; i++) {
+		if (dump_one(t, &t->scratch[i], &t->scratch_name[i]) < 0)
 			rc = -1;
+		free(t->scratch_name[i]);
+	}
 	t->nscratch = 0;
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];

@@ -292,6 +292,7 @@ static void dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	if (w->raw_diag < 0 && (kinds & (PROCNET_RAW4 | PROCNET_RAW6)) &&
 	    dump_raw_proc(w, wt) == 0)
 		complete |= 1u << SK_RAW;
+	complete |= watch_extra_dump(w, wt);
 	owner_round(wt->owner);
 	if (table_dump_end(wt->tab, complete) < 0)
 		watch_log(w, WLOG_WARN, "%s: out of memory recording sockets", wt->t.name);
@@ -323,7 +324,8 @@ static unsigned long long sockstat_digest(struct watch *w, struct wt *wt)
 static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int *in_txn)
 {
 	read_destroy(w, wt, now);
-	unsigned long long d = sockstat_digest(w, wt);
+	unsigned long long d = sockstat_digest(w, wt), x = watch_extra_digest(w, wt);
+	d = d && x ? d ^ (x * 0x9e3779b97f4a7c15ULL) : 0;
 	int moved = d != wt->sockstat || d == 0;
 	wt->sockstat = d;
 	if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
@@ -602,5 +604,6 @@ void watch_free(struct watch *w)
 		close(w->home_fd);
 	free(w->procbuf[0]);
 	free(w->procbuf[1]);
+	watch_extra_free(w);
 	free(w);
 }

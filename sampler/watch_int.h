@@ -10,6 +10,7 @@
 #include "netns.h"
 #include "owner.h"
 #include "table.h"
+#include "unixdiag.h"
 #include "watch.h"
 
 /* After a target's process exits, its sockets' destroy notifications are still on their
@@ -69,6 +70,12 @@ struct watch {
 	int64_t started, last_rescan;
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];
+	char *icmpbuf;            /* watch_extra.c: /proc/net/icmp{,6}, grown as needed */
+	size_t icmpcap;
+	struct ux *uxv;           /* a namespace's unix sockets, during its dump */
+	size_t nux, capux;
+	struct diag *home_unix;   /* unix_diag in our own namespace: host peers' names */
+	int home_unix_failed;
 	struct watch_stats stats;
 	int fatal;
 	char fatal_msg[256];
@@ -81,6 +88,14 @@ void watch_log(struct watch *w, int level, const char *fmt, ...)
 int watch_signalled(struct watch *w);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
+
+/* watch_extra.c: ping sockets and unix sockets to the outside */
+/* The ping socket tables' digest, part of the change detector; 0 when unreadable. */
+unsigned long long watch_extra_digest(struct watch *w, struct wt *wt);
+/* Dumps both into wt's table (within its dump); returns the complete kinds
+ * (1 << SK_ICMP | 1 << SK_UNIX). */
+unsigned watch_extra_dump(struct watch *w, struct wt *wt);
+void watch_extra_free(struct watch *w);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

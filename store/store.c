@@ -406,6 +406,8 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 		l = *sk_addr_text(k->family, k->laddr, la, INET6_ADDRSTRLEN) ? la : NULL;
 	if (k->have & SK_HAVE_RADDR)
 		r = *sk_addr_text(k->family, k->raddr, ra, INET6_ADDRSTRLEN) ? ra : NULL;
+	if (s->remote_text)
+		r = s->remote_text;
 	bind_int(b, 1, s->container_id);
 	bind_int(b, 2, (int64_t)k->cookie);    /* 2^63|inode cookies read back negative */
 	bind_text(b, 3, sk_proto_name(k->proto));
@@ -430,7 +432,7 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 
 static int family_parse(const char *name)
 {
-	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET };
+	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET, SKF_UNIX };
 	for (size_t i = 0; name && i < sizeof(fams) / sizeof(fams[0]); i++)
 		if (strcmp(name, sk_family_name(fams[i])) == 0)
 			return fams[i];
@@ -542,7 +544,11 @@ static int row_socket(sqlite3_stmt *q, int64_t container_id, struct store_socket
 	addr_restore(family, sqlite3_column_text(q, 5), k->laddr, &k->have, SK_HAVE_LADDR);
 	if (!col_null(q, 6))
 		k->lport = (uint16_t)sqlite3_column_int(q, 6), k->have |= SK_HAVE_LPORT;
-	addr_restore(family, sqlite3_column_text(q, 7), k->raddr, &k->have, SK_HAVE_RADDR);
+	if (family == SKF_UNIX)
+		s->remote_text = (const char *)sqlite3_column_text(q, 7);
+	else
+		addr_restore(family, sqlite3_column_text(q, 7), k->raddr, &k->have,
+			     SK_HAVE_RADDR);
 	if (!col_null(q, 8))
 		k->rport = (uint16_t)sqlite3_column_int(q, 8), k->have |= SK_HAVE_RPORT;
 	k->state = (uint8_t)sqlite3_column_int(q, 9);

@@ -54,6 +54,8 @@ struct store_socket {
 	int seen_alive;
 	int pid;                 /* 0 = unknown */
 	const char *comm;        /* NULL = unknown */
+	const char *remote_text; /* remote_addr when it is no IP address (a unix socket's
+				    peer path: family SKF_UNIX); NULL = from sk */
 };
 
 /* A (container_id, cookie) already stored is merged into that row, whose id is returned. */
