@@ -68,6 +68,7 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 		watch_free(w);
 		return NULL;
 	}
+	watch_extra_init(w);
 	w->ev_timer.kind = EV_TIMER;
 	w->ev_signal.kind = EV_SIGNAL;
 	if (ep_add(w, w->timerfd, &w->ev_timer) < 0 || ep_add(w, w->sigfd, &w->ev_signal) < 0) {

@@ -95,11 +95,6 @@ static unsigned dump_unix(struct watch *w, struct wt *wt)
 			watch_log(w, WLOG_WARN, "%s: unix dump: %s", wt->t.name, strerror(errno));
 		return 0;
 	}
-	if (!w->home_unix && !w->home_unix_failed) {
-		/* the watcher's own namespace (where the loop runs): names of host peers */
-		w->home_unix = diag_open();
-		w->home_unix_failed = !w->home_unix;
-	}
 	if (unixdiag_outside(w->uxv, w->nux, outside_cb, &c) != 0)
 		return 0;
 	return 1u << SK_UNIX;
@@ -108,6 +103,14 @@ static unsigned dump_unix(struct watch *w, struct wt *wt)
 unsigned watch_extra_dump(struct watch *w, struct wt *wt)
 {
 	return dump_icmp(w, wt) | dump_unix(w, wt);
+}
+
+void watch_extra_init(struct watch *w)
+{
+	/* unix_diag in the watcher's own namespace, for the names of peers there; opened
+	 * now, before the process narrows what it may do (clawss(8), SECURITY). Without
+	 * it, such peers go nameless. */
+	w->home_unix = diag_open();
 }
 
 void watch_extra_free(struct watch *w)

@@ -75,7 +75,6 @@ struct watch {
 	struct ux *uxv;           /* a namespace's unix sockets, during its dump */
 	size_t nux, capux;
 	struct diag *home_unix;   /* unix_diag in our own namespace: host peers' names */
-	int home_unix_failed;
 	struct watch_stats stats;
 	int fatal;
 	char fatal_msg[256];
@@ -95,6 +94,8 @@ unsigned long long watch_extra_digest(struct watch *w, struct wt *wt);
 /* Dumps both into wt's table (within its dump); returns the complete kinds
  * (1 << SK_ICMP | 1 << SK_UNIX). */
 unsigned watch_extra_dump(struct watch *w, struct wt *wt);
+/* At watch_new, in this process's own namespace. */
+void watch_extra_init(struct watch *w);
 void watch_extra_free(struct watch *w);
 
 /* follow.c */

@@ -26,6 +26,12 @@
 #define LLVMFuzzerTestOneInput fuzz_one_escape
 #include "fuzz/escape.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_icmp
+#include "fuzz/icmp.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_unixdiag
+#include "fuzz/unixdiag.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
 	const char *name;
@@ -34,6 +40,7 @@ static const struct {
 	{ "diag", fuzz_one_diag }, { "procnet", fuzz_one_procnet },
 	{ "allow", fuzz_one_allow }, { "util", fuzz_one_util },
 	{ "engine", fuzz_one_engine }, { "escape", fuzz_one_escape },
+	{ "icmp", fuzz_one_icmp }, { "unixdiag", fuzz_one_unixdiag },
 };
 
 /* Runs every file of dir; returns how many, or -1 if one could not be read. */
