@@ -89,4 +89,22 @@ logger|1
 pingsend|1"
 '
 
+# A ping socket shows in /proc/net/icmp only once its first send binds it, which moves
+# no sockstat counter: the icmp files are part of the change detector, so it is seen
+# long before the refresh period.
+test_expect_success 'a ping socket that sends long after it was made is seen without a refresh' '
+	db_reset &&
+	NS_Q=clawss-$$-quiet &&
+	ip netns add $NS_Q && ip -n $NS_Q link set lo up &&
+	in_ns $NS_Q sysctl -qw net.ipv4.ping_group_range="0 2147483647" &&
+	bg "$CLAWSS" watch --interval 200ms --refresh 10m $NS_Q 2>watch2.err &&
+	WATCH=$BG &&
+	wait_for 10 grep -q watching watch2.err &&
+	bg_ns $NS_Q $SOCKX ping 127.0.0.1 --delay 1.5 --for 60 --comm latesend >late.out &&
+	wait_for 10 grep -q created late.out &&
+	wait_for 10 grep -q pinged late.out &&
+	wait_for 20 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE comm = '\''latesend'\''\")\" = 1" &&
+	kill -TERM $WATCH && wait $WATCH
+'
+
 test_done

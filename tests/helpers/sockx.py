@@ -3,9 +3,11 @@
 is given (the tests give one inside namespaces they made); unix sockets only at paths
 under the test's own directory.
 
-  sockx.py ping ADDR [--sendto] --for S     an ICMP (ICMPv6 for an IPv6 ADDR) echo
-        datagram socket: connect()ed to ADDR and an echo sent, or with --sendto one
-        echo sent unconnected; waits for the reply, prints "pinged ID", holds it
+  sockx.py ping ADDR [--sendto] [--delay S] --for S   an ICMP (ICMPv6 for an IPv6
+        ADDR) echo datagram socket: connect()ed to ADDR and an echo sent, or with
+        --sendto one echo sent unconnected (--delay: S seconds after the socket was
+        made, having printed "created"); waits for the reply, prints "pinged ID",
+        holds it
   sockx.py unix-listen PATH --for S         a stream listener; accepts and holds
   sockx.py unix-dgram PATH --for S          a bound datagram receiver
   sockx.py unix-connect PATH [--dgram] --for S   connect to PATH, print "holding", hold
@@ -24,6 +26,9 @@ def ping(a):
                       socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
     # type 128/8 echo request; the kernel sets the identifier and checksum
     msg = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 0, 1) + b"clawss"
+    if a.delay:
+        say("created")
+        time.sleep(a.delay)
     if a.sendto:
         s.sendto(msg, (a.addr, 0))
     else:
@@ -73,6 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("ping"); p.add_argument("addr"); p.add_argument("--sendto", action="store_true")
+    p.add_argument("--delay", type=float, default=0)
     for name in ("unix-listen", "unix-dgram"):
         p = sub.add_parser(name); p.add_argument("path")
     p = sub.add_parser("unix-connect"); p.add_argument("path"); p.add_argument("--dgram", action="store_true")
