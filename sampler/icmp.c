@@ -87,6 +87,9 @@ static int parse_line(const char *l, int family, struct sk *s)
 	s->cookie = SK_COOKIE_INODE | inode;
 	s->have = SK_HAVE_LADDR | SK_HAVE_RADDR | SK_HAVE_LPORT | SK_HAVE_RPORT |
 		  SK_HAVE_UID | SK_HAVE_INODE;
+	static const uint8_t zero[16];
+	if (memcmp(s->raddr, zero, 16) == 0)
+		s->have &= ~SK_HAVE_RADDR;  /* not connected: no remote (NULL, not 0.0.0.0) */
 	return 0;
 }
 

@@ -16,8 +16,8 @@
 long icmp_read_all(int fd, char **buf, size_t *cap);
 
 /* Parses /proc/net/icmp (family SKF_IPV4) or icmp6 (SKF_IPV6) text; cb per socket, with
- * proto SK_ICMP, lport the echo identifier, rport 0, the remote address (set once the
- * socket is connected; 0 for sendto), state ESTABLISHED or CLOSE, uid and inode, and the
+ * proto SK_ICMP, lport the echo identifier, rport 0, the remote address (once the
+ * socket is connected; SK_HAVE_RADDR clear before: sendto alone sets none), state ESTABLISHED or CLOSE, uid and inode, and the
  * cookie SK_COOKIE_INODE | inode (/proc shows no cookie). Lines may be of any length.
  * -1 with EBADMSG on malformed text (then no socket is taken as gone); a callback's
  * nonzero result stops the walk and is returned. */
