@@ -168,39 +168,67 @@ static const struct ux *find(const struct ux *v, size_t n, uint32_t ino)
 	return bsearch(&key, v, n, sizeof(*v), by_ino);
 }
 
-static int listened(const struct ux *v, size_t n, const struct ux *p)
+static uint64_t vfs_key(const struct ux *u)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].state == UX_LISTEN && v[i].have_vfs && v[i].vfs_ino == p->vfs_ino &&
-		    v[i].vfs_dev == p->vfs_dev)
-			return 1;
-	return 0;
+	return (uint64_t)u->vfs_dev << 32 | u->vfs_ino;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The files the namespace's listeners are bound to, sorted: a container may hold
+ * thousands of listeners and connections, and each candidate looks here once. */
+struct listeners {
+	uint64_t *keys;
+	size_t n;
+};
+
+static int listened(const struct listeners *l, const struct ux *p)
+{
+	uint64_t k = vfs_key(p);
+	return l->n && bsearch(&k, l->keys, l->n, sizeof(k), by_key) != NULL;
 }
 
 /* P is the server end of a connection to a listener outside: a stream pair, and P's
  * bound file is no listener's here. */
-static int server_end(const struct ux *v, size_t n, const struct ux *s, const struct ux *p)
+static int server_end(const struct listeners *l, const struct ux *s, const struct ux *p)
 {
 	return s->type != SOCK_DGRAM && p->type == s->type && p->peer == s->ino &&
-	       p->state == UX_ESTABLISHED && p->have_vfs && !listened(v, n, p);
+	       p->state == UX_ESTABLISHED && p->have_vfs && !listened(l, p);
 }
 
 int unixdiag_outside(struct ux *v, size_t n, unixdiag_outside_cb cb, void *arg)
 {
+	struct listeners l = { NULL, 0 };
+	int rc = 0;
+
 	if (n > 1)
 		qsort(v, n, sizeof(*v), by_ino);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
+		l.n += v[i].state == UX_LISTEN && v[i].have_vfs;
+	if (l.n) {
+		l.keys = malloc(l.n * sizeof(*l.keys));
+		if (!l.keys)
+			return -1;
+		l.n = 0;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].state == UX_LISTEN && v[i].have_vfs)
+				l.keys[l.n++] = vfs_key(&v[i]);
+		qsort(l.keys, l.n, sizeof(*l.keys), by_key);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
 		const struct ux *s = &v[i];
 		if (!s->peer || s->state != UX_ESTABLISHED)
 			continue;
 		const struct ux *p = find(v, n, s->peer);
-		int rc = 0;
 		if (!p)
 			rc = cb(arg, s, NULL);
-		else if (server_end(v, n, s, p) && !(server_end(v, n, p, s) && p->ino < s->ino))
+		else if (server_end(&l, s, p) && !(server_end(&l, p, s) && p->ino < s->ino))
 			rc = cb(arg, s, p);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	free(l.keys);
+	return rc;
 }

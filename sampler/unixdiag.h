@@ -47,7 +47,8 @@ int unixdiag_decode(const void *nlh, size_t len, struct ux *u);
 
 /* The sockets of v (one namespace's dump, n of them; v is sorted by inode in place) that
  * are connected outside it, by the rule above: cb(arg, s, p) with p the peer when it
- * is in the dump (its name is then the listener's), else NULL. */
+ * is in the dump (its name is then the listener's), else NULL. A callback's nonzero
+ * result stops the walk and is returned; -1 when out of memory. */
 typedef int (*unixdiag_outside_cb)(void *arg, const struct ux *s, const struct ux *p);
 int unixdiag_outside(struct ux *v, size_t n, unixdiag_outside_cb cb, void *arg);
 

@@ -95,9 +95,15 @@ static unsigned dump_unix(struct watch *w, struct wt *wt)
 			watch_log(w, WLOG_WARN, "%s: unix dump: %s", wt->t.name, strerror(errno));
 		return 0;
 	}
-	if (unixdiag_outside(w->uxv, w->nux, outside_cb, &c) != 0)
-		return 0;
-	return 1u << SK_UNIX;
+	int rc = unixdiag_outside(w->uxv, w->nux, outside_cb, &c);
+	if (w->capux > 4096) {
+		/* a namespace with many unix sockets: do not keep its buffer for all */
+		free(w->uxv);
+		w->uxv = NULL;
+		w->capux = 0;
+	}
+	w->nux = 0;
+	return rc ? 0 : 1u << SK_UNIX;
 }
 
 unsigned watch_extra_dump(struct watch *w, struct wt *wt)

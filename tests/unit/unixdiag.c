@@ -215,6 +215,28 @@ static void rule(void)
 	is_int(nseen, 0, "before accept nothing is told");
 	is_int(run(NULL, 0), 0, "an empty namespace");
 	is_int(nseen, 0, "has nothing outside");
+
+	/* thousands of listeners and connections of its own, and one to the outside: the
+	 * listeners' files are looked up sorted, once per candidate */
+	size_t n = 3 * 3000 + 2;
+	struct ux *v = calloc(n, sizeof(*v));
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t base = 1000 + i * 3;
+		v[i * 3] = (struct ux){ .ino = base, .type = SOCK_STREAM, .state = LISTEN,
+					.vfs_ino = 50000 + i, .have_vfs = 1 };
+		v[i * 3 + 1] = (struct ux){ .ino = base + 1, .peer = base + 2, .type = SOCK_STREAM,
+					    .state = EST };
+		v[i * 3 + 2] = (struct ux){ .ino = base + 2, .peer = base + 1, .type = SOCK_STREAM,
+					    .state = EST, .vfs_ino = 50000 + (2999 - i),
+					    .have_vfs = 1 };
+	}
+	v[n - 2] = (struct ux){ .ino = 900, .peer = 901, .type = SOCK_STREAM, .state = EST };
+	v[n - 1] = (struct ux){ .ino = 901, .peer = 900, .type = SOCK_STREAM, .state = EST,
+				.vfs_ino = 99999, .have_vfs = 1 };
+	nseen = 0;
+	is_int(unixdiag_outside(v, n, outside_cb, NULL), 0, "9002 sockets walk");
+	ok(nseen == 1 && seen[0] == 900, "only the one to a listener outside (%d)", nseen);
+	free(v);
 }
 
 static int rec_cb(void *arg, const struct ux *s, const struct ux *p)
