@@ -69,6 +69,17 @@ test_expect_success 'sockets between processes of the namespace are not rows; th
 	test "$(py all.json "print([r[\"flags\"] for r in rows if r[\"proto\"] == \"unix\"])")" = "[['\''host-socket'\'']]"
 '
 
+test_expect_success 'policy lists the echo destinations without a port; fed back, they are declared' '
+	"$CLAWSS" policy --container $NS_TOOL >policy.txt &&
+	grep -q "^192\.0\.2\.2 *icmp  #" policy.txt &&
+	grep -q "^2001:db8::2 *icmp  #" policy.txt &&
+	test_expect_code 1 "$CLAWSS" report --allow policy.txt --format json >allowed.json &&
+	test "$(py allowed.json "print(sorted(r[\"comm\"] for r in rows if \"undeclared\" in r[\"flags\"]))")" = "[]" &&
+	grep -v icmp policy.txt >noicmp.txt &&
+	test_expect_code 1 "$CLAWSS" report --allow noicmp.txt --format json >noicmp.json &&
+	test "$(py noicmp.json "print(sorted(r[\"comm\"] for r in rows if \"undeclared\" in r[\"flags\"]))")" = "['\''pinger4'\'', '\''pinger6'\'']"
+'
+
 test_expect_success 'a datagram socket connected to a host receiver is a host-socket row with its path' '
 	db_reset &&
 	bg $SOCKX unix-dgram "$PWD/log.sock" --for 30 >dg.out &&
