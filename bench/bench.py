@@ -9,8 +9,8 @@ deleted at exit (the two `ip netns` ones), even on failure.
 
 Environment: CLAWSS (binary), CLAWSS_HELPERS (dir with bench-ns, bench-floor, bench-rst),
 CLAWSS_SRC (repository), BENCH_QUICK=1 (a smaller run, for trying the bench out),
-BENCH_ONLY=cpu,variants,short,report,quiet,memory,flowcost,quiet1000 (sections to run;
-the last two, the flow view's, are in bench_flows.py).
+BENCH_ONLY=cpu,variants,short,report,quiet,memory,sockx,flowcost,quiet1000 (sections
+to run; the last two, the flow view's, are in bench_flows.py).
 """
 import math, os, platform, re, resource, shutil, signal, sqlite3, subprocess, sys
 import tempfile, time
@@ -646,6 +646,20 @@ def machine():
         model, os.cpu_count(), platform.release(), ehash)
 
 
+def bench_sockx():
+    say("")
+    say("7. Ping and unix sockets (bench-sockx): CPU microseconds per namespace of what")
+    say("   each poll reads. icmp is read every tick (the change detector for ping sockets);")
+    say("   icmp-parse and unix only when the namespace is dumped; sockstat and tcp+udp")
+    say("   for scale. Both /proc/net/icmp and the unix dump grow with the sockets there.")
+    runs = [(50, 10, 2), (20, 200, 50)] if not QUICK else [(20, 10, 2)]
+    for n, pairs, pings in runs:
+        out = sh(helper("bench-sockx"), "-n", str(n), "-u", str(pairs), "-p", str(pings),
+                 "-r", "50" if QUICK else "200", capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            say("   " + line)
+
+
 def main():
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces): sudo make bench", file=sys.stderr)
@@ -675,6 +689,8 @@ def main():
         if want("flowcost") or want("quiet1000"):
             import bench_flows
             bench_flows.run(sys.modules[__name__])
+        if want("sockx"):
+            bench_sockx()
         say("")
         say("bench took %.0f s" % (mono() - t_all))
     finally:

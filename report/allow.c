@@ -172,6 +172,8 @@ static int proto_word(const char *tok)
 		return SK_TCP;
 	if (strcasecmp(tok, "udp") == 0)
 		return SK_UDP;
+	if (strcasecmp(tok, "icmp") == 0)
+		return SK_ICMP;
 	return 0;
 }
 
@@ -215,8 +217,8 @@ int allow_parse_line(struct allowlist *al, const char *line, unsigned lineno,
 	if (i < ntok) {
 		r.proto = (uint8_t)proto_word(tok[i]);
 		if (!r.proto) {
-			bad(why, whylen, r.has_port ? "expected tcp or udp, got" :
-				"expected a port, a port range, tcp or udp, got", tok[i]);
+			bad(why, whylen, r.has_port ? "expected tcp, udp or icmp, got" :
+				"expected a port, a port range, tcp, udp or icmp, got", tok[i]);
 			goto out;
 		}
 		i++;

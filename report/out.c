@@ -35,6 +35,7 @@ struct out {
 
 static const char *const flag_names[REPORT_F_COUNT] = {
 	"after-idle", "undeclared", "raw", "packet", "beacon", "outside-exec", "dns-tunnel",
+	"host-socket",
 };
 
 const char *report_flag_name(unsigned bit_index)

@@ -88,7 +88,8 @@ enum {
 	REPORT_F_BEACON = 1u << 4,
 	REPORT_F_OUTSIDE_EXEC = 1u << 5,
 	REPORT_F_DNS_TUNNEL = 1u << 6,
-	REPORT_F_COUNT = 7,
+	REPORT_F_HOST_SOCKET = 1u << 7,   /* a unix socket whose peer is outside */
+	REPORT_F_COUNT = 8,
 };
 const char *report_flag_name(unsigned bit_index);
 

@@ -140,7 +140,7 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 		rbuf_printf(&b, " from %s", time_format(q->since, t1, sizeof(t1)));
 	if (q->until != REPORT_TIME_MAX)
 		rbuf_printf(&b, " until %s", time_format(q->until, t1, sizeof(t1)));
-	rbuf_puts(&b, "\n# format: ADDR[/PREFIX]|NAME [PORT[-PORT]] [tcp|udp]; use with: clawss report --allow FILE\n");
+	rbuf_puts(&b, "\n# format: ADDR[/PREFIX]|NAME [PORT[-PORT]] [tcp|udp|icmp]; use with: clawss report --allow FILE\n");
 	rbuf_put(&b, x->head.p, x->head.len);
 	if (x->skipped)
 		rbuf_printf(&b, "# skipped %zu connection(s) whose remote address did not parse\n",
@@ -156,7 +156,7 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 	for (size_t i = 0; i < x->n; i++) {
 		const struct dest *d = &x->d[i];
 		char port[16] = "";
-		if (d->port >= 0)
+		if (d->port >= 0 && d->proto != SK_ICMP)  /* an echo has no port to allow */
 			snprintf(port, sizeof(port), "%d", d->port);
 		rbuf_printf(&b, "%-*s %5s %s  # %lld connection%s, first %s, last %s%s", aw,
 			    d->addr, port, sk_proto_name(d->proto), (long long)d->count,

@@ -163,11 +163,18 @@ static int row_print(void *arg, const struct report_container *c, const struct r
 	set_flags(&v[R_FLAGS], r->flags);
 	if (x->fmt == OUT_TABLE || x->fmt == OUT_HTML) {
 		set_str(&v[R_DIR], r->direction);
-		set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
-		if (r->remote_addr || r->remote_port >= 0)
-			set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr, r->remote_port));
-		else
-			set_null(&v[R_REMOTE]);
+		if (r->proto == SK_UNIX) {
+			/* no ports: the peer's path alone (a path may hold ':') */
+			set_str(&v[R_LOCAL], r->local_addr);
+			set_str(&v[R_REMOTE], r->remote_addr);
+		} else {
+			set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
+			if (r->remote_addr || r->remote_port >= 0)
+				set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr,
+							       r->remote_port));
+			else
+				set_null(&v[R_REMOTE]);
+		}
 		set_opt(&v[R_TSENT], r->bytes_sent);
 		set_opt(&v[R_TRECV], r->bytes_received);
 		set_str(&v[R_NAME], r->remote_name);

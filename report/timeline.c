@@ -140,7 +140,7 @@ int walk_timelines(struct walk *k)
 		const struct p1row *r = &k->rows[i];
 		struct report_container *pc = &k->cs[r->c].pub;
 		if ((pc->burst_known && r->t >= pc->burst_end) || r->g == G_RAW ||
-		    r->g == G_PACKET || (r->g < k->ng && k->groups[r->g].flags) ||
+		    r->g == G_PACKET || r->g == G_HOST || (r->g < k->ng && k->groups[r->g].flags) ||
 		    walk_outside_exec(k, r))
 			pc->flagged++;
 	}

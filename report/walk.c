@@ -57,8 +57,9 @@ static const char *word(const char *s, const char *const *words)
 	return s;
 }
 
-static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", "icmp", NULL };
-static const char *const family_words[] = { "ipv4", "ipv6", "packet", NULL };
+static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", "icmp", "unix",
+					    NULL };
+static const char *const family_words[] = { "ipv4", "ipv6", "packet", "unix", NULL };
 static const char *const dir_words[] = { "out", "in", "listen", NULL };
 
 static int has_destination(int proto, const char *raddr, const char *dir)
@@ -85,27 +86,36 @@ static const char pass2_sql[] =
 	"SELECT id, family, local_addr, local_port, state, last_seen, closed_at, bytes_sent,"
 	" bytes_received, pid, comm FROM sockets WHERE id >= ?1 ORDER BY id";
 
+static int unspecified(const char *a)
+{
+	return !a || !*a || (a[0] == '0' && strcmp(a, "0.0.0.0") == 0) ||
+	       (a[0] == ':' && strcmp(a, "::") == 0);
+}
+
 /* The protocol of a report row, or 0 when the socket is none: TCP and UDP sockets with
- * a remote peer (an address that is not the unspecified one; not a listener), RAW and
- * PACKET sockets. */
+ * a remote peer (an address that is not the unspecified one; not a listener), RAW,
+ * PACKET and ICMP (ping) sockets (an unconnected ping socket has no remote address),
+ * and unix sockets (only those connected outside their namespace are recorded). */
 static int report_kind(sqlite3_stmt *st, const char **dir, const char **raddr)
 {
 	int proto = sk_proto_parse(word(col_str(st, 3), proto_words));
-	if (proto == SK_RAW || proto == SK_PACKET) {
+	if (proto == SK_RAW || proto == SK_PACKET || proto == SK_UNIX) {
 		*dir = word(col_str(st, 4), dir_words);
 		*raddr = col_str(st, 5);
 		return proto;
 	}
-	/* ICMP: echo flows (and ping sockets) with a destination, like TCP and UDP */
-	if (proto != SK_TCP && proto != SK_UDP && proto != SK_ICMP)
+	if (proto == SK_ICMP) {
+		*dir = word(col_str(st, 4), dir_words);
+		*raddr = unspecified(col_str(st, 5)) ? NULL : col_str(st, 5);
+		return proto;
+	}
+	if (proto != SK_TCP && proto != SK_UDP)
 		return 0;
 	*dir = word(col_str(st, 4), dir_words);
 	if (*dir == dir_words[SKD_LISTEN])
 		return 0;
 	*raddr = col_str(st, 5);
-	const char *a = *raddr;
-	if (!a || !*a || (a[0] == '0' && strcmp(a, "0.0.0.0") == 0) ||
-	    (a[0] == ':' && strcmp(a, "::") == 0))
+	if (unspecified(*raddr))
 		return 0;
 	return proto;
 }
@@ -482,6 +492,8 @@ static int scan_timeline(struct walk *k)
 			g = G_RAW;
 		else if (proto == SK_PACKET)
 			g = G_PACKET;
+		else if (proto == SK_UNIX)
+			g = G_HOST;
 		else if (has_destination(proto, raddr, dir))
 			g = G_PENDING;   /* grouped after the scan, see group_rows */
 		int d = dir == dir_words[SKD_OUT] ? SKD_OUT : dir == dir_words[SKD_IN] ? SKD_IN :
@@ -524,6 +536,7 @@ static int shown(const struct walk *k, const struct p1row *p, int *after, unsign
 {
 	const struct report_container *pc = &k->cs[p->c].pub;
 	unsigned f = p->g == G_RAW ? REPORT_F_RAW : p->g == G_PACKET ? REPORT_F_PACKET :
+		     p->g == G_HOST ? REPORT_F_HOST_SOCKET :
 		     p->g < k->ng ? k->groups[p->g].flags : 0;
 
 	if (!in_window(k->q, p->t))
@@ -532,7 +545,8 @@ static int shown(const struct walk *k, const struct p1row *p, int *after, unsign
 	if (k->q->since_idle) {
 		if (walk_outside_exec(k, p))
 			f |= REPORT_F_OUTSIDE_EXEC;
-		if (!*after && !(f & (REPORT_F_RAW | REPORT_F_PACKET | REPORT_F_OUTSIDE_EXEC)))
+		if (!*after && !(f & (REPORT_F_RAW | REPORT_F_PACKET | REPORT_F_OUTSIDE_EXEC |
+				      REPORT_F_HOST_SOCKET)))
 			return 0;
 		if (*after)
 			f |= REPORT_F_AFTER_IDLE;

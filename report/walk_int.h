@@ -17,6 +17,7 @@ struct sqlite3;
 #define G_RAW (UINT32_MAX - 1)
 #define G_PACKET (UINT32_MAX - 2)
 #define G_PENDING (UINT32_MAX - 3)   /* during the first scan: to be grouped */
+#define G_HOST (UINT32_MAX - 4)      /* a unix socket connected outside: host-socket */
 
 /* 40 bytes a row (the name id fits in the padding): everything the second scan would otherwise read again (reading a
  * column costs SQLite about 25 ns a row; a million rows, twice, is most of a second). */

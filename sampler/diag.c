@@ -38,6 +38,7 @@ struct diag {
 struct parse_ctx {
 	int proto;
 	diag_cb cb;
+	diag_msg_cb msg;          /* diag_request: whole messages to another decoder */
 	void *arg;
 	int cb_ret;
 };
@@ -279,6 +280,10 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 	/* a dump asked for by the old TCPDIAG_GETSOCK request answers in kind */
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK)
 		return MNL_CB_OK;
+	if (ctx->msg) {
+		ctx->cb_ret = ctx->msg(ctx->arg, nlh, nlh->nlmsg_len);
+		return ctx->cb_ret ? MNL_CB_STOP : MNL_CB_OK;
+	}
 	rc = ctx->proto == SK_PACKET ? parse_packet(nlh, &s) : parse_inet(nlh, ctx->proto, &s);
 	if (rc < 0)
 		return MNL_CB_ERROR;
@@ -414,6 +419,44 @@ static int has_end(const void *buf, size_t len)
 	return 0;
 }
 
+/* Sends the request and reads its answer to the end (NLMSG_DONE, or the ack of a
+ * request without NLM_F_DUMP), decoding through ctx. */
+static int exchange(struct diag *d, struct nlmsghdr *nlh, struct parse_ctx *ctx, char *buf,
+		    size_t buflen)
+{
+	unsigned int seq = nlh->nlmsg_seq;
+
+	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	int failed = 0, err = 0;
+	for (;;) {
+		ssize_t n = recv_kernel(d, buf, buflen, 0);
+		if (n < 0) {
+			/* EAGAIN: only forged datagrams, which a socket connected to the
+			 * kernel never queues; the answer is still to come */
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		if (d->tap)
+			d->tap(d->tap_arg, buf, (size_t)n);
+		if (!failed) {
+			int rc = run_cb(buf, nl_valid(buf, (size_t)n), seq, d->portid, ctx);
+			if (rc == MNL_CB_STOP && !ctx->cb_ret)
+				return 0;
+			if (rc < 0 || ctx->cb_ret) {
+				failed = 1;
+				err = rc < 0 ? errno : ECANCELED;
+			}
+		}
+		/* after a failure, read the rest of this dump so the next one starts clean */
+		if (failed && has_end(buf, (size_t)n)) {
+			errno = err;
+			return -1;
+		}
+	}
+}
+
 int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
@@ -460,35 +503,27 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 			return -1;
 		}
 	}
-	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
+	return exchange(d, nlh, &ctx, buf, sizeof(buf));
+}
+
+int diag_request(struct diag *d, const void *req, size_t reqlen, int dump, diag_msg_cb cb,
+		 void *arg)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[DIAG_BUFSIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(rbuf);
+	struct parse_ctx ctx = { .msg = cb, .arg = arg };
+
+	if (reqlen > sizeof(rbuf) - MNL_NLMSG_HDRLEN) {
+		errno = EINVAL;
 		return -1;
-	int failed = 0, err = 0;
-	for (;;) {
-		ssize_t n = recv_kernel(d, buf, sizeof(buf), 0);
-		if (n < 0) {
-			/* EAGAIN: only forged datagrams, which a socket connected to the
-			 * kernel never queues; the dump's reply is still to come */
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (d->tap)
-			d->tap(d->tap_arg, buf, (size_t)n);
-		if (!failed) {
-			int rc = run_cb(buf, nl_valid(buf, (size_t)n), seq, d->portid, &ctx);
-			if (rc == MNL_CB_STOP && !ctx.cb_ret)
-				return 0;
-			if (rc < 0 || ctx.cb_ret) {
-				failed = 1;
-				err = rc < 0 ? errno : ECANCELED;
-			}
-		}
-		/* after a failure, read the rest of this dump so the next one starts clean */
-		if (failed && has_end(buf, (size_t)n)) {
-			errno = err;
-			return -1;
-		}
 	}
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	/* an exact request is answered by one message and, asked for, an ack that ends it */
+	nlh->nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
+	nlh->nlmsg_seq = ++d->seq;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, reqlen), req, reqlen);
+	return exchange(d, nlh, &ctx, buf, sizeof(buf));
 }
 
 int diag_read_destroy(struct diag *d, diag_cb cb, void *arg, int *lost)

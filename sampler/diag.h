@@ -44,6 +44,15 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg);
  * without it answers EINVAL, ENOENT or EOPNOTSUPP: dump each family then. */
 #define DIAG_BOTH_FAMILIES 0
 
+/* A SOCK_DIAG_BY_FAMILY request of any family (req: that family's request header, e.g.
+ * struct unix_diag_req): a dump (dump != 0) or an exact request. Each answer message is
+ * handed whole to cb (nlh points at its struct nlmsghdr, len its nlmsg_len), for the
+ * decoders of other families (unixdiag.c). 0, or -1 with errno (ENOENT: no such socket,
+ * or no such diag module). */
+typedef int (*diag_msg_cb)(void *arg, const void *nlh, size_t len);
+int diag_request(struct diag *d, const void *req, size_t reqlen, int dump, diag_msg_cb cb,
+		 void *arg);
+
 /* Reads pending destroy notifications without blocking, at most a batch of datagrams
  * (so a flood in one namespace cannot starve the others: come back on the next wakeup);
  * cb per socket. Returns the number of notifications read, or -1 with errno. ENOBUFS means the kernel

@@ -11,6 +11,7 @@ static void nsh_init(struct nsh *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->raw_fd[0] = h->raw_fd[1] = h->sockstat_fd[0] = h->sockstat_fd[1] = -1;
+	h->icmp_fd[0] = h->icmp_fd[1] = -1;
 }
 
 void netns_close(struct nsh *h)
@@ -22,6 +23,8 @@ void netns_close(struct nsh *h)
 			close(h->raw_fd[i]);
 		if (h->sockstat_fd[i] >= 0)
 			close(h->sockstat_fd[i]);
+		if (h->icmp_fd[i] >= 0)
+			close(h->icmp_fd[i]);
 	}
 	nsh_init(h);
 }
@@ -57,6 +60,9 @@ static int open_inside(struct nsh *h)
 		if (*fds[i] < 0 && (i == 0 || i == 2))
 			return -1;
 	}
+	/* ping sockets; a kernel without them (or IPv6 off) just has none to show */
+	h->icmp_fd[0] = open("/proc/self/net/icmp", O_RDONLY | O_CLOEXEC);
+	h->icmp_fd[1] = open("/proc/self/net/icmp6", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 

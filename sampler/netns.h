@@ -11,6 +11,7 @@ struct nsh {
 	struct diag *destroy;     /* destroy notifications */
 	int raw_fd[2];            /* /proc/self/net/raw, raw6 (used when raw_diag is missing) */
 	int sockstat_fd[2];       /* /proc/self/net/sockstat, sockstat6: the change detector */
+	int icmp_fd[2];           /* /proc/self/net/icmp, icmp6: ping sockets (icmp.h) */
 	uint64_t ino;             /* namespace inode */
 };
 

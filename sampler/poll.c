@@ -166,10 +166,11 @@ void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 		attempted |= 1u << SK_RAW;
 		dump_raw(w, wt, &f);
 	}
+	unsigned extra = watch_extra_dump(w, wt);   /* ping sockets, unix sockets out */
 	owner_round(wt->owner);
 	/* the kinds dumped, or absent (no socket to miss), minus those that failed */
-	unsigned complete = (1u << SK_TCP | 1u << SK_UDP | 1u << SK_PACKET | 1u << SK_RAW) &
-			    ~f.kinds;
+	unsigned complete = ((1u << SK_TCP | 1u << SK_UDP | 1u << SK_PACKET | 1u << SK_RAW) &
+			     ~f.kinds) | extra;
 	if (table_dump_end(wt->tab, complete) < 0)
 		poll_incident(w, wt, now, "dump-failed", "out of memory recording sockets");
 	dump_report(w, wt, now, &f, attempted);

@@ -48,9 +48,14 @@ void table_free(struct table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nall; i++)
+	for (size_t i = 0; i < t->nall; i++) {
+		free(t->all[i]->rname);
 		free(t->all[i]);
+	}
 	free(t->all);
+	for (size_t i = 0; i < t->nscratch; i++)
+		free(t->scratch_name[i]);
+	free(t->scratch_name);
 	u64map_free(&t->keys);
 	u64map_free(&t->tuples);
 	aggs_free(t->aggs);
@@ -95,6 +100,7 @@ void table_entry_remove(struct table *t, struct entry *e)
 	struct entry *last = t->all[--t->nall];
 	last->idx = e->idx;
 	t->all[e->idx] = last;
+	free(e->rname);
 	free(e);
 }
 
@@ -196,6 +202,11 @@ int table_seed(struct table *t, const struct store_socket *s)
 		strncpy(e->comm, s->comm, sizeof(e->comm) - 1);
 		e->row.comm = e->comm;
 	}
+	e->row.remote_text = NULL;
+	if (s->remote_text) {
+		e->rname = strdup(s->remote_text);
+		e->row.remote_text = e->rname;
+	}
 	e->inserted = 1;
 	e->written_at = s->last_seen;
 	listeners_note(t, &e->row.sk);
@@ -228,22 +239,51 @@ void table_dump_begin(struct table *t, int64_t now)
 {
 	t->now = now;
 	t->gen++;
+	for (size_t i = 0; i < t->nscratch; i++)
+		free(t->scratch_name[i]);
 	t->nscratch = 0;
 }
 
-int table_dump_sock(void *table, const struct sk *s)
+int table_dump_named(struct table *t, const struct sk *s, const char *rname)
 {
-	struct table *t = table;
 	if (t->nscratch == t->capscratch) {
 		size_t cap = t->capscratch ? t->capscratch * 2 : 32;
 		struct sk *v = realloc(t->scratch, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		t->scratch = v;
+		char **nv = realloc(t->scratch_name, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		t->scratch_name = nv;
 		t->capscratch = cap;
 	}
+	char *name = NULL;
+	if (rname && !(name = strdup(rname)))
+		return -1;
+	t->scratch_name[t->nscratch] = name;
 	t->scratch[t->nscratch++] = *s;
 	return 0;
+}
+
+int table_dump_sock(void *table, const struct sk *s)
+{
+	return table_dump_named(table, s, NULL);
+}
+
+/* A remote name learnt (or changed): the entry owns name from now on. */
+static void take_name(struct entry *e, char **name)
+{
+	if (!*name || (e->rname && strcmp(e->rname, *name) == 0)) {
+		free(*name);
+		*name = NULL;
+		return;
+	}
+	free(e->rname);
+	e->rname = *name;
+	*name = NULL;
+	e->row.remote_text = e->rname;
+	e->dirty = 1;
 }
 
 static int same_endpoints(const struct sk *a, const struct sk *b)
@@ -269,7 +309,7 @@ static void take_bytes(struct entry *e, const struct sk *s)
 	}
 }
 
-static int dump_one(struct table *t, const struct sk *s)
+static int dump_one(struct table *t, const struct sk *s, char **name)
 {
 	struct entry *e = u64map_get(&t->keys, s->cookie);
 
@@ -318,6 +358,7 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->seen_gen = t->gen;
 		e->dirty = 1;
 		t->created++;
+		take_name(e, name);
 		owner_fill(t, e);
 		if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
 			/* only a remnant is left: the connection itself is already closed
@@ -372,6 +413,7 @@ static int dump_one(struct table *t, const struct sk *s)
 		e->row.seen_alive = 1;
 		e->dirty = 1;
 	}
+	take_name(e, name);
 	owner_fill(t, e);
 	take_bytes(e, s);
 	return 0;
@@ -385,9 +427,11 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	t->nls = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
 		listeners_note(t, &t->scratch[i]);
-	for (size_t i = 0; i < t->nscratch; i++)
-		if (dump_one(t, &t->scratch[i]) < 0)
+	for (size_t i = 0; i < t->nscratch; i++) {
+		if (dump_one(t, &t->scratch[i], &t->scratch_name[i]) < 0)
 			rc = -1;
+		free(t->scratch_name[i]);
+	}
 	t->nscratch = 0;
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];

@@ -52,6 +52,8 @@ int table_seed_closed(struct table *t, const struct store_socket *s);
  * that the dump did not show are taken as gone. */
 void table_dump_begin(struct table *t, int64_t now);
 int table_dump_sock(void *table, const struct sk *s);
+/* The same, with a remote name that is no address (a unix peer's path; NULL: none). */
+int table_dump_named(struct table *t, const struct sk *s, const char *rname);
 int table_dump_end(struct table *t, unsigned kinds_complete);
 
 /* A destroy notification read at now. */

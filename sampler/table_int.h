@@ -13,6 +13,7 @@ struct entry {
 	uint64_t tuple;           /* tuple hash while in the fold index, else 0 */
 	struct store_socket row;  /* row.sk.cookie stays the first cookie seen */
 	char comm[16];
+	char *rname;              /* remote name that is no address (a unix peer's path) */
 	size_t idx;               /* position in table.all */
 	uint32_t seen_gen;        /* dump generation that last showed it */
 	uint32_t first_gen;       /* dump generation that first showed it (0: seeded) */
@@ -43,6 +44,7 @@ struct table {
 	struct entry **all;
 	size_t nall, capall;
 	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
+	char **scratch_name;      /* and their remote names (table_dump_named), or NULL */
 	size_t nscratch, capscratch;
 	struct table_listener *ls;  /* the listeners of the last dump */
 	size_t nls, capls;

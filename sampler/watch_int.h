@@ -13,6 +13,7 @@
 #include "owner.h"
 #include "procnet.h"
 #include "table.h"
+#include "unixdiag.h"
 #include "watch.h"
 
 /* After a target's process exits, its sockets' destroy notifications are still on their
@@ -114,6 +115,11 @@ struct watch {
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];         /* sockstat, sockstat6 */
 	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
+	char *icmpbuf;            /* watch_extra.c: /proc/net/icmp{,6}, grown as needed */
+	size_t icmpcap;
+	struct ux *uxv;           /* a namespace's unix sockets, during its dump */
+	size_t nux, capux;
+	struct diag *home_unix;   /* unix_diag in our own namespace: host peers' names */
 	struct watch_stats stats;
 	int flows_said_off;       /* "flows are off" said once */
 	struct store_dns *sdns;   /* the DNS writes (names); NULL for sample */
@@ -171,6 +177,15 @@ int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *i
  * sockets, and says so once. */
 void watch_dns_attach(struct watch *w, struct wt *wt);
 void watch_dns_read(struct watch *w, struct wt *wt);
+/* watch_extra.c: ping sockets and unix sockets to the outside */
+/* The ping socket tables' digest, part of the change detector; 0 when unreadable. */
+unsigned long long watch_extra_digest(struct watch *w, struct wt *wt);
+/* Dumps both into wt's table (within its dump); returns the complete kinds
+ * (1 << SK_ICMP | 1 << SK_UNIX). */
+unsigned watch_extra_dump(struct watch *w, struct wt *wt);
+/* At watch_new, in this process's own namespace. */
+void watch_extra_init(struct watch *w);
+void watch_extra_free(struct watch *w);
 
 /* follow.c */
 /* Attach what the --follow/--label selectors match now: engine containers, then

@@ -46,7 +46,11 @@ static int row_socket(sqlite3_stmt *q, int64_t container_id, struct store_socket
 	addr_restore(family, sqlite3_column_text(q, 5), k->laddr, &k->have, SK_HAVE_LADDR);
 	if (!col_null(q, 6))
 		k->lport = (uint16_t)sqlite3_column_int(q, 6), k->have |= SK_HAVE_LPORT;
-	addr_restore(family, sqlite3_column_text(q, 7), k->raddr, &k->have, SK_HAVE_RADDR);
+	if (family == SKF_UNIX)
+		s->remote_text = (const char *)sqlite3_column_text(q, 7);
+	else
+		addr_restore(family, sqlite3_column_text(q, 7), k->raddr, &k->have,
+			     SK_HAVE_RADDR);
 	if (!col_null(q, 8))
 		k->rport = (uint16_t)sqlite3_column_int(q, 8), k->have |= SK_HAVE_RPORT;
 	k->state = (uint8_t)sqlite3_column_int(q, 9);

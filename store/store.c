@@ -478,6 +478,8 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 		l = *sk_addr_text(k->family, k->laddr, la, INET6_ADDRSTRLEN) ? la : NULL;
 	if (k->have & SK_HAVE_RADDR)
 		r = *sk_addr_text(k->family, k->raddr, ra, INET6_ADDRSTRLEN) ? ra : NULL;
+	if (s->remote_text)
+		r = s->remote_text;
 	store_bind_int(b, 1, s->container_id);
 	store_bind_int(b, 2, (int64_t)k->cookie);    /* 2^63|inode cookies read back negative */
 	store_bind_text(b, 3, sk_proto_name(k->proto));
@@ -504,7 +506,7 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 
 int store_family_parse(const char *name)
 {
-	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET };
+	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET, SKF_UNIX };
 	for (size_t i = 0; name && i < sizeof(fams) / sizeof(fams[0]); i++)
 		if (strcmp(name, sk_family_name(fams[i])) == 0)
 			return fams[i];

@@ -64,6 +64,8 @@ struct store_socket {
 				    not tcp_info's payload counts */
 	uint8_t bytes_partial;   /* not stored: the bytes are what a poll saw, the final
 				    counts were lost (a TCP socket reset by RST) */
+	const char *remote_text; /* remote_addr when it is no IP address (a unix socket's
+				    peer path: family SKF_UNIX); NULL = from sk */
 };
 #define STORE_FLOW_ONLY 1        /* a flow with no socket: its own row, owner unknown */
 #define STORE_FLOW_JOINED 2      /* a socket joined to its flow */

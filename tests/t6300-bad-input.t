@@ -15,7 +15,7 @@ test_expect_success 'setup: a namespace, a directory, bad allowlists' '
 	printf "# a comment\n192.0.2.1 80\n%s\n" "999.1.1.1" >a1.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "10.0.0.0/33" >a2.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 70000" >a3.allow &&
-	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 80 icmp" >a4.allow &&
+	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 80 sctp" >a4.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 90-80" >a5.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "fe80::/129" >a6.allow &&
 	printf "# a comment\n192.0.2.1 80\n%s\n" "1.2.3.4 80 tcp extra" >a7.allow &&
@@ -93,7 +93,7 @@ cat >cases <<'EOF'
 ^clawss: a1.allow:3: not an IPv4 or IPv6 address: '999.1.1.1'$	report --allow a1.allow
 ^clawss: a2.allow:3: bad prefix length \(0-32\): '/33'$	report --allow a2.allow
 ^clawss: a3.allow:3: bad port or port range \(0-65535\): '70000'$	report --allow a3.allow
-^clawss: a4.allow:3: expected tcp or udp, got 'icmp'$	report --allow a4.allow
+^clawss: a4.allow:3: expected tcp, udp or icmp, got 'sctp'$	report --allow a4.allow
 ^clawss: a5.allow:3: port range runs backwards: '90-80'$	report --allow a5.allow
 ^clawss: a6.allow:3: bad prefix length \(0-128\): '/129'$	report --allow a6.allow
 ^clawss: a7.allow:3: unexpected 'extra'$	report --allow a7.allow

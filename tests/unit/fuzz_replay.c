@@ -35,6 +35,12 @@
 #include "fuzz/dns.c"
 #undef check
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_icmp
+#include "fuzz/icmp.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_unixdiag
+#include "fuzz/unixdiag.c"
+#undef LLVMFuzzerTestOneInput
 
 /* regressions: how many inputs fuzz/regressions/NAME held when this list was last
  * written; the directory may grow, never shrink or vanish (a missing directory would
@@ -49,6 +55,7 @@ static const struct {
 	{ "engine", fuzz_one_engine, 0 }, { "escape", fuzz_one_escape, 1 },
 	{ "ct", fuzz_one_ct, 1 },
 	{ "dns", fuzz_one_dns, 5 },
+	{ "icmp", fuzz_one_icmp, 0 }, { "unixdiag", fuzz_one_unixdiag, 0 },
 };
 
 /* Runs every file of dir; returns how many, or -1 if dir or one of its files could not

@@ -70,7 +70,7 @@ static void test_bad(void)
 		{ "1.2.3.4:443", "address" }, { "host..example.com 443", "empty label" },
 		{ "host_$x.example.com", "DNS name" }, { "*.", "DNS name" }, { "1.2.3.999", "address" },
 		{ "1.2.3.4 70000", "port" }, { "1.2.3.4 2000-1000", "backwards" },
-		{ "1.2.3.4 443 icmp", "tcp or udp" }, { "1.2.3.4 443 tcp extra", "unexpected" },
+		{ "1.2.3.4 443 sctp", "tcp, udp or icmp" }, { "1.2.3.4 443 tcp extra", "unexpected" },
 		{ "1.2.3.4 tcp 443", "unexpected" }, { "1.2.3.4 -5", "port" },
 		{ "1.2.3.4 443-", "port" }, { "1.2.3.4 44x3", "port" }, { "256.1.1.1", "address" },
 		{ "[2001:db8::1] 443", "address" }, { "fe80::1%eth0", "address" },
