@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,158 @@ struct parse_ctx {
 	void *arg;
 };
 
+/* The sanitised copy handed to libnetfilter_conntrack. Its parser (1.0.9,
+ * src/conntrack/parse_mnl.c) checks the size of every attribute it knows with
+ * mnl_attr_validate and calls exit() (its abi_breakage) when one is wrong, at every
+ * level it parses. So it is never given the kernel's message itself: the copy holds only
+ * the attributes decode() reads (and the reply tuple), at each level, each checked first
+ * exactly as the library checks it (the same mnl_attr_validate call: exact size for the
+ * integers and the IPv6 addresses, a whole header for a non-empty nest). A message with
+ * one of them wrong is skipped; everything else (zone, mark, labels, protoinfo, helper,
+ * ...) is left out, unread, so no size of theirs can reach the library's checks. Nothing
+ * is decoded here: the library still reads every value. Of duplicates the last is kept,
+ * as the library keeps it, after every one was checked, as the library checks them. */
+struct ct_keep {
+	uint16_t type;
+	enum mnl_attr_data_type kind; /* MNL_TYPE_UNSPEC: exactly len bytes (validate2) */
+	uint16_t len;
+	const struct ct_level *nest;  /* kind MNL_TYPE_NESTED: what to keep inside */
+};
+
+struct ct_level {
+	const struct ct_keep *keep;
+	unsigned n;
+};
+
+#define CT_LEVEL(a) { a, sizeof(a) / sizeof(a[0]) }
+#define CT_KEEP_MAX 9 /* the most types a level keeps (ct_proto) */
+
+static const struct ct_keep ct_ip[] = {
+	{ CTA_IP_V4_SRC, MNL_TYPE_U32, 0, NULL },
+	{ CTA_IP_V4_DST, MNL_TYPE_U32, 0, NULL },
+	{ CTA_IP_V6_SRC, MNL_TYPE_UNSPEC, sizeof(struct in6_addr), NULL },
+	{ CTA_IP_V6_DST, MNL_TYPE_UNSPEC, sizeof(struct in6_addr), NULL },
+};
+static const struct ct_level ct_ip_level = CT_LEVEL(ct_ip);
+
+static const struct ct_keep ct_proto[] = {
+	{ CTA_PROTO_NUM, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_SRC_PORT, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_DST_PORT, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_ICMP_ID, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_ICMP_TYPE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMP_CODE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMPV6_ID, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_ICMPV6_TYPE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMPV6_CODE, MNL_TYPE_U8, 0, NULL },
+};
+static const struct ct_level ct_proto_level = CT_LEVEL(ct_proto);
+
+/* not CTA_TUPLE_ZONE: the library checks it (u16), decode() does not read it */
+static const struct ct_keep ct_tuple[] = {
+	{ CTA_TUPLE_IP, MNL_TYPE_NESTED, 0, &ct_ip_level },
+	{ CTA_TUPLE_PROTO, MNL_TYPE_NESTED, 0, &ct_proto_level },
+};
+static const struct ct_level ct_tuple_level = CT_LEVEL(ct_tuple);
+
+static const struct ct_keep ct_counters[] = {
+	{ CTA_COUNTERS_PACKETS, MNL_TYPE_U64, 0, NULL },
+	{ CTA_COUNTERS_BYTES, MNL_TYPE_U64, 0, NULL },
+	{ CTA_COUNTERS32_PACKETS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_COUNTERS32_BYTES, MNL_TYPE_U32, 0, NULL },
+};
+static const struct ct_level ct_counters_level = CT_LEVEL(ct_counters);
+
+static const struct ct_keep ct_timestamp[] = {
+	{ CTA_TIMESTAMP_START, MNL_TYPE_U64, 0, NULL },
+	{ CTA_TIMESTAMP_STOP, MNL_TYPE_U64, 0, NULL },
+};
+static const struct ct_level ct_timestamp_level = CT_LEVEL(ct_timestamp);
+
+static const struct ct_keep ct_top[] = {
+	{ CTA_TUPLE_ORIG, MNL_TYPE_NESTED, 0, &ct_tuple_level },
+	{ CTA_TUPLE_REPLY, MNL_TYPE_NESTED, 0, &ct_tuple_level },
+	{ CTA_STATUS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_ID, MNL_TYPE_U32, 0, NULL },
+	{ CTA_COUNTERS_ORIG, MNL_TYPE_NESTED, 0, &ct_counters_level },
+	{ CTA_COUNTERS_REPLY, MNL_TYPE_NESTED, 0, &ct_counters_level },
+	{ CTA_TIMESTAMP, MNL_TYPE_NESTED, 0, &ct_timestamp_level },
+};
+static const struct ct_level ct_top_level = CT_LEVEL(ct_top);
+#define CT_FITS(a) _Static_assert(sizeof(a) / sizeof(a[0]) <= CT_KEEP_MAX, #a " > CT_KEEP_MAX")
+CT_FITS(ct_ip);
+CT_FITS(ct_proto);
+CT_FITS(ct_tuple);
+CT_FITS(ct_counters);
+CT_FITS(ct_timestamp);
+CT_FITS(ct_top);
+
+struct ct_pick {
+	const struct ct_level *level;
+	const struct nlattr *tb[CT_KEEP_MAX];
+};
+
+/* mnl_attr_parse's callback: each attribute of a kept type checked as the library will */
+static int ct_pick_cb(const struct nlattr *attr, void *data)
+{
+	struct ct_pick *p = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	for (unsigned i = 0; i < p->level->n; i++) {
+		const struct ct_keep *k = &p->level->keep[i];
+		if (k->type != type)
+			continue;
+		int r = k->kind == MNL_TYPE_UNSPEC ? mnl_attr_validate2(attr, k->kind, k->len)
+						   : mnl_attr_validate(attr, k->kind);
+		if (r < 0)
+			return MNL_CB_ERROR;
+		p->tb[i] = attr;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* Appends the kept attributes of one level to out (size bytes): 0, or -1 when one is
+ * malformed, of the wrong size, or the copy would not fit. */
+static int ct_copy_level(struct nlmsghdr *out, size_t size, const struct ct_pick *p)
+{
+	for (unsigned i = 0; i < p->level->n; i++) {
+		const struct ct_keep *k = &p->level->keep[i];
+		const struct nlattr *a = p->tb[i];
+		if (!a)
+			continue;
+		if (k->nest) {
+			struct ct_pick in = { .level = k->nest };
+			if (mnl_attr_parse_nested(a, ct_pick_cb, &in) < 0)
+				return -1;
+			struct nlattr *n = mnl_attr_nest_start_check(out, size, k->type);
+			if (!n || ct_copy_level(out, size, &in) < 0)
+				return -1;
+			mnl_attr_nest_end(out, n);
+		} else if (!mnl_attr_put_check(out, size, a->nla_type, mnl_attr_get_payload_len(a),
+					       mnl_attr_get_payload(a))) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The sanitised copy of nlh (which holds at least its nfgenmsg) in buf: NULL when nlh
+ * must not reach the library. The walk is bounded by nlh's own nlmsg_len. */
+static const struct nlmsghdr *ct_sanitise(const struct nlmsghdr *nlh, void *buf, size_t size)
+{
+	struct ct_pick top = { .level = &ct_top_level };
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_pick_cb, &top) < 0)
+		return NULL;
+	struct nlmsghdr *out = mnl_nlmsg_put_header(buf);
+	out->nlmsg_type = nlh->nlmsg_type;
+	out->nlmsg_flags = nlh->nlmsg_flags;
+	out->nlmsg_seq = nlh->nlmsg_seq;
+	out->nlmsg_pid = nlh->nlmsg_pid;
+	memcpy(mnl_nlmsg_put_extra_header(out, sizeof(struct nfgenmsg)),
+	       mnl_nlmsg_get_payload(nlh), sizeof(struct nfgenmsg));
+	return ct_copy_level(out, size, &top) < 0 ? NULL : out;
+}
+
 static int msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct parse_ctx *p = data;
@@ -162,16 +315,20 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
+	/* a message with an attribute of the wrong size is skipped, as one the library
+	 * refuses is: it never reaches nfct_nlmsg_parse, which would exit() (ct_sanitise).
+	 * The copy holds a few fixed-size attributes: 512 bytes hold them all */
+	char copy[512] __attribute__((aligned(8)));
+	const struct nlmsghdr *clean = ct_sanitise(nlh, copy, sizeof(copy));
+	if (!clean)
+		return MNL_CB_OK;
 	/* a fresh object per message: nfct_nlmsg_parse sets only what the message carries */
 	struct nf_conntrack *ct = nfct_new();
 	if (!ct)
 		return MNL_CB_ERROR;
 	int rc = MNL_CB_OK;
-	/* a message libnetfilter_conntrack refuses is skipped. Known: 1.0.9 calls exit()
-	 * (its abi_breakage) on an attribute of the wrong size (fuzz/ct finds it); only the
-	 * kernel can write to this socket (connected), so only a kernel ABI change gets
-	 * there */
-	if (nfct_nlmsg_parse(nlh, ct) == 0 && decode(ct, event, &f) && p->cb(p->arg, &f) < 0)
+	/* a message libnetfilter_conntrack refuses is skipped */
+	if (nfct_nlmsg_parse(clean, ct) == 0 && decode(ct, event, &f) && p->cb(p->arg, &f) < 0)
 		rc = MNL_CB_ERROR;
 	nfct_destroy(ct);
 	return rc;
@@ -198,7 +355,9 @@ int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 				return -1;
 			}
 			if (e->error) {
-				errno = -e->error;
+				/* the kernel's is a negative errno; INT_MIN cannot be negated
+				 * (fuzz/ct found it once the library's exit was gone) */
+				errno = e->error < 0 && e->error > INT_MIN ? -e->error : EBADMSG;
 				return -1;
 			}
 		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
