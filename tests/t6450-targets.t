@@ -123,6 +123,11 @@ test_expect_success '--all keys a namespace by inode: it outlives its lowest pid
 	nsenter --net="$PWD/toolns" sleep 300 &
 	B=\$!
 	test \$A -lt \$B || exit 4
+	# B is in the namespace only once nsenter has entered it: wait for that
+	i=0
+	until test "\$(stat -L -c %i /proc/\$B/ns/net)" = "$INO_TOOL"; do
+		i=\$((i + 1)); test \$i -lt 200 || exit 7; sleep 0.05
+	done
 	kill \$A; wait \$A
 	# either the namespace is kept (the fix) or it ends and comes back as pid:B
 	i=0

@@ -53,7 +53,7 @@ static const struct {
 	{ "diag", fuzz_one_diag, 3 }, { "procnet", fuzz_one_procnet, 0 },
 	{ "allow", fuzz_one_allow, 0 }, { "util", fuzz_one_util, 2 },
 	{ "engine", fuzz_one_engine, 0 }, { "escape", fuzz_one_escape, 1 },
-	{ "ct", fuzz_one_ct, 1 },
+	{ "ct", fuzz_one_ct, 3 },
 	{ "dns", fuzz_one_dns, 5 },
 	{ "icmp", fuzz_one_icmp, 0 }, { "unixdiag", fuzz_one_unixdiag, 0 },
 };
