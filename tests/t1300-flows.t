@@ -83,7 +83,9 @@ test_expect_success 'unconnected UDP: one row per destination, with its remote a
 # socket may ping many hosts, so the two are not joined (README, Limits)
 test_expect_success 'ICMP echo is a row with proto icmp and bytes' '
 	jcheck "[(r[\"remote_addr\"], r[\"bytes_sent\"] >= 3 * 64) for r in d if r[\"proto\"] == \"icmp\" and r[\"remote_addr\"]] == [(\"192.0.2.2\", True)]" <after.json &&
-	jcheck "[r[\"pid\"] is not None for r in d if r[\"proto\"] == \"icmp\" and not r[\"remote_addr\"]] == [True]" <after.json
+	# the socket is a row only when a poll saw it alive (no destroy notification for
+	# ping sockets); when it is, it has its owner
+	jcheck "all(r[\"pid\"] is not None for r in d if r[\"proto\"] == \"icmp\" and not r[\"remote_addr\"])" <after.json
 '
 
 # the RST-closed one has tcp_info bytes (payload) if a poll saw it alive, else the flow's
@@ -95,7 +97,7 @@ test_expect_success 'the RST-closed connection has its remote port and bytes; th
 '
 
 test_expect_success 'all of them are flagged after-idle; the burst is not' '
-	jcheck "len(d) == 6 and all(\"after-idle\" in r[\"flags\"] for r in d)" <after.json &&
+	jcheck "len([r for r in d if r[\"remote_addr\"]]) == 5 and all(\"after-idle\" in r[\"flags\"] for r in d)" <after.json &&
 	"$CLAWSS" report --format json >all.json &&
 	jcheck "[r[\"after_idle\"] for r in d if r[\"remote_port\"] == 80] == [False]" <all.json
 '
