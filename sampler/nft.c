@@ -418,7 +418,9 @@ static int fingerprint(struct nft *n, uint64_t *out)
 
 static int buf_get(struct nft *n)
 {
-	n->buf = malloc(NFT_BUF);
+	/* zeroed: the batch builders leave attribute padding unwritten, and the kernel is
+	 * handed every byte */
+	n->buf = calloc(1, NFT_BUF);
 	return n->buf ? 0 : -1;
 }
 

@@ -25,7 +25,7 @@ static int64_t q1(struct store *st, const char *sql)
 /* The store's side: episodes begin when another name takes the address. */
 static void test_store(void)
 {
-	char dir[] = "/tmp/clawss-names-XXXXXX", path[64], err[256];
+	char dir[] = "/tmp/clawss-names-XXXXXX", path[64], err[256] = "";
 	struct store *st = NULL;
 	struct store_container c = { .name = "app", .netns_ino = 1 };
 	int ins;

@@ -57,7 +57,7 @@ static int seen_text(void *arg, const struct store_socket *s)
 
 int main(void)
 {
-	char dir[] = "/tmp/clawss-named-XXXXXX", path[64], err[256];
+	char dir[] = "/tmp/clawss-named-XXXXXX", path[64], err[256] = "";
 	struct store *st;
 	struct store_container c = { .name = "unit", .netns_ino = 43 };
 	unsigned kinds = 1u << SK_UNIX | 1u << SK_ICMP;

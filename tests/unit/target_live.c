@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tests/tap.h"
@@ -43,7 +44,7 @@ static void child(int cmd, int ack)
 
 int main(void)
 {
-	char dir[] = "/tmp/clawss-target-live-XXXXXX", db[64], err[512];
+	char dir[] = "/tmp/clawss-target-live-XXXXXX", db[64], err[512] = "";
 	int cmd[2], ack[2];
 	char c = 0;
 
@@ -51,6 +52,15 @@ int main(void)
 		printf("1..0 # SKIP needs root (unshare, setns)\n");
 		return 0;
 	}
+	/* valgrind 3.19 (.ci/run runs the unit tests under it) does not know pidfd_open:
+	 * there, and only there, this cannot run; make check and check-sanitize run it */
+	long pfd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (pfd < 0 && errno == ENOSYS) {
+		printf("1..0 # SKIP pidfd_open(2) is not implemented here (valgrind)\n");
+		return 0;
+	}
+	if (pfd >= 0)
+		close((int)pfd);
 	tap_plan(6);
 	if (pipe(cmd) < 0 || pipe(ack) < 0 || !mkdtemp(dir))
 		return 1;
