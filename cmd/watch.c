@@ -323,12 +323,14 @@ static int run(const struct global *g, struct run *r)
 	}
 	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
 		 "notifications, %llu lost incidents, %llu disk-full incidents, %llu rows written, "
-		 "%llu forged netlink messages dropped, %llu owner fd links read",
+		 "%llu forged netlink messages dropped, %llu owner fd links read, "
+		 "%llu listener-only refreshes",
 		 (unsigned long long)s.ticks, (unsigned long long)s.dumps,
 		 (unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
 		 (unsigned long long)s.lost_incidents, (unsigned long long)s.full_incidents,
 		 (unsigned long long)s.rows_written, (unsigned long long)s.forged,
-		 (unsigned long long)s.owner_fds_read);
+		 (unsigned long long)s.owner_fds_read,
+		 (unsigned long long)s.listener_refreshes);
 	log_line(&lc, 1, err);
 	rc = EXIT_OK;
 out:

@@ -459,6 +459,12 @@ static int exchange(struct diag *d, struct nlmsghdr *nlh, struct parse_ctx *ctx,
 
 int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 {
+	return diag_dump_states(d, proto, family, ~0u, cb, arg);
+}
+
+int diag_dump_states(struct diag *d, int proto, int family, unsigned states, diag_cb cb,
+		     void *arg)
+{
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	char buf[DIAG_BUFSIZE] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
@@ -475,7 +481,7 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		nlh->nlmsg_type = TCPDIAG_GETSOCK;
 		r->idiag_family = AF_INET;
-		r->idiag_states = ~0u;
+		r->idiag_states = states;
 		r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
 	} else if (proto == SK_PACKET) {
 		struct packet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
@@ -484,7 +490,7 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg)
 	} else {
 		struct inet_diag_req_raw *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = family == SKF_IPV4 ? AF_INET : AF_INET6;
-		r->idiag_states = ~0u;
+		r->idiag_states = states;
 		switch (proto) {
 		case SK_TCP:
 			r->sdiag_protocol = IPPROTO_TCP;

@@ -43,6 +43,12 @@ int diag_dump(struct diag *d, int proto, int family, diag_cb cb, void *arg);
  * old TCPDIAG_GETSOCK request), half the kernel time of two one-family dumps. A kernel
  * without it answers EINVAL, ENOENT or EOPNOTSUPP: dump each family then. */
 #define DIAG_BOTH_FAMILIES 0
+/* The same, only sockets whose kernel state (TCP_*) is in states (1 << state): a TCP
+ * dump of listeners alone walks the listening table only, not the host-wide
+ * established one (the cost of a quiet namespace's refresh). */
+#define DIAG_TCP_LISTEN_ONLY (1u << 10)
+int diag_dump_states(struct diag *d, int proto, int family, unsigned states, diag_cb cb,
+		     void *arg);
 
 /* A SOCK_DIAG_BY_FAMILY request of any family (req: that family's request header, e.g.
  * struct unix_diag_req): a dump (dump != 0) or an exact request. Each answer message is

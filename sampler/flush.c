@@ -222,6 +222,24 @@ int table_flush_pending(const struct table *t, int64_t now, int force)
 	return t->aggs && aggs_held(t->aggs) > 0;
 }
 
+int table_live(const struct table *t, int *listeners_only)
+{
+	int live = 0;
+	*listeners_only = 1;
+	for (size_t i = 0; i < t->nall; i++) {
+		const struct entry *e = t->all[i];
+		if (e->closed && !e->tw)
+			continue;
+		live = 1;
+		if (e->closed || e->flow_row || e->row.sk.proto != SK_TCP ||
+		    e->row.sk.state != SKS_LISTEN) {
+			*listeners_only = 0;
+			break;
+		}
+	}
+	return live;
+}
+
 void table_stats(const struct table *t, struct table_stats *out)
 {
 	memset(out, 0, sizeof(*out));

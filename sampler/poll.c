@@ -92,11 +92,12 @@ static void dump_report(struct watch *w, struct wt *wt, int64_t now, const struc
 
 /* One TCP or UDP pass: both families in one walk where the kernel can, else each. */
 static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned kinds,
-		     const unsigned bits[2], struct dump_fail *f)
+		     const unsigned bits[2], unsigned states, struct dump_fail *f)
 {
 	if (proto == SK_TCP && w->tcp_both >= 0 && (kinds & bits[0]) && (kinds & bits[1])) {
 		/* both families in one walk of the host-wide TCP tables */
-		if (diag_dump(wt->h.dump, SK_TCP, DIAG_BOTH_FAMILIES, table_dump_sock, wt->tab) == 0) {
+		if (diag_dump_states(wt->h.dump, SK_TCP, DIAG_BOTH_FAMILIES, states,
+				     table_dump_sock, wt->tab) == 0) {
 			w->tcp_both = 1;
 			return 0;
 		}
@@ -114,7 +115,7 @@ static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned kinds,
 		int fam = i ? SKF_IPV6 : SKF_IPV4;
 		if (!(kinds & bits[i]))
 			continue;
-		if (diag_dump(wt->h.dump, proto, fam, table_dump_sock, wt->tab) < 0 &&
+		if (diag_dump_states(wt->h.dump, proto, fam, states, table_dump_sock, wt->tab) < 0 &&
 		    !(fam == SKF_IPV6 && (errno == EAFNOSUPPORT || errno == ENOENT))) {
 			dump_failed(f, proto, errno);
 			rc = -1;
@@ -148,6 +149,22 @@ static int dump_raw(struct watch *w, struct wt *wt, struct dump_fail *f)
 	return 0;
 }
 
+/* The refresh of a quiet namespace whose only open sockets are TCP listeners: those
+ * alone (the listening table, not the host-wide established one). */
+void poll_refresh_listeners(struct watch *w, struct wt *wt, int64_t now)
+{
+	static const unsigned tcp_bits[2] = { PROCNET_TCP4, PROCNET_TCP6 };
+	struct dump_fail f = { 0 };
+	table_dump_begin(wt->tab, now);
+	table_dump_listeners_only(wt->tab);
+	/* the families sockstat counts sockets in (the table's listeners are among them) */
+	dump_inet(w, wt, SK_TCP, wt->kinds, tcp_bits, DIAG_TCP_LISTEN_ONLY, &f);
+	if (table_dump_end(wt->tab, (1u << SK_TCP) & ~f.kinds) < 0)
+		poll_incident(w, wt, now, "dump-failed", "out of memory recording sockets");
+	dump_report(w, wt, now, &f, 1u << SK_TCP);
+	w->stats.listener_refreshes++;
+}
+
 /* kinds: the PROCNET_* kinds to dump; the others have no socket (their sockstat counts
  * read 0), which makes their dumps complete without the cost of a kernel walk. */
 void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
@@ -158,8 +175,8 @@ void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	unsigned attempted = 1u << SK_TCP | 1u << SK_UDP | 1u << SK_PACKET;
 
 	table_dump_begin(wt->tab, now);
-	dump_inet(w, wt, SK_TCP, kinds, tcp_bits, &f);
-	dump_inet(w, wt, SK_UDP, kinds, udp_bits, &f);
+	dump_inet(w, wt, SK_TCP, kinds, tcp_bits, ~0u, &f);
+	dump_inet(w, wt, SK_UDP, kinds, udp_bits, ~0u, &f);
 	if (diag_dump(wt->h.dump, SK_PACKET, 0, table_dump_sock, wt->tab) < 0)
 		dump_failed(&f, SK_PACKET, errno);  /* ENOENT too: no packet_diag, none seen */
 	if (kinds & (PROCNET_RAW4 | PROCNET_RAW6)) {

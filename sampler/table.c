@@ -239,6 +239,7 @@ void table_dump_begin(struct table *t, int64_t now)
 {
 	t->now = now;
 	t->gen++;
+	t->listeners_only = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
 		free(t->scratch_name[i]);
 	t->nscratch = 0;
@@ -419,6 +420,11 @@ static int dump_one(struct table *t, const struct sk *s, char **name)
 	return 0;
 }
 
+void table_dump_listeners_only(struct table *t)
+{
+	t->listeners_only = 1;
+}
+
 int table_dump_end(struct table *t, unsigned kinds_complete)
 {
 	int rc = 0;
@@ -436,7 +442,7 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];
 		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)) ||
-		    e->flow_row)
+		    e->flow_row || (t->listeners_only && e->row.sk.state != SKS_LISTEN))
 			continue;
 		if (e->closed) {
 			e->tw = 0;  /* its TIME_WAIT remnant (if any) is gone too */

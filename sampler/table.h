@@ -108,5 +108,11 @@ struct table_stats {
 	uint64_t dropped;        /* connections lost past the bound on destinations */
 };
 void table_stats(const struct table *t, struct table_stats *out);
+/* Whether any socket is open, or a TIME_WAIT remnant is awaited: a refresh has work;
+ * *listeners_only: all of them are TCP listeners (a refresh needs only those). */
+int table_live(const struct table *t, int *listeners_only);
+/* After table_dump_begin: this dump asks for TCP listeners only; table_dump_end takes
+ * only TCP listeners it does not show as gone. */
+void table_dump_listeners_only(struct table *t);
 
 #endif

@@ -39,6 +39,7 @@ struct table {
 	int64_t refresh_ms;
 	int64_t now;
 	uint32_t gen;
+	int listeners_only;          /* this dump shows TCP listeners only */
 	struct u64map keys;
 	struct u64map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
 	struct entry **all;

@@ -284,24 +284,41 @@ static void drain_destroy(struct watch *w, struct wt *wt, int64_t now);
 static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int *in_txn)
 {
 	int how = force ? FLOWS_FINAL : 0;
+	/* with flows on, no conntrack event and nothing pending: nothing new to look for
+	 * (events over polling); the destroy and DNS sockets were read when epoll said */
+	int quiet = !force && watch_flow_quiet(w, wt, now);
 	if (force) {
 		drain_destroy(w, wt, now);
 		watch_flow_read_ct(w, wt, now);
-	} else {
+	} else if (!quiet) {
 		read_destroy(w, wt, now);
 	}
-	if (!force && watch_flow_quiet(w, wt, now)) {
-		/* no conntrack event: nothing new to look for (events over polling) */
+	if (quiet) {
 		w->stats.skipped++;
 	} else {
-		/* ping sockets move no sockstat counter: their tables are part of it */
-		unsigned long long d = sockstat_digest(w, wt), x = watch_extra_digest(w, wt);
-		d = d && x ? d ^ (x * 0x9e3779b97f4a7c15ULL) : 0;
-		int moved = d != wt->sockstat || d == 0;
+		int refresh = now - wt->last_look >= w->o.refresh_ms;
+		int quiet_refresh = refresh && wt->flows_on && !force && wt->dumped &&
+				    !wt->pending && !wt->need_dump && !wt->flow_activity;
+		/* ping sockets move no sockstat counter at their first send: their tables are
+		 * read too, except where flows are on (that send is a conntrack event) */
+		unsigned long long d = sockstat_digest(w, wt);
+		unsigned long long x = quiet_refresh ? wt->extra_digest : watch_extra_digest(w, wt);
+		int moved = d != wt->sockstat || x != wt->extra_digest || d == 0 || x == 0;
 		wt->sockstat = d;
-		if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
-		    wt->flow_activity || now - wt->last_dump >= w->o.refresh_ms) {
+		wt->extra_digest = x;
+		int listeners = 0;
+		if (quiet_refresh && !moved && (!table_live(wt->tab, &listeners) || listeners)) {
+			/* a quiet namespace's refresh: nothing new (no event, counters still),
+			 * and nothing to refresh but listeners, if those */
+			if (listeners)
+				poll_refresh_listeners(w, wt, now);
+			else
+				w->stats.skipped++;
+			wt->last_look = now;
+		} else if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
+			   wt->flow_activity || refresh) {
 			poll_dump(w, wt, now, wt->kinds);
+			wt->last_look = now;
 			how |= FLOWS_DUMPED;
 		} else {
 			w->stats.skipped++;
@@ -310,7 +327,7 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	if (watch_flow_tick(w, wt, now, how, in_txn) < 0)
 		return -1;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;
-	if (wt->dns)
+	if (wt->dns && !quiet)
 		watch_dns_read(w, wt);
 	int dns_due = wt->dns && dnsw_pending(wt->dns);
 	if (!*in_txn && (container_due || dns_due || wt->ninc ||

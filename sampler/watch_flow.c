@@ -137,7 +137,7 @@ void watch_flow_read_nft(struct watch *w, struct wt *wt)
 int watch_flow_quiet(struct watch *w, struct wt *wt, int64_t now)
 {
 	return wt->flows_on && wt->dumped && !wt->flow_activity && !wt->nft_check &&
-	       !wt->pending && !wt->need_dump && now - wt->last_dump < w->o.refresh_ms;
+	       !wt->pending && !wt->need_dump && now - wt->last_look < w->o.refresh_ms;
 }
 
 static int txn(struct watch *w, int *in_txn)

@@ -72,8 +72,10 @@ struct wt {
 	struct dnsw *dns;         /* DNS seen in the namespace (names), or NULL */
 	struct ev ev_dns;
 	int64_t last_dump;
+	int64_t last_look;          /* last dump, or refresh that found nothing to dump */
 	int64_t last_container_write;
-	unsigned long long sockstat;
+	unsigned long long sockstat;  /* digest of its sockstat counters */
+	unsigned long long extra_digest;  /* and of its ping socket tables (watch_extra) */
 	unsigned kinds;           /* PROCNET_* kinds sockstat last said may exist */
 	int dumped;               /* at least one dump done */
 	int pending;              /* destroy notifications since the last dump */
@@ -143,6 +145,7 @@ void watch_end_target(struct wt *wt, int64_t when);
  * a kind that could not be dumped completely is an incident, and its sockets are not
  * taken as closed. */
 void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds);
+void poll_refresh_listeners(struct watch *w, struct wt *wt, int64_t now);
 /* An incident: a warning line now, an activity row (kind: static text) at the
  * namespace's next poll_incidents_write, inside the caller's transaction. */
 void poll_incident(struct watch *w, struct wt *wt, int64_t at, const char *kind,
