@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "../lib/confine.h"
 #include "../lib/util.h"
-#include "../report/escape.h"
+#include "../lib/escape.h"
 #include "../sampler/engine.h"
 #include "../sampler/target.h"
 #include "../sampler/watch.h"
@@ -80,7 +80,7 @@ static void sample_help(void)
  * with a syslog priority, <4> warning, <6> info, <7> verbose, which journald takes as
  * the line's priority and strips; the unit's SyslogIdentifier names the program, so the
  * "clawss: " prefix is left out there. Container names in messages come from inside
- * containers: escaped (report/escape.h) so none can forge a line or a priority. */
+ * containers: escaped (lib/escape.h) so none can forge a line or a priority. */
 struct logctx {
 	const struct global *g;
 	int journal;

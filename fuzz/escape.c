@@ -1,4 +1,4 @@
-/* libFuzzer: the escaping of container-controlled text (report/escape.h). Whatever the
+/* libFuzzer: the escaping of container-controlled text (lib/escape.h). Whatever the
  * input, esc_text and esc_csv emit no control byte (no terminal escape survives) and
  * esc_json emits a JSON string of valid UTF-8 with no raw control character, and
  * esc_html emits no control byte, no < > " ' and no & that does not start one of the
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report/escape.h"
+#include "../lib/escape.h"
 
 static void fuzz_escape_no_controls(const struct rbuf *b)
 {

@@ -19,6 +19,8 @@ int time_parse(const char *s, int64_t now, int64_t *ms);
 /* RFC 3339 UTC with milliseconds: "2026-11-22T10:00:00.123Z". buf >= 32 bytes. */
 const char *time_format(int64_t ms, char *buf, size_t len);
 int64_t time_now_ms(void);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and intervals, never for rows. */
+int64_t time_mono_ms(void);
 /* Milliseconds since the epoch at which the machine booted (CLOCK_REALTIME minus
  * CLOCK_BOOTTIME), for turning /proc start times into wall-clock times. */
 int64_t time_boot_ms(void);
@@ -30,5 +32,12 @@ int64_t proc_start_ms(int pid);
 int int_parse(const char *s, long long min, long long max, long long *out);
 /* Shell-style glob match (fnmatch without flags); 1 on match. */
 int glob_match(const char *pattern, const char *s);
+
+/* qsort comparator for int64_t. */
+int util_cmp_i64(const void *a, const void *b);
+/* Makes room for need elements of size bytes in the array *arr (capacity *cap):
+ * grows by doubling (at least 16) with reallocarray. -1 with errno ENOMEM (overflow
+ * too), the array unchanged. The one array growth of the project. */
+int util_grow(void *arr, size_t *cap, size_t need, size_t size);
 
 #endif

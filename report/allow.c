@@ -6,7 +6,7 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "allow.h"
-#include "escape.h"
+#include "../lib/escape.h"
 
 int allow_addr_parse(const char *text, int *family, uint8_t addr[16])
 {

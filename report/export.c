@@ -18,7 +18,7 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "../lib/util.h"
-#include "escape.h"
+#include "../lib/escape.h"
 #include "export.h"
 #include "out.h"
 #include "walk.h"

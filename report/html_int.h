@@ -4,7 +4,7 @@
 #define CLAWSS_REPORT_HTML_INT_H
 
 #include <stdint.h>
-#include "escape.h"
+#include "../lib/escape.h"
 #include "html.h"
 #include "tlayout.h"
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/util.h"
-#include "escape.h"
+#include "../lib/escape.h"
 #include "out.h"
 
 /* A table keeps its first TABLE_WINDOW rows to measure the columns; past them the widths

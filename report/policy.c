@@ -4,7 +4,7 @@
 #include "../lib/sock.h"
 #include "../lib/util.h"
 #include "allow.h"
-#include "escape.h"
+#include "../lib/escape.h"
 #include "hmap.h"
 #include "report.h"
 

@@ -6,7 +6,7 @@
 #include "../lib/sock.h"
 #include "aggregates.h"
 #include "../lib/util.h"
-#include "escape.h"
+#include "../lib/escape.h"
 #include "hmap.h"
 #include "html.h"
 #include "report.h"

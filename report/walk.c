@@ -8,7 +8,7 @@
 #include "../lib/util.h"
 #include "allow.h"
 #include "burst.h"
-#include "escape.h"
+#include "../lib/escape.h"
 #include "hmap.h"
 #include "out.h"
 #include "walk.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
-#include "u64map.h"
+#include "../lib/u64map.h"
 
 struct aggs {
 	int64_t container_id;

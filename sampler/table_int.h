@@ -6,7 +6,7 @@
 
 #include "agg.h"
 #include "table.h"
-#include "u64map.h"
+#include "../lib/u64map.h"
 
 struct entry {
 	uint64_t key;             /* the cookie the kernel shows now */

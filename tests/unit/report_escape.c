@@ -1,7 +1,7 @@
 /* Hostile text in table, json and csv; the printers built on it. */
 #include <stdlib.h>
 #include "../tap.h"
-#include "../../report/escape.h"
+#include "../../lib/escape.h"
 #include "../../report/out.h"
 #include "../../lib/util.h"
 

@@ -1,4 +1,5 @@
 /* Durations, times, addresses: the parsers every command shares. */
+#include <errno.h>
 #include "../tap.h"
 #include "lib/sock.h"
 #include "lib/util.h"
@@ -69,5 +70,30 @@ int main(void)
 	is_int(int_parse("12", 0, 100, &v), 0, "int_parse");
 	is_int(int_parse("12x", 0, 100, &v), -1, "int_parse refuses trailing junk");
 	is_int(int_parse("101", 0, 100, &v), -1, "int_parse range");
+
+	/* util_grow: room for what is asked, contents kept, overflow refused */
+	int *arr = NULL;
+	size_t cap = 0;
+	is_int(util_grow(&arr, &cap, 1, sizeof(*arr)), 0, "util_grow: first room");
+	ok(arr && cap >= 1, "util_grow: an array with room (%zu)", cap);
+	for (int i = 0; i < 1000; i++) {
+		if (util_grow(&arr, &cap, (size_t)i + 1, sizeof(*arr)) < 0)
+			break;
+		arr[i] = i;
+	}
+	ok(cap >= 1000 && arr[999] == 999 && arr[0] == 0 && arr[500] == 500,
+	   "util_grow: 1000 elements kept through the growths");
+	int *before = arr;
+	size_t cap_before = cap;
+	errno = 0;
+	is_int(util_grow(&arr, &cap, SIZE_MAX / 2, sizeof(*arr)), -1, "util_grow: overflow refused");
+	ok(errno == ENOMEM && arr == before && cap == cap_before, "util_grow: ENOMEM, array unchanged");
+	free(arr);
+	int64_t xs[] = { 5, -3, INT64_MAX, INT64_MIN, 0 };
+	qsort(xs, 5, sizeof(xs[0]), util_cmp_i64);
+	ok(xs[0] == INT64_MIN && xs[1] == -3 && xs[2] == 0 && xs[3] == 5 && xs[4] == INT64_MAX,
+	   "util_cmp_i64 sorts the extremes without overflow");
+	int64_t m0 = time_mono_ms();
+	ok(m0 > 0 && time_mono_ms() >= m0, "time_mono_ms does not go back");
 	return tap_done_testing();
 }

@@ -1,8 +1,8 @@
 /* Every byte of text that reaches the user from the database goes through here: process
  * and container names come from inside containers and are hostile. One place, so that
  * table, csv and json cannot disagree about what is safe. */
-#ifndef CLAWSS_REPORT_ESCAPE_H
-#define CLAWSS_REPORT_ESCAPE_H
+#ifndef CLAWSS_ESCAPE_H
+#define CLAWSS_ESCAPE_H
 
 #include <stddef.h>
 #include <stdint.h>
