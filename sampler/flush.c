@@ -8,6 +8,11 @@
 #include <string.h>
 #include "table_int.h"
 
+/* How long, and how many, closed flow rows stay in memory after they are written, for a
+ * late destroy notification of their socket to fold into (flow_row_of in table.c). */
+#define FLOW_ROW_KEEP_MS 10000
+#define FLOW_ROW_KEEP_MAX 4096
+
 /* Whether an entry is written now: a hard change at once; moved bytes and last_seen at
  * the refresh period (or when forced), and with its close. */
 static int entry_due(const struct table *t, const struct entry *e, int64_t now, int force)
@@ -138,6 +143,7 @@ static int write_entry(struct table *t, struct entry *e, struct store *st, int64
 int table_flush(struct table *t, struct store *st, int64_t now, int force)
 {
 	int written = 0;
+	size_t kept = 0;
 	int64_t hour = now - now % AGG_HOUR_MS, aggregated = t->hour_aggregated;
 
 	t->j_hour = t->hour;
@@ -167,8 +173,13 @@ int table_flush(struct table *t, struct store *st, int64_t now, int force)
 		}
 		/* a closed connection stays until a dump after its close has had the chance
 		 * to show its TIME_WAIT remnant, and while that remnant lives; one written in
-		 * this transaction stays until it commits */
-		if (e->closed && !e->tw && !e->pins && e->close_gen < t->gen) {
+		 * this transaction stays until it commits; a flow's own row, a while longer,
+		 * for its socket's destroy notification (RCU and a workqueue stand between a
+		 * socket's close and its notification: under load, more than a few ticks) */
+		if (e->flow_row && e->closed && now - e->row.closed_at < FLOW_ROW_KEEP_MS &&
+		    kept < FLOW_ROW_KEEP_MAX) {
+			kept++;
+		} else if (e->closed && !e->tw && !e->pins && e->close_gen < t->gen) {
 			if (e->jr) {
 				e->remove_after = 1;
 			} else {
@@ -228,7 +239,9 @@ int table_live(const struct table *t, int *listeners_only)
 	*listeners_only = 1;
 	for (size_t i = 0; i < t->nall; i++) {
 		const struct entry *e = t->all[i];
-		if (e->closed && !e->tw)
+		/* a connection closed since the last dump waits for one that can show its
+		 * TIME_WAIT remnant (a listeners-only dump cannot) */
+		if (e->closed && !e->tw && (e->close_gen < t->gen || e->flow_row))
 			continue;
 		live = 1;
 		if (e->closed || e->flow_row || e->row.sk.proto != SK_TCP ||

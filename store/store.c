@@ -569,10 +569,8 @@ int store_socket_update(struct store *st, const struct store_socket *s)
 	store_bind_int(&b, 22, seq);
 	if (store_run(st, &b, "update socket", NULL, NULL) < 0)
 		return store_txn_end(st, own, -1);
-	if (sqlite3_changes(st->db) != 1) {
-		store_fail(st, "update socket: no socket row %" PRId64, s->rowid);
-		return store_txn_end(st, own, -1);
-	}
+	if (sqlite3_changes(st->db) != 1)
+		return store_txn_end(st, own, 0) < 0 ? -1 : 1;   /* pruned: it stays gone */
 	st->rows_written++;
 	return store_txn_end(st, own, 0);
 }

@@ -75,7 +75,10 @@ int store_socket_insert(struct store *st, struct store_socket *s);
 /* Updates state, direction, addresses, last_seen, closed_at, bytes, owner, seen_alive,
  * flow and bytes_source of s->rowid.
  * What s does not know (have bit clear, pid 0, comm NULL, closed_at 0) keeps the stored
- * value, and last_seen never goes back: insert's merge follows the same rule. */
+ * value, and last_seen never goes back: insert's merge follows the same rule.
+ * 1 when the row is no longer there (a prune deleted it while a watch still held the
+ * connection: its flow's final counters come up to a conntrack timeout later): nothing
+ * is written and nothing comes back. */
 int store_socket_update(struct store *st, const struct store_socket *s);
 /* Calls cb for every socket of the container that is not closed (how `sample` and a
  * restarted `watch` pick up where the last run stopped). cb returns 0 to go on; > 0 stops

@@ -138,8 +138,8 @@ test_expect_success '... and go once nothing has watched their container for tha
 
 test_expect_success 'prune while watch writes the same database: watch carries on, exit 0' '
 	db_reset &&
-	# sockets only: the count below is of socket rows (the flow view is t1300-flows.t)
-	bg "$CLAWSS" watch --no-flows --interval 100ms --refresh 200ms --name busy $NS_TOOL &&
+	# with flows: each RST-closed connection is one row (its socket or its flow), never two
+	bg "$CLAWSS" watch --interval 100ms --refresh 200ms --name busy $NS_TOOL &&
 	WATCH=$BG &&
 	wait_for 10 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_port = 9004\" 2>/dev/null)\" = 3" &&
 	in_ns $NS_TOOL $TRAFFIC rst 192.0.2.2 300 --port 9005 >rst2.out &&
