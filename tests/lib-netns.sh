@@ -11,6 +11,8 @@ fi
 # as root a missing tool fails the test (lib-need.sh), never skips it
 . "$CLAWSS_SRC/tests/lib-need.sh"
 need ip:iproute2 python3 sqlite3
+# inside a container /proc/sys is read-only: made writable (tools/proc-sys-rw), or an error
+"$CLAWSS_SRC/tools/proc-sys-rw"
 
 CLAWSS=${CLAWSS:-clawss}
 TRAFFIC="python3 $CLAWSS_SRC/tests/helpers/traffic.py"
