@@ -49,24 +49,14 @@ static int oom(struct ex *x)
 	return -1;
 }
 
-static int cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
 static int by_id(const void *a, const void *b)
 {
-	return cmp_i64(((const struct ent *)a)->id, ((const struct ent *)b)->id);
+	return util_cmp_i64(&((const struct ent *)a)->id, &((const struct ent *)b)->id);
 }
 
 static int by_updated(const void *a, const void *b)
 {
-	return cmp_i64(((const struct ent *)a)->updated, ((const struct ent *)b)->updated);
-}
-
-static int by_container(const void *a, const void *b)
-{
-	return cmp_i64(*(const int64_t *)a, *(const int64_t *)b);
+	return util_cmp_i64(&((const struct ent *)a)->updated, &((const struct ent *)b)->updated);
 }
 
 /* Step 1: the committed sequence and the rows changed after since, up to it. */
@@ -107,15 +97,9 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		goto fail;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 1024;
-			struct ent *e = realloc(x->e, cap * sizeof(*e));
-			if (!e) {
-				oom(x);
-				goto fail;
-			}
-			x->e = e;
-			x->cap = cap;
+		if (util_grow(&x->e, &x->cap, x->n + 1, sizeof(*x->e)) < 0) {
+			oom(x);
+			goto fail;
 		}
 		x->e[x->n++] = (struct ent){
 			.id = sqlite3_column_int64(s, 0),
@@ -164,7 +148,7 @@ static int container_globs(struct ex *x, char ***out, size_t *nout)
 		return oom(x);
 	for (size_t i = 0; i < x->n; i++)
 		ids[i] = x->e[i].container;
-	qsort(ids, x->n, sizeof(*ids), by_container);
+	qsort(ids, x->n, sizeof(*ids), util_cmp_i64);
 	for (size_t i = 0; i < x->n; i++)
 		if (i == 0 || ids[i] != ids[n - 1])
 			ids[n++] = ids[i];
@@ -257,18 +241,6 @@ static void key(struct rbuf *b, const char *k)
 	rbuf_put(b, "\": ", 3);
 }
 
-static void put_i64(struct rbuf *b, int64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	rbuf_put(b, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 static void put_text(struct rbuf *b, const char *k, sqlite3_stmt *s, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
@@ -289,7 +261,7 @@ static void put_int(struct rbuf *b, const char *k, sqlite3_stmt *s, int i, int64
 	if (sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max)
 		rbuf_puts(b, "null");
 	else
-		put_i64(b, v);
+		rbuf_put_i64(b, v);
 }
 
 static void put_time(struct rbuf *b, const char *k, int64_t ms)
@@ -323,9 +295,9 @@ static void format_row(struct rbuf *b, const struct ent *e, sqlite3_stmt *s, con
 
 	rbuf_reset(b);
 	rbuf_puts(b, "{\"id\": ");
-	put_i64(b, e->id);
+	rbuf_put_i64(b, e->id);
 	key(b, "cursor");
-	put_i64(b, e->updated);
+	rbuf_put_i64(b, e->updated);
 	key(b, "host");
 	esc_json(b, host, strlen(host));
 	put_text(b, "boot_id", s, 2);

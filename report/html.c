@@ -59,14 +59,8 @@ void html_free(struct html_page *h)
 int html_container(void *page, const struct report_container *c)
 {
 	struct html_page *h = page;
-	if (h->ncs == h->ccap) {
-		size_t cap = h->ccap ? 2 * h->ccap : 16;
-		struct hcont *v = realloc(h->cs, cap * sizeof(*v));
-		if (!v)
-			return errno = ENOMEM, -1;
-		h->cs = v;
-		h->ccap = cap;
-	}
+	if (util_grow(&h->cs, &h->ccap, h->ncs + 1, sizeof(*h->cs)) < 0)
+		return -1;
 	struct hcont *n = &h->cs[h->ncs];
 	*n = (struct hcont){
 		.id = c->id, .start = c->start, .last_seen = c->last_seen, .ended = c->ended,
@@ -196,14 +190,8 @@ int html_row(void *page, const struct report_container *c, const struct report_r
 	if (lane < 0)
 		return errno = ENOMEM, -1;
 	h->lanes.v[lane].flags |= r->flags;
-	if (h->nm == h->mcap) {
-		size_t cap = h->mcap ? 2 * h->mcap : 256;
-		struct tl_mark *v = realloc(h->marks, cap * sizeof(*v));
-		if (!v)
-			return errno = ENOMEM, -1;
-		h->marks = v;
-		h->mcap = cap;
-	}
+	if (util_grow(&h->marks, &h->mcap, h->nm + 1, sizeof(*h->marks)) < 0)
+		return -1;
 	h->marks[h->nm++] = (struct tl_mark){ .t = r->first_seen, .lane = (uint32_t)lane,
 					      .flags = r->flags, .bytes = r->bytes_sent,
 					      .ref = h->tips.len };

@@ -223,12 +223,6 @@ static void windows(struct rbuf *b, const struct frame *fr, const struct hcont *
 			    X(fr, c->ended), BAND_Y, X(fr, c->ended), fr->y1);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Median gap between the beacon-flagged marks of lane in the sorted slice m, or -1. */
 static int64_t beacon_period(const struct tl_mark *m, size_t n, uint32_t lane, unsigned bflag,
 			     int64_t *first, int64_t *last)
@@ -247,7 +241,7 @@ static int64_t beacon_period(const struct tl_mark *m, size_t n, uint32_t lane, u
 		prev = *last = m[i].t;
 	}
 	if (k) {
-		qsort(gaps, k, sizeof(*gaps), cmp_i64);
+		qsort(gaps, k, sizeof(*gaps), util_cmp_i64);
 		med = gaps[k / 2];
 	}
 	free(gaps);

@@ -124,8 +124,7 @@ struct group {
 	char *container, *remote_addr;   /* owned copies; remote_addr NULL for a name group
 					    that met more than one address */
 	char *remote_name;
-	const char *proto;               /* static, or owned in proto_copy */
-	char *proto_copy;
+	char *proto;                     /* owned: an aggregate's is the row's text */
 	int remote_port;
 	int64_t attempts, first, last, sent, recv, after_idle;
 	unsigned flags;
@@ -242,20 +241,14 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 	if (x->key.oom || (g = hmap_intern(&x->index, x->key.p, x->key.len, &added)) < 0)
 		goto nomem;
 	if (added) {
-		if (x->ngroups == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 64;
-			struct group *ng = realloc(x->groups, cap * sizeof(*ng));
-			if (!ng)
-				goto nomem;
-			x->groups = ng;
-			x->cap = cap;
-		}
+		if (util_grow(&x->groups, &x->cap, x->ngroups + 1, sizeof(*x->groups)) < 0)
+			goto nomem;
 		struct group *n = &x->groups[x->ngroups];
 		*n = (struct group){
 			.container = dup_or_null(cname, &bad),
 			.remote_addr = dup_or_null(r->remote_addr, &bad),
 			.remote_name = dup_or_null(r->remote_name, &bad),
-			.proto = r->proto_name,
+			.proto = dup_or_null(r->proto_name, &bad),
 			.remote_port = r->remote_port,
 			.first = r->first_seen,
 			.last = r->last_seen,
@@ -263,8 +256,6 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 			.recv = -1,
 			.order = x->ngroups,
 		};
-		if (r->proto == 0)   /* a word the walker copied into its per-container arena */
-			n->proto = n->proto_copy = dup_or_null(r->proto_name, &bad);
 		x->ngroups++;
 		if (bad)
 			goto nomem;
@@ -304,14 +295,8 @@ static struct burst *burst_of(struct print_ctx *x, int64_t id)
 	if (i < 0)
 		return NULL;
 	if (added) {
-		if (x->nbursts == x->capbursts) {
-			size_t cap = x->capbursts ? x->capbursts * 2 : 64;
-			struct burst *v = realloc(x->bursts, cap * sizeof(*v));
-			if (!v)
-				return NULL;
-			x->bursts = v;
-			x->capbursts = cap;
-		}
+		if (util_grow(&x->bursts, &x->capbursts, x->nbursts + 1, sizeof(*x->bursts)) < 0)
+			return NULL;
 		x->bursts[x->nbursts++] = (struct burst){ 0, 0, 0 };
 	}
 	return &x->bursts[i];
@@ -495,7 +480,7 @@ out:
 		free(x.groups[i].container);
 		free(x.groups[i].remote_addr);
 		free(x.groups[i].remote_name);
-		free(x.groups[i].proto_copy);
+		free(x.groups[i].proto);
 	}
 	free(x.groups);
 	free(x.bursts);

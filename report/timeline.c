@@ -5,23 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/sock.h"
+#include "../lib/util.h"
 #include "burst.h"
 #include "out.h"
 #include "walk.h"
 #include "walk_int.h"
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
 
 /* Rows are recorded about in the order they were opened: usually nothing to sort. */
 static void sort_times(int64_t *t, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		if (t[i] < t[i - 1]) {
-			qsort(t, n, sizeof(*t), cmp_i64);
+			qsort(t, n, sizeof(*t), util_cmp_i64);
 			return;
 		}
 	}

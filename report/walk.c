@@ -150,13 +150,8 @@ static int load_containers(struct walk *k)
 	if (sqlite3_prepare_v2(k->db, containers_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(k, "containers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k->ncs == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct wcont *nc = realloc(k->cs, cap * sizeof(*nc));
-			if (!nc)
-				goto nomem;
-			k->cs = nc;
-		}
+		if (util_grow(&k->cs, &cap, k->ncs + 1, sizeof(*k->cs)) < 0)
+			goto nomem;
 		const char *name = col_str(st, 1), *id = col_str(st, 2);
 		struct wcont *c = &k->cs[k->ncs++];
 		*c = (struct wcont){ .pub = {
@@ -223,14 +218,9 @@ static int load_execs(struct walk *k)
 		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
 		if (c < 0)
 			continue;
-		if (k->nxw == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct report_window *v = realloc(k->xw, cap * sizeof(*v));
-			if (!v) {
-				sqlite3_finalize(st);
-				return walk_oom(k);
-			}
-			k->xw = v;
+		if (util_grow(&k->xw, &cap, k->nxw + 1, sizeof(*k->xw)) < 0) {
+			sqlite3_finalize(st);
+			return walk_oom(k);
 		}
 		if (!k->cs[c].nxw)
 			k->cs[c].xw_off = k->nxw;
@@ -366,14 +356,8 @@ static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
 			return k->gslots[i].gid1 - 1;
 	if (k->ng >= G_PENDING - 1)
 		return -1;
-	if (k->ng == k->gcap) {
-		size_t cap = k->gcap ? k->gcap * 2 : 1024;
-		struct group *g = realloc(k->groups, cap * sizeof(*g));
-		if (!g)
-			return -1;
-		k->groups = g;
-		k->gcap = cap;
-	}
+	if (util_grow(&k->groups, &k->gcap, k->ng + 1, sizeof(*k->groups)) < 0)
+		return -1;
 	struct group *g = &k->groups[k->ng];
 	*g = (struct group){ .min_gap = INT64_MAX };
 	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr),
@@ -498,14 +482,8 @@ static int scan_timeline(struct walk *k)
 			g = G_PENDING;   /* grouped after the scan, see group_rows */
 		int d = dir == dir_words[SKD_OUT] ? SKD_OUT : dir == dir_words[SKD_IN] ? SKD_IN :
 			dir == dir_words[SKD_LISTEN] ? SKD_LISTEN : DIR_OTHER;
-		if (k->nrows == k->rows_cap) {
-			size_t cap = k->rows_cap ? k->rows_cap * 2 : 4096;
-			struct p1row *r = realloc(k->rows, cap * sizeof(*r));
-			if (!r)
-				goto nomem;
-			k->rows = r;
-			k->rows_cap = cap;
-		}
+		if (util_grow(&k->rows, &k->rows_cap, k->nrows + 1, sizeof(*k->rows)) < 0)
+			goto nomem;
 		int64_t t = sqlite3_column_int64(st, 2);
 		k->rows[k->nrows++] = (struct p1row){
 			.id = sqlite3_column_int64(st, 0), .t = t, .name = name,

@@ -86,7 +86,7 @@ struct walk {
 	size_t nxw;
 	struct names_index ni;    /* remote_name (names.h), keyed by walk_name_key */
 	uint64_t *tun;            /* resolvers a container tunnelled through, sorted keys */
-	size_t ntun;
+	size_t ntun, tun_cap;
 };
 
 /* The key of (container index, address index) in the name index and k->tun. */
