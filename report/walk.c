@@ -6,7 +6,6 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "../lib/util.h"
-#include "allow.h"
 #include "burst.h"
 #include "../lib/escape.h"
 #include "hmap.h"
@@ -21,11 +20,6 @@ static int db_fail(struct walk *k, const char *what)
 	return -1;
 }
 
-int walk_oom(struct walk *k)
-{
-	snprintf(k->err, k->errlen, "%s", strerror(ENOMEM));
-	return -1;
-}
 
 /* One API call, not two: the value is only read here, by this one thread (what
  * SQLite asks of an unprotected sqlite3_value). */
@@ -234,219 +228,9 @@ static int load_execs(struct walk *k)
 	return 0;
 }
 
-static const char *addr_text(const struct walk *k, uint32_t a);
 
-/* The container talking to itself: a loopback peer (addresses are stored canonical,
- * v4-mapped as IPv4). */
-static int loopback_peer(const struct walk *k, const struct p1row *p)
-{
-	const char *a = addr_text(k, p->addr);
-	return a && (strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0);
-}
 
-/* The exec rule: in a container that has exec activity (an OpenClaw-style sandbox whose
- * tools run through docker exec), a connection it opened after its first exec began,
- * outside every exec window, came from something other than a tool run. So did one
- * accepted from outside the container then (a listener left behind and used later),
- * but not the accepted end of its own loopback connection, whose opening end is judged. */
-int walk_outside_exec(const struct walk *k, const struct p1row *p)
-{
-	const struct wcont *wc = &k->cs[p->c];
-	if (!wc->nxw || (p->proto != SK_TCP && p->proto != SK_UDP))
-		return 0;
-	if (p->dir != SKD_OUT && (p->dir != SKD_IN || loopback_peer(k, p)))
-		return 0;
-	const struct report_window *x = k->xw + wc->xw_off;
-	if (p->t < x[0].start)
-		return 0;  /* before the first exec: the container's own start-up */
-	for (size_t i = 0; i < wc->nxw && x[i].start <= p->t; i++)
-		if (x[i].end == INT64_MAX || p->t <= x[i].end + EXEC_GRACE_MS)
-			return 0;
-	return 1;
-}
 
-long walk_find_container(const struct walk *k, int64_t id)
-{
-	size_t lo = 0, hi = k->ncs;
-	/* ids are usually dense: try the direct slot first */
-	if (k->ncs && id >= k->cs[0].pub.id && (uint64_t)(id - k->cs[0].pub.id) < k->ncs &&
-	    k->cs[id - k->cs[0].pub.id].pub.id == id)
-		return (long)(id - k->cs[0].pub.id);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->cs[mid].pub.id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < k->ncs && k->cs[lo].pub.id == id ? (long)lo : -1;
-}
-
-static uint64_t gslot_hash(uint64_t ka, uint64_t kb)
-{
-	uint64_t h = ka * 0x9e3779b97f4a7c15ull ^ kb * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 32;
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 29);
-}
-
-static int gslots_grow(struct walk *k)
-{
-	size_t n = k->gnslots ? k->gnslots * 2 : 1024;
-	struct gslot *t = calloc(n, sizeof(*t));
-	if (!t)
-		return -1;
-	for (size_t i = 0; i < k->gnslots; i++) {
-		const struct gslot *g = &k->gslots[i];
-		if (!g->gid1)
-			continue;
-		size_t j = (size_t)gslot_hash(g->ka, g->kb) & (n - 1);
-		while (t[j].gid1)
-			j = (j + 1) & (n - 1);
-		t[j] = *g;
-	}
-	free(k->gslots);
-	k->gslots = t;
-	k->gnslots = n;
-	return 0;
-}
-
-/* Whether a destination is declared, by its address or by the name the container
- * resolved to reach it: decided once per group. */
-static int undeclared(const struct allowlist *al, const char *addr, const char *name,
-		      int port, int proto)
-{
-	uint8_t a[16];
-	int family;
-	if (name && allow_match_name(al, name, port, proto))
-		return 0;
-	if (allow_addr_parse(addr, &family, a) < 0)
-		return 1;
-	return !allow_match(al, family, a, port, proto);
-}
-
-static const char *addr_text(const struct walk *k, uint32_t a)
-{
-	size_t len;
-	return a == ADDR_NONE ? NULL : hmap_key(&k->addrs, a, &len);
-}
-
-static uint64_t key_a(const struct p1row *r)
-{
-	return (uint64_t)r->c << 32 | r->addr;
-}
-
-/* the name is part of a destination: one address may serve two names */
-static uint64_t key_b(const struct p1row *r)
-{
-	return (uint64_t)r->name << 32 | (uint64_t)((uint32_t)(r->rport + 1) & 0xffffff) << 8 |
-	       r->proto;
-}
-
-/* The destination group of a row (h: gslot_hash of its key), created on first sight. */
-static int64_t group_of(struct walk *k, const struct p1row *r, uint64_t h)
-{
-	uint64_t ka = key_a(r), kb = key_b(r);
-
-	if ((k->ng + 1) * 2 > k->gnslots && gslots_grow(k) < 0)
-		return -1;
-	size_t mask = k->gnslots - 1, i = (size_t)h & mask;
-	for (; k->gslots[i].gid1; i = (i + 1) & mask)
-		if (k->gslots[i].ka == ka && k->gslots[i].kb == kb)
-			return k->gslots[i].gid1 - 1;
-	if (k->ng >= G_PENDING - 1)
-		return -1;
-	if (util_grow(&k->groups, &k->gcap, k->ng + 1, sizeof(*k->groups)) < 0)
-		return -1;
-	struct group *g = &k->groups[k->ng];
-	*g = (struct group){ .min_gap = INT64_MAX };
-	if (k->q->allow && undeclared(k->q->allow, addr_text(k, r->addr),
-				      names_text(&k->ni, r->name), r->rport, r->proto))
-		g->flags |= REPORT_F_UNDECLARED;
-	if (k->ntun && r->rport == 53 && walk_is_tunnel(k, walk_name_key(r->c, r->addr)))
-		g->flags |= REPORT_F_DNS_TUNNEL;
-	k->gslots[i] = (struct gslot){ .ka = ka, .kb = kb, .gid1 = (uint32_t)++k->ng };
-	return (int64_t)k->ng - 1;
-}
-
-/* Sums up an open time into its container's burst and its group's gaps. */
-static void feed(struct walk *k, uint32_t c, uint32_t g, int64_t t)
-{
-	struct wcont *wc = &k->cs[c];
-	if (wc->pub.connections++ && t < wc->last)
-		wc->unsorted = 1;
-	else if (!wc->unsorted)
-		burst_feed(&wc->burst, t);
-	wc->last = t;
-	if (g >= k->ng)
-		return;
-	struct group *gr = &k->groups[g];
-	if (gr->count++) {
-		int64_t gap = t - gr->last;
-		if (gap < 0)
-			gr->unsorted = 1;
-		if (gap < gr->min_gap)
-			gr->min_gap = gap;
-		if (gap > gr->max_gap)
-			gr->max_gap = gap;
-	}
-	gr->last = t;
-}
-
-/* Groups the rows and sums them up, in recording order. The group table and the
- * groups outgrow the caches when there are many destinations: the slot of a row a few
- * rows ahead is prefetched while this one is placed. */
-static int group_rows(struct walk *k)
-{
-	enum { AHEAD = 8 };
-	uint64_t h[AHEAD];
-
-	for (size_t i = 0; i < k->nrows + AHEAD; i++) {
-		/* row i - AHEAD is placed (its slot was fetched AHEAD rows ago), then row i's
-		 * hash takes the place its own had in h */
-		if (i >= AHEAD) {
-			struct p1row *r = &k->rows[i - AHEAD];
-			if (r->g == G_PENDING) {
-				int64_t g = group_of(k, r, h[i % AHEAD]);
-				if (g < 0)
-					return walk_oom(k);
-				r->g = (uint32_t)g;
-				__builtin_prefetch(&k->groups[g]);
-			}
-			if (i >= 2 * AHEAD)
-				feed(k, r[-AHEAD].c, r[-AHEAD].g, r[-AHEAD].t);
-		}
-		if (i < k->nrows && k->rows[i].g == G_PENDING) {
-			h[i % AHEAD] = gslot_hash(key_a(&k->rows[i]), key_b(&k->rows[i]));
-			if (k->gnslots)
-				__builtin_prefetch(&k->gslots[h[i % AHEAD] & (k->gnslots - 1)]);
-		}
-	}
-	for (size_t i = k->nrows > AHEAD ? k->nrows - AHEAD : 0; i < k->nrows; i++)
-		feed(k, k->rows[i].c, k->rows[i].g, k->rows[i].t);
-	return 0;
-}
-
-/* remote_name of every row with an address, before the rows are grouped (the name is
- * part of a destination). Each lookup costs two cache misses (slot, episodes) in a big
- * index: they are fetched two and one steps ahead, as group_rows does. */
-static void name_rows(struct walk *k)
-{
-	enum { AHEAD = 8 };
-	if (!k->ni.n)
-		return;
-	for (size_t i = 0; i < k->nrows; i++) {
-		const struct p1row *f = &k->rows[i + 2 * AHEAD < k->nrows ? i + 2 * AHEAD : i];
-		const struct p1row *g = &k->rows[i + AHEAD < k->nrows ? i + AHEAD : i];
-		if (f->addr != ADDR_NONE)
-			names_prefetch(&k->ni, walk_name_key(f->c, f->addr), 0);
-		if (g->addr != ADDR_NONE)
-			names_prefetch(&k->ni, walk_name_key(g->c, g->addr), 1);
-		struct p1row *r = &k->rows[i];
-		if (r->addr != ADDR_NONE)
-			r->name = names_lookup(&k->ni, walk_name_key(r->c, r->addr), r->t);
-	}
-}
 
 /* First scan: what the burst and beacon rules need, for the selected containers. */
 static int scan_timeline(struct walk *k)
@@ -465,7 +249,7 @@ static int scan_timeline(struct walk *k)
 		if (!proto)
 			continue;
 		int port = col_port(st, 6), added;
-		uint32_t g = G_NONE, a = ADDR_NONE, name = NAMES_NONE;
+		uint32_t g = DEST_NONE, a = ADDR_NONE, name = NAMES_NONE;
 		if (raddr) {
 			long ai = hmap_intern(&k->addrs, raddr, strlen(raddr) + 1, &added);
 			if (ai < 0 || (uint32_t)ai >= ADDR_NONE)
@@ -473,13 +257,13 @@ static int scan_timeline(struct walk *k)
 			a = (uint32_t)ai;
 		}
 		if (proto == SK_RAW)
-			g = G_RAW;
+			g = DEST_RAW;
 		else if (proto == SK_PACKET)
-			g = G_PACKET;
+			g = DEST_PACKET;
 		else if (proto == SK_UNIX)
-			g = G_HOST;
+			g = DEST_HOST;
 		else if (has_destination(proto, raddr, dir))
-			g = G_PENDING;   /* grouped after the scan, see group_rows */
+			g = DEST_PENDING;   /* grouped after the scan, see group.c */
 		int d = dir == dir_words[SKD_OUT] ? SKD_OUT : dir == dir_words[SKD_IN] ? SKD_IN :
 			dir == dir_words[SKD_LISTEN] ? SKD_LISTEN : DIR_OTHER;
 		if (util_grow(&k->rows, &k->rows_cap, k->nrows + 1, sizeof(*k->rows)) < 0)
@@ -497,8 +281,7 @@ static int scan_timeline(struct walk *k)
 		return -1;
 	}
 	sqlite3_finalize(st);
-	name_rows(k);
-	return group_rows(k);
+	return walk_group_rows(k) < 0 ? walk_oom(k) : 0;
 nomem:
 	sqlite3_finalize(st);
 	return walk_oom(k);
@@ -513,8 +296,8 @@ static int in_window(const struct report_query *q, int64_t t)
 static int shown(const struct walk *k, const struct p1row *p, int *after, unsigned *flags)
 {
 	const struct report_container *pc = &k->cs[p->c].pub;
-	unsigned f = p->g == G_RAW ? REPORT_F_RAW : p->g == G_PACKET ? REPORT_F_PACKET :
-		     p->g == G_HOST ? REPORT_F_HOST_SOCKET :
+	unsigned f = p->g == DEST_RAW ? REPORT_F_RAW : p->g == DEST_PACKET ? REPORT_F_PACKET :
+		     p->g == DEST_HOST ? REPORT_F_HOST_SOCKET :
 		     p->g < k->ng ? k->groups[p->g].flags : 0;
 
 	if (!in_window(k->q, p->t))
@@ -577,7 +360,7 @@ static int scan_rows(struct walk *k)
 			.proto = p->proto,
 			.proto_name = sk_proto_name(p->proto),
 			.direction = p->dir == DIR_OTHER ? "unknown" : sk_dir_name(p->dir),
-			.remote_addr = addr_text(k, p->addr),
+			.remote_addr = walk_addr_text(k, p->addr),
 			.remote_name = names_text(&k->ni, p->name),
 			.remote_port = p->rport,
 			.family = word(col_str(st, 1), family_words),
