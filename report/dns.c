@@ -7,14 +7,11 @@
 #include <string.h>
 #include "../lib/dnsname.h"
 #include "../lib/util.h"
+#include "../store/query.h"
 #include "hmap.h"
 #include "report.h"
 #include "tunnel.h"
 #include "walk_int.h"
-
-static const char queries_sql[] =
-	"SELECT container_id, t, qname, qtype, resolver_addr, resolver_port, proto, rcode,"
-	" answers FROM dns_queries ORDER BY container_id, t, id";
 
 /* What a query has beside what the tunnel rule reads. */
 struct qmore {
@@ -56,6 +53,12 @@ static char *dup_col(sqlite3_stmt *st, int i, int *bad)
 	return d;
 }
 
+/* An integer column; -1 when NULL. */
+static int col_int(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
 static int qbuf_add(struct qbuf *b, sqlite3_stmt *st)
 {
 	int bad = 0;
@@ -63,16 +66,16 @@ static int qbuf_add(struct qbuf *b, sqlite3_stmt *st)
 	    util_grow(&b->m, &b->mcap, b->n + 1, sizeof(*b->m)) < 0)
 		return -1;
 	size_t i = b->n;
-	const char *qn = (const char *)sqlite3_column_text(st, 2);
-	b->q[i] = (struct tunnel_q){ .t = sqlite3_column_int64(st, 1),
+	const char *qn = (const char *)sqlite3_column_text(st, QQ_QNAME);
+	b->q[i] = (struct tunnel_q){ .t = sqlite3_column_int64(st, QQ_T),
 				     .qname = qn ? strdup(qn) : strdup(""),
-				     .qtype = sqlite3_column_int(st, 3) };
+				     .qtype = sqlite3_column_int(st, QQ_QTYPE) };
 	b->m[i] = (struct qmore){
-		.resolver = dup_col(st, 4, &bad),
-		.port = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5),
-		.proto = dup_col(st, 6, &bad),
-		.rcode = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7),
-		.answers = dup_col(st, 8, &bad),
+		.resolver = dup_col(st, QQ_RESOLVER_ADDR, &bad),
+		.port = col_int(st, QQ_RESOLVER_PORT),
+		.proto = dup_col(st, QQ_PROTO, &bad),
+		.rcode = col_int(st, QQ_RCODE),
+		.answers = dup_col(st, QQ_ANSWERS, &bad),
 	};
 	b->n++;
 	return bad || !b->q[i].qname ? -1 : 0;
@@ -89,10 +92,10 @@ static int each_container(sqlite3 *db, int (*want)(void *, int64_t),
 	int64_t cur = -1;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(db, queries_sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(db, STORE_Q_DNS_QUERIES, &st) != SQLITE_OK)
 		return 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t cid = sqlite3_column_int64(st, 0);
+		int64_t cid = sqlite3_column_int64(st, QQ_CONTAINER_ID);
 		if (cid != cur) {
 			if (b.n && (tunnel_flag(b.q, b.n) < 0 || done(arg, cur, &b) < 0))
 				goto fail;
@@ -125,31 +128,29 @@ out:
  * A database from before names has no table: then no names. */
 int walk_load_names(struct walk *k)
 {
-	static const char sql[] =
-		"SELECT container_id, name, addr, first_seen, last_seen, ttl FROM names";
 	sqlite3_stmt *st = NULL;
 	int rc, added;
 
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(k->db, STORE_Q_NAMES, &st) != SQLITE_OK)
 		return 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
-		const char *name = (const char *)sqlite3_column_text(st, 1),
-			   *addr = (const char *)sqlite3_column_text(st, 2);
+		long c = walk_find_container(k, sqlite3_column_int64(st, QN_CONTAINER_ID));
+		const char *name = (const char *)sqlite3_column_text(st, QN_NAME),
+			   *addr = (const char *)sqlite3_column_text(st, QN_ADDR);
 		if (c < 0 || !k->cs[c].selected || !name || !addr)
 			continue;
 		long a = hmap_intern(&k->addrs, addr, strlen(addr) + 1, &added);
 		if (a < 0 || (uint32_t)a >= ADDR_NONE ||
 		    names_add(&k->ni, walk_name_key((uint32_t)c, (uint32_t)a), name,
-			      sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-			      (uint32_t)sqlite3_column_int64(st, 5)) < 0) {
+			      sqlite3_column_int64(st, QN_FIRST_SEEN),
+			      sqlite3_column_int64(st, QN_LAST_SEEN),
+			      (uint32_t)sqlite3_column_int64(st, QN_TTL)) < 0) {
 			sqlite3_finalize(st);
 			return walk_oom(k);
 		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		{
+	if (rc != SQLITE_DONE) {
 		snprintf(k->err, k->errlen, "database: names: %s", sqlite3_errmsg(k->db));
 		return -1;
 	}
@@ -330,9 +331,9 @@ int report_dns(struct sqlite3 *db, const struct report_query *q, enum out_format
 	rc = report_walk(db, q, &w, err, errlen);
 	if (rc == 0) {
 		err[0] = '\0';
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		store_read_begin(db);
 		rc = each_container(db, dns_want, dns_print, &x, err, errlen);
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		store_read_end(db);
 		if (rc < 0 && !err[0])
 			snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
 	}

@@ -19,6 +19,7 @@
 #include "../lib/sock.h"
 #include "../lib/util.h"
 #include "../lib/escape.h"
+#include "../store/query.h"
 #include "export.h"
 #include "out.h"
 #include "walk.h"
@@ -65,20 +66,14 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (store_read_begin(x->db) != SQLITE_OK)
 		return db_fail(x, "begin");
-	rc = sqlite3_prepare_v2(x->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
-				-1, &s, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*hi = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
+	rc = store_query_seq(x->db, hi);
+	if (rc == 0) {
 		snprintf(x->err, x->errlen, "database: no change sequence (schema older than 2)");
 		goto fail;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc != SQLITE_OK) {
+	if (rc < 0) {
 		db_fail(x, "change sequence");
 		goto fail;
 	}
@@ -86,8 +81,7 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		*ahead = 1;
 		*since = 0;
 	}
-	rc = sqlite3_prepare_v2(x->db, "SELECT id, updated, container_id FROM sockets"
-				" WHERE updated > ?1 AND updated <= ?2", -1, &s, NULL);
+	rc = store_query_prepare(x->db, STORE_Q_CHANGED, &s);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 1, *since);
 	if (rc == SQLITE_OK)
@@ -102,9 +96,9 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 			goto fail;
 		}
 		x->e[x->n++] = (struct ent){
-			.id = sqlite3_column_int64(s, 0),
-			.updated = sqlite3_column_int64(s, 1),
-			.container = sqlite3_column_int64(s, 2),
+			.id = sqlite3_column_int64(s, QU_ID),
+			.updated = sqlite3_column_int64(s, QU_UPDATED),
+			.container = sqlite3_column_int64(s, QU_CONTAINER_ID),
 		};
 	}
 	if (rc != SQLITE_DONE) {
@@ -112,11 +106,11 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		goto fail;
 	}
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(x->db);
 	return 0;
 fail:
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(x->db);
 	return -1;
 }
 
@@ -157,8 +151,7 @@ static int container_globs(struct ex *x, char ***out, size_t *nout)
 		oom(x);
 		goto out;
 	}
-	if (sqlite3_prepare_v2(x->db, "SELECT name FROM containers WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK) {
+	if (store_query_prepare(x->db, STORE_Q_CONTAINER_NAME, &s) != SQLITE_OK) {
 		db_fail(x, "containers");
 		goto out;
 	}
@@ -216,22 +209,6 @@ static int mark(void *arg, const struct report_container *c, const struct report
 }
 
 /* ---- Step 3: printing --------------------------------------------------------------- */
-
-#define ROW_COLS \
-	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr," \
-	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen," \
-	" s.closed_at, s.bytes_sent, s.bytes_received, s.pid, s.comm"
-#define ROW_FROM \
-	" FROM sockets s JOIN containers c ON c.id = s.container_id" \
-	" WHERE s.id = ?1 AND s.updated = ?2"
-/* remote_name by the rule of report/names.h (NAMES_GRACE_MS), one index seek a row */
-static const char row_sql[] = ROW_COLS ","
-	" (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END"
-	" FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr"
-	" AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)"
-	ROW_FROM;
-/* a database from before names (schema < 4), read as it is */
-static const char row_sql_v3[] = ROW_COLS ", NULL" ROW_FROM;
 
 /* printf is most of an export's time: keys and numbers are put by hand */
 static void key(struct rbuf *b, const char *k)
@@ -335,10 +312,9 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 	int ret = -1;
 
 	qsort(x->e, x->n, sizeof(*x->e), by_updated);
-	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (store_read_begin(x->db) != SQLITE_OK)
 		return db_fail(x, "begin");
-	if (sqlite3_prepare_v2(x->db, row_sql, -1, &s, NULL) != SQLITE_OK &&
-	    sqlite3_prepare_v2(x->db, row_sql_v3, -1, &s, NULL) != SQLITE_OK) {
+	if (store_query_prepare(x->db, STORE_Q_EXPORT_ROW, &s) != SQLITE_OK) {
 		db_fail(x, "sockets");
 		goto out;
 	}
@@ -373,7 +349,7 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 	ret = 0;
 out:
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(x->db);
 	rbuf_free(&line);
 	return ret;
 }

@@ -7,6 +7,7 @@
 #include "aggregates.h"
 #include "../lib/util.h"
 #include "../lib/escape.h"
+#include "../store/query.h"
 #include "hmap.h"
 #include "html.h"
 #include "report.h"
@@ -404,8 +405,8 @@ static void recorded_host(struct sqlite3 *db, char *buf, size_t len)
 {
 	sqlite3_stmt *st = NULL;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'host'", -1, &st,
-			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	if (store_query_prepare(db, STORE_Q_HOST, &st) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_text(st, 0))
 		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);

@@ -8,6 +8,7 @@
 #include "../lib/util.h"
 #include "burst.h"
 #include "../lib/escape.h"
+#include "../store/query.h"
 #include "hmap.h"
 #include "out.h"
 #include "walk.h"
@@ -40,45 +41,31 @@ static const char *col_str(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/* The store's few words map to static names, so that they outlive the row. */
-static const char *word(const char *s, const char *const *words)
+/* A family as the static name of its enum, so that it outlives the row; text the
+ * store should not hold as it is. */
+static const char *family_text(const char *s)
 {
-	if (!s)
-		return "unknown";
-	for (; *words; words++)
-		if (s[0] == (*words)[0] && strcmp(s, *words) == 0)
-			return *words;
-	return s;
+	int f = sk_family_parse(s);
+	return f >= 0 ? sk_family_name(f) : s ? s : "unknown";
 }
 
-static const char *const proto_words[] = { "tcp", "udp", "raw", "packet", "icmp", "unix",
-					    NULL };
-static const char *const family_words[] = { "ipv4", "ipv6", "packet", "unix", NULL };
-static const char *const dir_words[] = { "out", "in", "listen", NULL };
+/* The direction's enum, DIR_OTHER for what the store should not hold. */
+static int dir_of(const char *s)
+{
+	int d = sk_dir_parse(s);
+	return d >= 0 ? d : DIR_OTHER;
+}
 
-static int has_destination(int proto, const char *raddr, const char *dir)
+static int has_destination(int proto, const char *raddr, int dir)
 {
 	return (proto == SK_TCP || proto == SK_UDP || proto == SK_ICMP) && raddr &&
-	       strcmp(dir, "in") != 0;
+	       dir != SKD_IN;
 }
-
-/* dir_words is indexed by enum sk_dir */
-_Static_assert(SKD_OUT == 0 && SKD_IN == 1 && SKD_LISTEN == 2, "sk_dir order");
 
 int report_row_has_destination(const struct report_row *r)
 {
-	return has_destination(r->proto, r->remote_addr, r->direction);
+	return has_destination(r->proto, r->remote_addr, dir_of(r->direction));
 }
-
-/* Both scans read the whole table in rowid order (free: it is the table's own order),
- * so the second meets the rows in the order the first kept them. Which rows are report
- * rows is decided in C (report_kind), once, for both: cheaper than a WHERE clause. */
-static const char pass1_sql[] =
-	"SELECT id, container_id, first_seen, proto, direction, remote_addr, remote_port"
-	" FROM sockets ORDER BY id";
-static const char pass2_sql[] =
-	"SELECT id, family, local_addr, local_port, state, last_seen, closed_at, bytes_sent,"
-	" bytes_received, pid, comm FROM sockets WHERE id >= ?1 ORDER BY id";
 
 static int unspecified(const char *a)
 {
@@ -90,25 +77,26 @@ static int unspecified(const char *a)
  * a remote peer (an address that is not the unspecified one; not a listener), RAW,
  * PACKET and ICMP (ping) sockets (an unconnected ping socket has no remote address),
  * and unix sockets (only those connected outside their namespace are recorded). */
-static int report_kind(sqlite3_stmt *st, const char **dir, const char **raddr)
+static int report_kind(sqlite3_stmt *st, int *dir, const char **raddr)
 {
-	int proto = sk_proto_parse(word(col_str(st, 3), proto_words));
+	int proto = sk_proto_parse(col_str(st, QB_PROTO));
+	const char *ra = col_str(st, QB_REMOTE_ADDR);
 	if (proto == SK_RAW || proto == SK_PACKET || proto == SK_UNIX) {
-		*dir = word(col_str(st, 4), dir_words);
-		*raddr = col_str(st, 5);
+		*dir = dir_of(col_str(st, QB_DIRECTION));
+		*raddr = ra;
 		return proto;
 	}
 	if (proto == SK_ICMP) {
-		*dir = word(col_str(st, 4), dir_words);
-		*raddr = unspecified(col_str(st, 5)) ? NULL : col_str(st, 5);
+		*dir = dir_of(col_str(st, QB_DIRECTION));
+		*raddr = unspecified(ra) ? NULL : ra;
 		return proto;
 	}
 	if (proto != SK_TCP && proto != SK_UDP)
 		return 0;
-	*dir = word(col_str(st, 4), dir_words);
-	if (*dir == dir_words[SKD_LISTEN])
+	*dir = dir_of(col_str(st, QB_DIRECTION));
+	if (*dir == SKD_LISTEN)
 		return 0;
-	*raddr = col_str(st, 5);
+	*raddr = ra;
 	if (unspecified(*raddr))
 		return 0;
 	return proto;
@@ -129,10 +117,6 @@ static int selected(const struct report_query *q, const char *name)
 	return any;
 }
 
-static const char containers_sql[] =
-	"SELECT id, name, engine_id, netns_ino, started, first_seen, last_seen, ended"
-	" FROM containers ORDER BY id";
-
 /* Every container, in id order (the order they were first recorded). */
 static int load_containers(struct walk *k)
 {
@@ -141,20 +125,20 @@ static int load_containers(struct walk *k)
 	size_t cap = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(k->db, containers_sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(k->db, STORE_Q_CONTAINERS, &st) != SQLITE_OK)
 		return db_fail(k, "containers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (util_grow(&k->cs, &cap, k->ncs + 1, sizeof(*k->cs)) < 0)
 			goto nomem;
-		const char *name = col_str(st, 1), *id = col_str(st, 2);
+		const char *name = col_str(st, QC_NAME), *id = col_str(st, QC_ENGINE_ID);
 		struct wcont *c = &k->cs[k->ncs++];
 		*c = (struct wcont){ .pub = {
-			.id = sqlite3_column_int64(st, 0),
-			.netns = sqlite3_column_int64(st, 3),
-			.started = col_i64(st, 4, -1),
-			.first_seen = sqlite3_column_int64(st, 5),
-			.last_seen = sqlite3_column_int64(st, 6),
-			.ended = col_i64(st, 7, -1),
+			.id = sqlite3_column_int64(st, QC_ID),
+			.netns = sqlite3_column_int64(st, QC_NETNS),
+			.started = col_i64(st, QC_STARTED, -1),
+			.first_seen = sqlite3_column_int64(st, QC_FIRST_SEEN),
+			.last_seen = sqlite3_column_int64(st, QC_LAST_SEEN),
+			.ended = col_i64(st, QC_ENDED, -1),
 		} };
 		/* offsets into names until it stops moving */
 		c->name_off = names.len;
@@ -194,10 +178,6 @@ nomem:
 	return walk_oom(k);
 }
 
-static const char exec_sql[] =
-	"SELECT container_id, start, end FROM activity WHERE kind = 'exec'"
-	" ORDER BY container_id, start";
-
 
 /* The exec windows the sampler recorded from the engine's exec_start/exec_die events. */
 static int load_execs(struct walk *k)
@@ -206,10 +186,10 @@ static int load_execs(struct walk *k)
 	size_t cap = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(k->db, exec_sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(k->db, STORE_Q_EXECS, &st) != SQLITE_OK)
 		return db_fail(k, "activity");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
+		long c = walk_find_container(k, sqlite3_column_int64(st, QX_CONTAINER_ID));
 		if (c < 0)
 			continue;
 		if (util_grow(&k->xw, &cap, k->nxw + 1, sizeof(*k->xw)) < 0) {
@@ -219,8 +199,8 @@ static int load_execs(struct walk *k)
 		if (!k->cs[c].nxw)
 			k->cs[c].xw_off = k->nxw;
 		k->cs[c].nxw++;
-		k->xw[k->nxw++] = (struct report_window){ sqlite3_column_int64(st, 1),
-						  col_i64(st, 2, INT64_MAX) };
+		k->xw[k->nxw++] = (struct report_window){ sqlite3_column_int64(st, QX_START),
+						  col_i64(st, QX_END, INT64_MAX) };
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -238,17 +218,17 @@ static int scan_timeline(struct walk *k)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(k->db, pass1_sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(k->db, STORE_Q_SOCKETS_BRIEF, &st) != SQLITE_OK)
 		return db_fail(k, "sockets");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = walk_find_container(k, sqlite3_column_int64(st, 1));
+		long c = walk_find_container(k, sqlite3_column_int64(st, QB_CONTAINER_ID));
 		if (c < 0 || !k->cs[c].selected)
 			continue;
-		const char *dir = NULL, *raddr = NULL;
-		int proto = report_kind(st, &dir, &raddr);
+		const char *raddr = NULL;
+		int d = DIR_OTHER, proto = report_kind(st, &d, &raddr);
 		if (!proto)
 			continue;
-		int port = col_port(st, 6), added;
+		int port = col_port(st, QB_REMOTE_PORT), added;
 		uint32_t g = DEST_NONE, a = ADDR_NONE, name = NAMES_NONE;
 		if (raddr) {
 			long ai = hmap_intern(&k->addrs, raddr, strlen(raddr) + 1, &added);
@@ -262,15 +242,13 @@ static int scan_timeline(struct walk *k)
 			g = DEST_PACKET;
 		else if (proto == SK_UNIX)
 			g = DEST_HOST;
-		else if (has_destination(proto, raddr, dir))
+		else if (has_destination(proto, raddr, d))
 			g = DEST_PENDING;   /* grouped after the scan, see group.c */
-		int d = dir == dir_words[SKD_OUT] ? SKD_OUT : dir == dir_words[SKD_IN] ? SKD_IN :
-			dir == dir_words[SKD_LISTEN] ? SKD_LISTEN : DIR_OTHER;
 		if (util_grow(&k->rows, &k->rows_cap, k->nrows + 1, sizeof(*k->rows)) < 0)
 			goto nomem;
-		int64_t t = sqlite3_column_int64(st, 2);
+		int64_t t = sqlite3_column_int64(st, QB_FIRST_SEEN);
 		k->rows[k->nrows++] = (struct p1row){
-			.id = sqlite3_column_int64(st, 0), .t = t, .name = name,
+			.id = sqlite3_column_int64(st, QB_ID), .t = t, .name = name,
 			.c = (uint32_t)c, .g = g, .addr = a, .rport = port,
 			.proto = (uint8_t)proto, .dir = (uint8_t)d,
 		};
@@ -335,7 +313,7 @@ static int scan_rows(struct walk *k)
 	}
 	if (i >= end)
 		return 0;
-	if (sqlite3_prepare_v2(k->db, pass2_sql, -1, &st, NULL) != SQLITE_OK ||
+	if (store_query_prepare(k->db, STORE_Q_SOCKETS_DETAIL, &st) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, k->rows[i].id) != SQLITE_OK) {
 		db_fail(k, "sockets");
 		sqlite3_finalize(st);
@@ -345,7 +323,7 @@ static int scan_rows(struct walk *k)
 		/* the first scan kept exactly the rows wanted, in this order: a row whose id is
 		 * not the next kept one is not a report row of a selected container */
 		const struct p1row *p = &k->rows[i];
-		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t id = sqlite3_column_int64(st, QD_ID);
 		if (id < p->id)
 			continue;
 		if (id > p->id)
@@ -363,16 +341,16 @@ static int scan_rows(struct walk *k)
 			.remote_addr = walk_addr_text(k, p->addr),
 			.remote_name = names_text(&k->ni, p->name),
 			.remote_port = p->rport,
-			.family = word(col_str(st, 1), family_words),
-			.local_addr = col_str(st, 2),
-			.local_port = col_port(st, 3),
-			.state = sqlite3_column_int(st, 4),
-			.last_seen = sqlite3_column_int64(st, 5),
-			.closed_at = col_i64(st, 6, -1),
-			.bytes_sent = col_i64(st, 7, -1),
-			.bytes_received = col_i64(st, 8, -1),
-			.pid = (int)col_i64(st, 9, -1),
-			.comm = col_str(st, 10),
+			.family = family_text(col_str(st, QD_FAMILY)),
+			.local_addr = col_str(st, QD_LOCAL_ADDR),
+			.local_port = col_port(st, QD_LOCAL_PORT),
+			.state = sqlite3_column_int(st, QD_STATE),
+			.last_seen = sqlite3_column_int64(st, QD_LAST_SEEN),
+			.closed_at = col_i64(st, QD_CLOSED_AT, -1),
+			.bytes_sent = col_i64(st, QD_BYTES_SENT, -1),
+			.bytes_received = col_i64(st, QD_BYTES_RECEIVED, -1),
+			.pid = (int)col_i64(st, QD_PID, -1),
+			.comm = col_str(st, QD_COMM),
 			.after_idle = after,
 			.flags = f,
 		};
@@ -404,7 +382,7 @@ int report_walk(struct sqlite3 *db, const struct report_query *q,
 
 	err[0] = '\0';
 	/* one read transaction: both scans see the same snapshot while watch writes */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (store_read_begin(db) != SQLITE_OK)
 		return db_fail(&k, "begin");
 	if (load_containers(&k) < 0 || load_execs(&k) < 0 || walk_load_names(&k) < 0 ||
 	    walk_load_tunnels(&k) < 0 || scan_timeline(&k) < 0 ||
@@ -428,7 +406,7 @@ cb_failed:
 	if (!err[0])
 		snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
 out:
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(db);
 	free(k.cs);
 	free(k.names);
 	free(k.rows);

@@ -89,7 +89,7 @@ int store_aggregate_add(struct store *st, const struct store_aggregate *a)
 {
 	char ra[INET6_ADDRSTRLEN];
 	if (sk_proto_parse(sk_proto_name(a->sk.proto)) < 0 ||
-	    store_family_parse(sk_family_name(a->sk.family)) < 0 || store_dir_parse(sk_dir_name(a->direction)) < 0)
+	    sk_family_parse(sk_family_name(a->sk.family)) < 0 || sk_dir_parse(sk_dir_name(a->direction)) < 0)
 		return store_fail(st, "aggregate: unknown protocol, family or direction");
 	int own = store_txn_own(st);
 	if (own < 0)

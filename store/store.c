@@ -91,7 +91,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO activity (container_id, kind, start, end, count, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
 	[S_ACTIVITY_END] = "UPDATE activity SET end = coalesce(end, ?2) WHERE id = ?1",
-	[S_SEQ_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
+	[S_SEQ_GET] = STORE_SEQ_SQL,
 	[S_SEQ_PUT] = "UPDATE meta SET value = ?1 WHERE key = 'seq'",
 	[S_ACTIVITY_COUNT] =
 		"UPDATE activity SET end = max(coalesce(end, ?2), ?2), count = ?3 WHERE id = ?1",
@@ -504,23 +504,6 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 	store_bind_text(b, 24, !(k->have & SK_HAVE_BYTES) ? NULL : s->bytes_flow ? "flow" : "tcp_info");
 }
 
-int store_family_parse(const char *name)
-{
-	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET, SKF_UNIX };
-	for (size_t i = 0; name && i < sizeof(fams) / sizeof(fams[0]); i++)
-		if (strcmp(name, sk_family_name(fams[i])) == 0)
-			return fams[i];
-	return -1;
-}
-
-int store_dir_parse(const char *name)
-{
-	for (int d = SKD_OUT; name && d <= SKD_LISTEN; d++)
-		if (strcmp(name, sk_dir_name(d)) == 0)
-			return d;
-	return -1;
-}
-
 /* Inserts s, or when its (container, cookie) is already stored (a restarted watch, a
  * destroy event for a socket a poll saw), merges into that row; s->rowid is the row's. */
 int store_socket_insert(struct store *st, struct store_socket *s)
@@ -529,8 +512,8 @@ int store_socket_insert(struct store *st, struct store_socket *s)
 	int found;
 	int64_t id = 0;
 	if (sk_proto_parse(sk_proto_name(s->sk.proto)) < 0 ||
-	    store_family_parse(sk_family_name(s->sk.family)) < 0 ||
-	    store_dir_parse(sk_dir_name(s->direction)) < 0)
+	    sk_family_parse(sk_family_name(s->sk.family)) < 0 ||
+	    sk_dir_parse(sk_dir_name(s->direction)) < 0)
 		return store_fail(st, "insert socket %" PRIu64 ": unknown protocol %d, family %d or "
 			    "direction %d", s->sk.cookie, s->sk.proto, s->sk.family, s->direction);
 	int own = store_txn_own(st), rc = -1;

@@ -31,6 +31,9 @@ struct store {
 	char err[512];
 };
 
+/* The committed change sequence: the writer's (store.c) and export's (query.c). */
+#define STORE_SEQ_SQL "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'"
+
 /* Bindings accumulate the first error, checked once before stepping. */
 struct bind {
 	sqlite3_stmt *s;
@@ -55,7 +58,5 @@ int store_txn_end(struct store *st, int own, int rc);
 /* Sets column ?2 of row ?1 with statement which; the row must exist. */
 int store_container_set(struct store *st, enum stmt_id which, int64_t id, int64_t when,
 			const char *what);
-int store_family_parse(const char *name);
-int store_dir_parse(const char *name);
 
 #endif
