@@ -21,6 +21,7 @@
 #include "../lib/escape.h"
 #include "../store/query.h"
 #include "export.h"
+#include "fields.h"
 #include "out.h"
 #include "walk.h"
 
@@ -210,110 +211,63 @@ static int mark(void *arg, const struct report_container *c, const struct report
 
 /* ---- Step 3: printing --------------------------------------------------------------- */
 
-/* printf is most of an export's time: keys and numbers are put by hand */
-static void key(struct rbuf *b, const char *k)
-{
-	rbuf_put(b, ", \"", 3);
-	rbuf_puts(b, k);
-	rbuf_put(b, "\": ", 3);
-}
-
-static void put_text(struct rbuf *b, const char *k, sqlite3_stmt *s, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(s, i);
-	key(b, k);
-	if (t)
-		esc_json(b, t, (size_t)sqlite3_column_bytes(s, i));
-	else
-		rbuf_puts(b, "null");
-}
-
-/* An integer column; NULL, or a value out of range (a port, a pid), is null, as report
- * prints it. */
-static void put_int(struct rbuf *b, const char *k, sqlite3_stmt *s, int i, int64_t min,
-		    int64_t max)
+/* An integer column in [min, max], else (NULL too) -1: null, as report prints it. */
+static int64_t col_range(sqlite3_stmt *s, int i, int64_t min, int64_t max)
 {
 	int64_t v = sqlite3_column_int64(s, i);
-	key(b, k);
-	if (sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max)
-		rbuf_puts(b, "null");
-	else
-		rbuf_put_i64(b, v);
+	return sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max ? -1 : v;
 }
 
-static void put_time(struct rbuf *b, const char *k, int64_t ms)
+static const char *col_text(sqlite3_stmt *s, int i)
 {
-	char t[40];
-	key(b, k);
-	rbuf_putc(b, '"');
-	rbuf_puts(b, time_format(ms, t, sizeof(t)));
-	rbuf_putc(b, '"');
+	return (const char *)sqlite3_column_text(s, i);
 }
 
-static void put_flags(struct rbuf *b, unsigned flags)
+/* The socket as report sees it, with step 2's verdict: export prints it through
+ * report's own field table (fields.h). */
+static void export_row(sqlite3_stmt *s, const struct ent *e, struct report_row *r)
 {
-	int first = 1;
-	key(b, "flags");
-	rbuf_putc(b, '[');
-	for (unsigned i = 0; i < REPORT_F_COUNT; i++) {
-		if (!(flags & (1u << i)))
-			continue;
-		rbuf_printf(b, "%s\"%s\"", first ? "" : ", ", report_flag_name(i));
-		first = 0;
-	}
-	rbuf_putc(b, ']');
-}
-
-/* One object, in report --format json's field order after id, cursor, host, boot_id. */
-static void format_row(struct rbuf *b, const struct ent *e, sqlite3_stmt *s, const char *host)
-{
-	const char *proto = (const char *)sqlite3_column_text(s, 3);
+	const char *proto = col_text(s, QE_PROTO);
 	int p = proto ? sk_proto_parse(proto) : -1;
 
-	rbuf_reset(b);
-	rbuf_puts(b, "{\"id\": ");
-	rbuf_put_i64(b, e->id);
-	key(b, "cursor");
-	rbuf_put_i64(b, e->updated);
-	key(b, "host");
-	esc_json(b, host, strlen(host));
-	put_text(b, "boot_id", s, 2);
-	put_text(b, "container", s, 1);
-	put_text(b, "proto", s, 3);
-	put_text(b, "family", s, 4);
-	put_text(b, "direction", s, 5);
-	put_text(b, "local_addr", s, 6);
-	put_int(b, "local_port", s, 7, 0, INT_MAX);
-	put_text(b, "remote_addr", s, 8);
-	put_int(b, "remote_port", s, 9, 0, INT_MAX);
-	put_text(b, "remote_name", s, 18);
-	key(b, "state");
-	rbuf_putc(b, '"');
-	rbuf_puts(b, sk_state_name(p < 0 ? 0 : p, sqlite3_column_int(s, 10)));
-	rbuf_putc(b, '"');
-	put_time(b, "first_seen", sqlite3_column_int64(s, 11));
-	put_time(b, "last_seen", sqlite3_column_int64(s, 12));
-	key(b, "closed");
-	rbuf_puts(b, sqlite3_column_type(s, 13) == SQLITE_NULL ? "false" : "true");
-	put_int(b, "bytes_sent", s, 14, 0, INT64_MAX);
-	put_int(b, "bytes_received", s, 15, 0, INT64_MAX);
-	put_int(b, "pid", s, 16, 1, INT_MAX);
-	put_text(b, "comm", s, 17);
-	key(b, "after_idle");
-	rbuf_puts(b, e->after_idle ? "true" : "false");
-	put_flags(b, e->flags);
-	rbuf_puts(b, "}\n");
+	*r = (struct report_row){
+		.id = e->id,
+		.proto = p < 0 ? 0 : p,
+		.proto_name = proto,
+		.family = col_text(s, QE_FAMILY),
+		.direction = col_text(s, QE_DIRECTION),
+		.local_addr = col_text(s, QE_LOCAL_ADDR),
+		.local_port = (int)col_range(s, QE_LOCAL_PORT, 0, INT_MAX),
+		.remote_addr = col_text(s, QE_REMOTE_ADDR),
+		.remote_port = (int)col_range(s, QE_REMOTE_PORT, 0, INT_MAX),
+		.remote_name = col_text(s, QE_REMOTE_NAME),
+		.state = sqlite3_column_int(s, QE_STATE),
+		.first_seen = sqlite3_column_int64(s, QE_FIRST_SEEN),
+		.last_seen = sqlite3_column_int64(s, QE_LAST_SEEN),
+		.closed_at = sqlite3_column_type(s, QE_CLOSED_AT) == SQLITE_NULL ? -1 : 0,
+		.bytes_sent = col_range(s, QE_BYTES_SENT, 0, INT64_MAX),
+		.bytes_received = col_range(s, QE_BYTES_RECEIVED, 0, INT64_MAX),
+		.pid = (int)col_range(s, QE_PID, 1, INT_MAX),
+		.comm = col_text(s, QE_COMM),
+		.after_idle = e->after_idle,
+		.flags = e->flags,
+	};
 }
 
 static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 {
 	sqlite3_stmt *s = NULL;
-	struct rbuf line = { 0 };
+	struct out *o = out_new(f, OUT_JSONL, report_row_fields, RF_N);
+	struct rbuf ep = { 0 };
 	int ret = -1;
 
 	qsort(x->e, x->n, sizeof(*x->e), by_updated);
-	if (store_read_begin(x->db) != SQLITE_OK)
-		return db_fail(x, "begin");
+	if (!o)
+		return oom(x);
+	if (store_read_begin(x->db) != SQLITE_OK) {
+		db_fail(x, "begin");
+		goto out;
+	}
 	if (store_query_prepare(x->db, STORE_Q_EXPORT_ROW, &s) != SQLITE_OK) {
 		db_fail(x, "sockets");
 		goto out;
@@ -335,12 +289,15 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 			db_fail(x, "sockets");
 			goto out;
 		}
-		format_row(&line, e, s, host);
-		if (line.oom) {
-			oom(x);
-			goto out;
-		}
-		if (fwrite(line.p, 1, line.len, f) != line.len) {
+		struct report_row r;
+		struct report_row_export xe = {
+			.id = e->id, .cursor = e->updated, .host = host,
+			.boot_id = col_text(s, QE_BOOT_ID),
+		};
+		struct oval v[RF_N];
+		export_row(s, e, &r);
+		report_row_values(v, OUT_JSONL, col_text(s, QE_CONTAINER), &r, &xe, &ep, &ep);
+		if (out_record(o, v) < 0) {
 			snprintf(x->err, x->errlen, "output: %s", strerror(errno ? errno : EIO));
 			goto out;
 		}
@@ -350,7 +307,11 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 out:
 	sqlite3_finalize(s);
 	store_read_end(x->db);
-	rbuf_free(&line);
+	if (out_end(o) < 0 && ret == 0) {
+		snprintf(x->err, x->errlen, "output: %s", strerror(errno ? errno : EIO));
+		ret = -1;
+	}
+	rbuf_free(&ep);
 	return ret;
 }
 

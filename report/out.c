@@ -305,7 +305,7 @@ struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, s
 {
 	struct out *o = calloc(1, sizeof(*o));
 	unsigned mask = fmt == OUT_TABLE || fmt == OUT_HTML ? OF_TABLE :
-			fmt == OUT_JSON ? OF_JSON : OF_CSV;
+			fmt == OUT_JSON ? OF_JSON : fmt == OUT_JSONL ? OF_JSON | OF_EXPORT : OF_CSV;
 
 	if (!o)
 		return NULL;
@@ -317,7 +317,7 @@ struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, s
 	for (size_t i = 0; i < n; i++)
 		if (schema[i].where & mask)
 			o->col[o->ncol++] = i;
-	if (fmt == OUT_JSON) {
+	if (fmt == OUT_JSON || fmt == OUT_JSONL) {
 		o->key = calloc(o->ncol ? o->ncol : 1, sizeof(*o->key));
 		o->keylen = calloc(o->ncol ? o->ncol : 1, sizeof(*o->keylen));
 		if (!o->key || !o->keylen)
@@ -458,13 +458,16 @@ int out_record(struct out *o, const struct oval *vals)
 	}
 	if (o->fmt == OUT_HTML) {
 		html_record(o, vals);
-	} else if (o->fmt == OUT_JSON) {
-		rbuf_put(&o->line, o->nrec > 1 ? ",\n  {" : "[\n  {", 5);
+	} else if (o->fmt == OUT_JSON || o->fmt == OUT_JSONL) {
+		if (o->fmt == OUT_JSONL)
+			rbuf_putc(&o->line, '{');
+		else
+			rbuf_put(&o->line, o->nrec > 1 ? ",\n  {" : "[\n  {", 5);
 		for (size_t j = 0; j < o->ncol; j++) {
 			rbuf_put(&o->line, o->key[j], o->keylen[j]);
 			json_value(o, &o->line, &vals[o->col[j]]);
 		}
-		rbuf_putc(&o->line, '}');
+		rbuf_puts(&o->line, o->fmt == OUT_JSONL ? "}\n" : "}");
 	} else {
 		for (size_t j = 0; j < o->ncol; j++) {
 			if (j)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "aggregates.h"
+#include "fields.h"
 #include "../lib/util.h"
 #include "../lib/escape.h"
 #include "../store/query.h"
@@ -12,71 +13,10 @@
 #include "html.h"
 #include "report.h"
 
-/* An endpoint for the table: "addr:port", "[v6]:port", "*" for what is unknown. */
-static const char *endpoint(struct rbuf *b, const char *addr, int port)
-{
-	char digits[12], *d = digits + sizeof(digits);
-	int v6 = addr && strchr(addr, ':');
-
-	rbuf_reset(b);
-	if (v6)
-		rbuf_putc(b, '[');
-	rbuf_puts(b, addr ? addr : "*");
-	if (v6)
-		rbuf_putc(b, ']');
-	rbuf_putc(b, ':');
-	if (port < 0) {
-		rbuf_putc(b, '*');
-	} else {
-		do {
-			*--d = (char)('0' + port % 10);
-			port /= 10;
-		} while (port);
-		rbuf_put(b, d, (size_t)(digits + sizeof(digits) - d));
-	}
-	return rbuf_str(b);
-}
-
 static struct oval opt_int(int64_t v)
 {
 	return v < 0 ? ov_null() : ov_int(v);
 }
-
-/* ---- one row per socket ---- */
-
-enum {
-	R_CONTAINER, R_PROTO, R_FAMILY, R_DIRECTION, R_DIR, R_LOCAL_ADDR, R_LOCAL_PORT,
-	R_REMOTE_ADDR, R_REMOTE_PORT, R_LOCAL, R_REMOTE, R_NAME, R_REMOTE_NAME, R_STATE, R_FIRST, R_LAST, R_CLOSED,
-	R_SENT, R_RECV, R_TSENT, R_TRECV, R_PID, R_COMM, R_AFTER_IDLE, R_FLAGS, R_N,
-};
-
-static const struct ofield row_fields[R_N] = {
-	[R_CONTAINER] = { "container", OF_ALL },
-	[R_PROTO] = { "proto", OF_ALL },
-	[R_FAMILY] = { "family", OF_DATA },
-	[R_DIRECTION] = { "direction", OF_DATA },
-	[R_DIR] = { "dir", OF_TABLE },
-	[R_LOCAL_ADDR] = { "local_addr", OF_DATA },
-	[R_LOCAL_PORT] = { "local_port", OF_DATA },
-	[R_REMOTE_ADDR] = { "remote_addr", OF_DATA },
-	[R_REMOTE_PORT] = { "remote_port", OF_DATA },
-	[R_LOCAL] = { "local", OF_TABLE },
-	[R_REMOTE] = { "remote", OF_TABLE },
-	[R_NAME] = { "name", OF_TABLE },
-	[R_REMOTE_NAME] = { "remote_name", OF_DATA },
-	[R_STATE] = { "state", OF_ALL },
-	[R_FIRST] = { "first_seen", OF_ALL },
-	[R_LAST] = { "last_seen", OF_DATA },
-	[R_CLOSED] = { "closed", OF_DATA },
-	[R_SENT] = { "bytes_sent", OF_DATA },
-	[R_RECV] = { "bytes_received", OF_DATA },
-	[R_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[R_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[R_PID] = { "pid", OF_ALL | OF_RIGHT },
-	[R_COMM] = { "comm", OF_ALL },
-	[R_AFTER_IDLE] = { "after_idle", OF_DATA },
-	[R_FLAGS] = { "flags", OF_ALL },
-};
 
 /* ---- one row per group ---- */
 
@@ -148,54 +88,14 @@ struct print_ctx {
 	struct html_page *html;   /* html: the page's timelines, fed every row */
 };
 
-/* Only the fields the format shows are filled: a million rows make it count. */
+/* One row per socket. */
 static int row_print(void *arg, const struct report_container *c, const struct report_row *r)
 {
 	struct print_ctx *x = arg;
-	struct oval v[R_N];
+	struct oval v[RF_N];
 
-	set_str(&v[R_CONTAINER], c->name);
-	set_str(&v[R_PROTO], r->proto_name);
-	set_str(&v[R_STATE], sk_state_name(r->proto, r->state));
-	set_time(&v[R_FIRST], r->first_seen);
-	set_opt(&v[R_PID], r->pid);
-	set_str(&v[R_COMM], r->comm);
-	set_flags(&v[R_FLAGS], r->flags);
-	if (x->fmt == OUT_TABLE || x->fmt == OUT_HTML) {
-		set_str(&v[R_DIR], r->direction);
-		if (r->proto == SK_UNIX) {
-			/* no ports: the peer's path alone (a path may hold ':') */
-			set_str(&v[R_LOCAL], r->local_addr);
-			set_str(&v[R_REMOTE], r->remote_addr);
-		} else {
-			set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
-			if (r->remote_addr || r->remote_port >= 0)
-				set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr,
-							       r->remote_port));
-			else
-				set_null(&v[R_REMOTE]);
-		}
-		set_opt(&v[R_TSENT], r->bytes_sent);
-		set_opt(&v[R_TRECV], r->bytes_received);
-		set_str(&v[R_NAME], r->remote_name);
-		if (x->ep1.oom || x->ep2.oom) {
-			errno = ENOMEM;
-			return -1;
-		}
-	} else {
-		set_str(&v[R_FAMILY], r->family);
-		set_str(&v[R_DIRECTION], r->direction);
-		set_str(&v[R_LOCAL_ADDR], r->local_addr);
-		set_opt(&v[R_LOCAL_PORT], r->local_port);
-		set_str(&v[R_REMOTE_ADDR], r->remote_addr);
-		set_opt(&v[R_REMOTE_PORT], r->remote_port);
-		set_str(&v[R_REMOTE_NAME], r->remote_name);
-		set_time(&v[R_LAST], r->last_seen);
-		set_bool(&v[R_CLOSED], r->closed_at >= 0);
-		set_opt(&v[R_SENT], r->bytes_sent);
-		set_opt(&v[R_RECV], r->bytes_received);
-		set_bool(&v[R_AFTER_IDLE], r->after_idle);
-	}
+	if (report_row_values(v, x->fmt, c->name, r, NULL, &x->ep1, &x->ep2) < 0)
+		return -1;
 	if (r->flags)
 		x->flagged = 1;
 	return out_record(x->o, v);
@@ -360,7 +260,7 @@ static int groups_print(struct print_ctx *x)
 		struct oval v[G_N];
 		v[G_CONTAINER] = ov_str(g->container);
 		v[G_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
-			ov_str(endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
+			ov_str(report_endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
 					g->remote_port)) : ov_null();
 		v[G_REMOTE_NAME] = ov_str(g->remote_name);
 		v[G_REMOTE_ADDR] = ov_str(g->remote_addr);
@@ -439,7 +339,7 @@ static int print(struct sqlite3 *db, const struct report_query *q, enum report_b
 		w.container = container_html;
 	}
 	if (by == REPORT_BY_SOCKET) {
-		x.o = out_new(tf, fmt, row_fields, R_N);
+		x.o = out_new(tf, fmt, report_row_fields, RF_N);
 		w.row = row_print;
 	} else {
 		x.o = out_new(tf, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
