@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "open.h"
+#include "store_int.h"
 #include "schema.h"
 #include "../lib/util.h"
 
@@ -276,19 +277,10 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 
 static int query_int(struct sqlite3 *db, const char *sql, int64_t *out, char *why, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(s, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	if (rc != SQLITE_OK)
-		say(why, len, "%s", sqlite3_errmsg(db));
-	sqlite3_finalize(s);
-	return rc == SQLITE_OK ? 0 : -1;
+	if (store_sql_i64(db, sql, out) == SQLITE_ROW)
+		return 0;
+	say(why, len, "%s", sqlite3_errmsg(db));
+	return -1;
 }
 
 /* The authoritative check, through SQLite (a WAL may hold a newer page 1 than the file):

@@ -61,20 +61,22 @@ int store_query_prepare(struct sqlite3 *db, enum store_query q, struct sqlite3_s
 	return rc;
 }
 
-int store_query_seq(struct sqlite3 *db, int64_t *seq)
+int store_sql_i64(struct sqlite3 *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(db, STORE_SEQ_SQL, -1, &s, NULL), ret;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(s, 0);
-		ret = 1;
-	} else {
-		ret = rc == SQLITE_DONE ? 0 : -rc;
-	}
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return ret;
+	return rc;
+}
+
+int store_query_seq(struct sqlite3 *db, int64_t *seq)
+{
+	int rc = store_sql_i64(db, STORE_SEQ_SQL, seq);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -rc;
 }
 
 int store_read_begin(struct sqlite3 *db)

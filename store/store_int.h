@@ -34,6 +34,10 @@ struct store {
 /* The committed change sequence: the writer's (store.c) and export's (query.c). */
 #define STORE_SEQ_SQL "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'"
 
+/* The first column of sql's first row into *out: SQLITE_ROW, SQLITE_DONE when there is
+ * no row, or the error code (query.c). */
+int store_sql_i64(struct sqlite3 *db, const char *sql, int64_t *out);
+
 /* Bindings accumulate the first error, checked once before stepping. */
 struct bind {
 	sqlite3_stmt *s;
