@@ -3,7 +3,6 @@
 #include "query.h"
 #include "store_int.h"
 
-/* remote_name by the rule of report/names.h (NAMES_GRACE_MS), one index seek a row */
 #define EXPORT_COLUMNS \
 	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr," \
 	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen," \
@@ -42,11 +41,7 @@ static const char *const query_sql[STORE_Q_COUNT] = {
 	[STORE_Q_CHANGED] =
 		"SELECT id, updated, container_id FROM sockets WHERE updated > ?1 AND updated <= ?2",
 	[STORE_Q_CONTAINER_NAME] = "SELECT name FROM containers WHERE id = ?1",
-	[STORE_Q_EXPORT_ROW] = EXPORT_COLUMNS ","
-		" (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000"
-		" THEN n.name END FROM names n WHERE n.container_id = s.container_id"
-		" AND n.addr = s.remote_addr AND n.first_seen <= s.first_seen"
-		" ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)" EXPORT_FROM,
+	[STORE_Q_EXPORT_ROW] = EXPORT_COLUMNS ", " STORE_REMOTE_NAME_SQL EXPORT_FROM,
 	[STORE_Q_HOST] = "SELECT value FROM meta WHERE key = 'host'",
 };
 
