@@ -275,6 +275,14 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 	return 0;
 }
 
+static int busy_timeout(struct sqlite3 *db, int ms, char *why, size_t len)
+{
+	if (sqlite3_busy_timeout(db, ms) == SQLITE_OK)
+		return 0;
+	say(why, len, "%s", sqlite3_errmsg(db));
+	return -1;
+}
+
 static int query_int(struct sqlite3 *db, const char *sql, int64_t *out, char *why, size_t len)
 {
 	if (store_sql_i64(db, sql, out) == SQLITE_ROW)
@@ -415,10 +423,8 @@ static int open_reader(struct sqlite3 **db, const char *path, enum file_kind kin
 	}
 	if (db_open(db, path, SQLITE_OPEN_READONLY, why, len) < 0)
 		return -1;
-	if (sqlite3_busy_timeout(*db, READER_BUSY_MS) != SQLITE_OK) {
-		say(why, len, "%s", sqlite3_errmsg(*db));
+	if (busy_timeout(*db, READER_BUSY_MS, why, len) < 0)
 		goto fail;
-	}
 	if (db_check(*db, &version, why, len) < 0)
 		goto fail;
 	if (version == 0) {
@@ -451,11 +457,8 @@ static int open_writer(struct sqlite3 **db, const char *path, enum file_kind kin
 		/* Look before touching: read-only, no journal mode switched, nothing written. */
 		if (db_open(db, path, SQLITE_OPEN_READONLY, why, len) < 0)
 			return -1;
-		int bad = sqlite3_busy_timeout(*db, WRITER_BUSY_MS) != SQLITE_OK;
-		if (bad)
-			say(why, len, "%s", sqlite3_errmsg(*db));
-		else
-			bad = db_check(*db, &version, why, len) < 0;
+		int bad = busy_timeout(*db, WRITER_BUSY_MS, why, len) < 0 ||
+			  db_check(*db, &version, why, len) < 0;
 		sqlite3_close(*db);
 		*db = NULL;
 		if (bad)
@@ -464,10 +467,8 @@ static int open_writer(struct sqlite3 **db, const char *path, enum file_kind kin
 	int flags = SQLITE_OPEN_READWRITE | (kind == F_MISSING ? SQLITE_OPEN_CREATE : 0);
 	if (db_open(db, path, flags, why, len) < 0)
 		return -1;
-	if (sqlite3_busy_timeout(*db, WRITER_BUSY_MS) != SQLITE_OK) {
-		say(why, len, "%s", sqlite3_errmsg(*db));
+	if (busy_timeout(*db, WRITER_BUSY_MS, why, len) < 0)
 		goto fail;
-	}
 	/* Again on this connection, in case the file changed since the look. */
 	if (db_check(*db, &version, why, len) < 0)
 		goto fail;

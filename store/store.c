@@ -504,11 +504,27 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 	store_bind_text(b, 24, !(k->have & SK_HAVE_BYTES) ? NULL : s->bytes_flow ? "flow" : "tcp_info");
 }
 
+/* Runs which (upsert, or update of s->rowid) with s and the next change sequence value,
+ * in the caller's transaction. */
+static int socket_write(struct store *st, enum stmt_id which, const struct store_socket *s,
+			const char *what, int64_t *id, int *found)
+{
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+	struct bind b = { store_stmt(st, which), SQLITE_OK };
+	int64_t seq = 0;
+	if (!b.s || seq_next(st, &seq) < 0)
+		return -1;
+	bind_socket(&b, s, la, ra);
+	if (which == S_SOCK_UPDATE)
+		store_bind_int(&b, 21, s->rowid);
+	store_bind_int(&b, 22, seq);
+	return store_run(st, &b, what, id, found);
+}
+
 /* Inserts s, or when its (container, cookie) is already stored (a restarted watch, a
  * destroy event for a socket a poll saw), merges into that row; s->rowid is the row's. */
 int store_socket_insert(struct store *st, struct store_socket *s)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 	int found;
 	int64_t id = 0;
 	if (sk_proto_parse(sk_proto_name(s->sk.proto)) < 0 ||
@@ -517,15 +533,9 @@ int store_socket_insert(struct store *st, struct store_socket *s)
 		return store_fail(st, "insert socket %" PRIu64 ": unknown protocol %d, family %d or "
 			    "direction %d", s->sk.cookie, s->sk.proto, s->sk.family, s->direction);
 	int own = store_txn_own(st), rc = -1;
-	int64_t seq;
 	if (own < 0)
 		return -1;
-	struct bind b = { store_stmt(st, S_SOCK_UPSERT), SQLITE_OK };
-	if (!b.s || seq_next(st, &seq) < 0)
-		return store_txn_end(st, own, -1);
-	bind_socket(&b, s, la, ra);
-	store_bind_int(&b, 22, seq);
-	if (store_run(st, &b, "insert socket", &id, &found) < 0)
+	if (socket_write(st, S_SOCK_UPSERT, s, "insert socket", &id, &found) < 0)
 		return store_txn_end(st, own, -1);
 	if (!found) {
 		store_fail(st, "insert socket: no id returned");
@@ -539,18 +549,10 @@ int store_socket_insert(struct store *st, struct store_socket *s)
 
 int store_socket_update(struct store *st, const struct store_socket *s)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 	int own = store_txn_own(st);
-	int64_t seq;
 	if (own < 0)
 		return -1;
-	struct bind b = { store_stmt(st, S_SOCK_UPDATE), SQLITE_OK };
-	if (!b.s || seq_next(st, &seq) < 0)
-		return store_txn_end(st, own, -1);
-	bind_socket(&b, s, la, ra);
-	store_bind_int(&b, 21, s->rowid);
-	store_bind_int(&b, 22, seq);
-	if (store_run(st, &b, "update socket", NULL, NULL) < 0)
+	if (socket_write(st, S_SOCK_UPDATE, s, "update socket", NULL, NULL) < 0)
 		return store_txn_end(st, own, -1);
 	if (sqlite3_changes(st->db) != 1) {
 		store_fail(st, "update socket: no socket row %" PRId64, s->rowid);
