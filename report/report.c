@@ -20,48 +20,44 @@ static struct oval opt_int(int64_t v)
 
 /* ---- one row per group ---- */
 
+/* The fields of a group's row. */
 enum {
-	G_CONTAINER, G_REMOTE, G_REMOTE_ADDR, G_REMOTE_PORT, G_REMOTE_NAME, G_PROTO, G_ATTEMPTS, G_FIRST,
-	G_LAST, G_SENT, G_RECV, G_TSENT, G_TRECV, G_AFTER_IDLE, G_FLAGS, G_N,
+	GF_CONTAINER, GF_REMOTE, GF_REMOTE_ADDR, GF_REMOTE_PORT, GF_REMOTE_NAME, GF_PROTO,
+	GF_ATTEMPTS, GF_FIRST, GF_LAST, GF_SENT, GF_RECV, GF_TSENT, GF_TRECV, GF_AFTER_IDLE,
+	GF_FLAGS, GF_N,
 };
 
-static const struct ofield dest_fields[G_N] = {
-	[G_CONTAINER] = { "container", 0 },
-	[G_REMOTE] = { "remote", OF_TABLE },
-	[G_REMOTE_NAME] = { "remote_name", OF_DATA },
-	[G_REMOTE_ADDR] = { "remote_addr", OF_DATA },
-	[G_REMOTE_PORT] = { "remote_port", OF_DATA },
-	[G_PROTO] = { "proto", OF_ALL },
-	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
-	[G_FIRST] = { "first_seen", OF_ALL },
-	[G_LAST] = { "last_seen", OF_ALL },
-	[G_SENT] = { "bytes_sent", OF_DATA },
-	[G_RECV] = { "bytes_received", OF_DATA },
-	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
-	[G_FLAGS] = { "flags", OF_ALL },
+/* By destination; by container, the container is the group and the destination's
+ * columns are not shown (group_fields). */
+static const struct ofield dest_fields[GF_N] = {
+	[GF_CONTAINER] = { "container", 0 },
+	[GF_REMOTE] = { "remote", OF_TABLE },
+	[GF_REMOTE_NAME] = { "remote_name", OF_DATA },
+	[GF_REMOTE_ADDR] = { "remote_addr", OF_DATA },
+	[GF_REMOTE_PORT] = { "remote_port", OF_DATA },
+	[GF_PROTO] = { "proto", OF_ALL },
+	[GF_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
+	[GF_FIRST] = { "first_seen", OF_ALL },
+	[GF_LAST] = { "last_seen", OF_ALL },
+	[GF_SENT] = { "bytes_sent", OF_DATA },
+	[GF_RECV] = { "bytes_received", OF_DATA },
+	[GF_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
+	[GF_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
+	[GF_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
+	[GF_FLAGS] = { "flags", OF_ALL },
 };
 
-static const struct ofield cont_fields[G_N] = {
-	[G_CONTAINER] = { "container", OF_ALL },
-	[G_REMOTE] = { "remote", 0 },
-	[G_REMOTE_NAME] = { "remote_name", 0 },
-	[G_REMOTE_ADDR] = { "remote_addr", 0 },
-	[G_REMOTE_PORT] = { "remote_port", 0 },
-	[G_PROTO] = { "proto", 0 },
-	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
-	[G_FIRST] = { "first_seen", OF_ALL },
-	[G_LAST] = { "last_seen", OF_ALL },
-	[G_SENT] = { "bytes_sent", OF_DATA },
-	[G_RECV] = { "bytes_received", OF_DATA },
-	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
-	[G_FLAGS] = { "flags", OF_ALL },
-};
+static void group_fields(struct ofield *f, enum report_by by)
+{
+	memcpy(f, dest_fields, sizeof(dest_fields));
+	if (by != REPORT_BY_CONTAINER)
+		return;
+	f[GF_CONTAINER].where = OF_ALL;
+	for (int i = GF_REMOTE; i <= GF_PROTO; i++)
+		f[i].where = 0;
+}
 
-struct group {
+struct print_group {
 	char *container, *remote_addr;   /* owned copies; remote_addr NULL for a name group
 					    that met more than one address */
 	char *remote_name;
@@ -79,11 +75,11 @@ struct print_ctx {
 	int flagged;
 	struct rbuf ep1, ep2, key;
 	struct hmap index;
-	struct group *groups;
+	struct print_group *groups;
 	size_t ngroups, cap;
 	const struct report_query *q;
 	struct hmap cindex;              /* container id -> bursts[] */
-	struct burst { int selected, known; int64_t end; } *bursts;
+	struct cont_burst { int selected, known; int64_t end; } *bursts;
 	size_t nbursts, capbursts;
 	struct html_page *html;   /* html: the page's timelines, fed every row */
 };
@@ -144,8 +140,8 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 	if (added) {
 		if (util_grow(&x->groups, &x->cap, x->ngroups + 1, sizeof(*x->groups)) < 0)
 			goto nomem;
-		struct group *n = &x->groups[x->ngroups];
-		*n = (struct group){
+		struct print_group *n = &x->groups[x->ngroups];
+		*n = (struct print_group){
 			.container = dup_or_null(cname, &bad),
 			.remote_addr = dup_or_null(r->remote_addr, &bad),
 			.remote_name = dup_or_null(r->remote_name, &bad),
@@ -161,7 +157,7 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 		if (bad)
 			goto nomem;
 	}
-	struct group *grp = &x->groups[g];
+	struct print_group *grp = &x->groups[g];
 	if (grp->remote_addr && r->remote_addr && strcmp(grp->remote_addr, r->remote_addr)) {
 		free(grp->remote_addr);   /* a name met at several addresses */
 		grp->remote_addr = NULL;
@@ -189,7 +185,7 @@ static int row_group(void *arg, const struct report_container *c, const struct r
 }
 
 /* The burst of container id, made unselected when new. */
-static struct burst *burst_of(struct print_ctx *x, int64_t id)
+static struct cont_burst *burst_of(struct print_ctx *x, int64_t id)
 {
 	int added;
 	long i = hmap_intern(&x->cindex, &id, sizeof(id), &added);
@@ -198,7 +194,7 @@ static struct burst *burst_of(struct print_ctx *x, int64_t id)
 	if (added) {
 		if (util_grow(&x->bursts, &x->capbursts, x->nbursts + 1, sizeof(*x->bursts)) < 0)
 			return NULL;
-		x->bursts[x->nbursts++] = (struct burst){ 0, 0, 0 };
+		x->bursts[x->nbursts++] = (struct cont_burst){ 0, 0, 0 };
 	}
 	return &x->bursts[i];
 }
@@ -206,12 +202,12 @@ static struct burst *burst_of(struct print_ctx *x, int64_t id)
 /* Each selected container's burst, for the aggregates that follow the walk. */
 static int container_note(void *arg, const struct report_container *c)
 {
-	struct burst *b = burst_of(arg, c->id);
+	struct cont_burst *b = burst_of(arg, c->id);
 	if (!b) {
 		errno = ENOMEM;
 		return -1;
 	}
-	*b = (struct burst){ 1, c->burst_known, c->burst_end };
+	*b = (struct cont_burst){ 1, c->burst_known, c->burst_end };
 	return 0;
 }
 
@@ -220,7 +216,7 @@ static int container_note(void *arg, const struct report_container *c)
 static int agg_group(void *arg, const struct report_agg *a)
 {
 	struct print_ctx *x = arg;
-	const struct burst *b = burst_of(x, a->container_id);
+	const struct cont_burst *b = burst_of(x, a->container_id);
 	if (!b) {
 		errno = ENOMEM;
 		return -1;
@@ -246,7 +242,7 @@ static int agg_group(void *arg, const struct report_agg *a)
 
 static int group_cmp(const void *a, const void *b)
 {
-	const struct group *x = a, *y = b;
+	const struct print_group *x = a, *y = b;
 	if (x->first != y->first)
 		return x->first < y->first ? -1 : 1;
 	return (x->order > y->order) - (x->order < y->order);
@@ -256,23 +252,23 @@ static int groups_print(struct print_ctx *x)
 {
 	qsort(x->groups, x->ngroups, sizeof(*x->groups), group_cmp);
 	for (size_t i = 0; i < x->ngroups; i++) {
-		const struct group *g = &x->groups[i];
-		struct oval v[G_N];
-		v[G_CONTAINER] = ov_str(g->container);
-		v[G_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
+		const struct print_group *g = &x->groups[i];
+		struct oval v[GF_N];
+		v[GF_CONTAINER] = ov_str(g->container);
+		v[GF_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
 			ov_str(report_endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
 					g->remote_port)) : ov_null();
-		v[G_REMOTE_NAME] = ov_str(g->remote_name);
-		v[G_REMOTE_ADDR] = ov_str(g->remote_addr);
-		v[G_REMOTE_PORT] = opt_int(g->remote_port);
-		v[G_PROTO] = ov_str(g->proto);
-		v[G_ATTEMPTS] = ov_int(g->attempts);
-		v[G_FIRST] = ov_time(g->first);
-		v[G_LAST] = ov_time(g->last);
-		v[G_SENT] = v[G_TSENT] = opt_int(g->sent);
-		v[G_RECV] = v[G_TRECV] = opt_int(g->recv);
-		v[G_AFTER_IDLE] = ov_int(g->after_idle);
-		v[G_FLAGS] = ov_flags(g->flags);
+		v[GF_REMOTE_NAME] = ov_str(g->remote_name);
+		v[GF_REMOTE_ADDR] = ov_str(g->remote_addr);
+		v[GF_REMOTE_PORT] = opt_int(g->remote_port);
+		v[GF_PROTO] = ov_str(g->proto);
+		v[GF_ATTEMPTS] = ov_int(g->attempts);
+		v[GF_FIRST] = ov_time(g->first);
+		v[GF_LAST] = ov_time(g->last);
+		v[GF_SENT] = v[GF_TSENT] = opt_int(g->sent);
+		v[GF_RECV] = v[GF_TRECV] = opt_int(g->recv);
+		v[GF_AFTER_IDLE] = ov_int(g->after_idle);
+		v[GF_FLAGS] = ov_flags(g->flags);
 		if (x->ep1.oom) {
 			errno = ENOMEM;
 			return -1;
@@ -317,6 +313,7 @@ static int print(struct sqlite3 *db, const struct report_query *q, enum report_b
 {
 	struct print_ctx x = { .by = by, .fmt = fmt, .q = q };
 	struct report_walker w = { .arg = &x };
+	struct ofield gfields[GF_N];
 	char *tbuf = NULL, host[256];
 	size_t tlen = 0;
 	FILE *tf = f;
@@ -342,7 +339,8 @@ static int print(struct sqlite3 *db, const struct report_query *q, enum report_b
 		x.o = out_new(tf, fmt, report_row_fields, RF_N);
 		w.row = row_print;
 	} else {
-		x.o = out_new(tf, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
+		group_fields(gfields, by);
+		x.o = out_new(tf, fmt, gfields, GF_N);
 		w.row = row_group;
 		w.container = container_note;
 	}
