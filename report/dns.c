@@ -296,7 +296,7 @@ static int dns_print(void *arg, int64_t cid, struct qbuf *b)
 		set_opt(&v[D_RESOLVER_PORT], b->m[i].port);
 		set_str(&v[D_PROTO], b->m[i].proto);
 		set_str(&v[D_QNAME], q->qname);
-		/* a type or code without a common name is its number (SPEC) */
+		/* a type or code without a common name is its number (clawss-report(8)) */
 		if (tn)
 			set_str(&v[D_QTYPE], tn);
 		else
