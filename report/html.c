@@ -212,18 +212,27 @@ int html_row(void *page, const struct report_container *c, const struct report_r
 	return 0;
 }
 
+void html_scaled(struct rbuf *b, int64_t v, const struct html_unit *u)
+{
+	size_t i = 0;
+	while (u[i].below && v >= u[i].below)
+		i++;
+	if (i == 0)
+		rbuf_printf(b, "%lld%s", (long long)v, u[0].name);
+	else
+		rbuf_printf(b, "%.1f%s", (double)v / u[i].div, u[i].name);
+}
+
 void html_bytes(struct rbuf *b, int64_t v)
 {
+	static const struct html_unit bytes[] = {
+		{ 1000, 1, " B" }, { 1000000, 1e3, " kB" }, { 1000000000, 1e6, " MB" },
+		{ 0, 1e9, " GB" },
+	};
 	if (v < 0)
 		rbuf_puts(b, "?");
-	else if (v < 1000)
-		rbuf_printf(b, "%lld B", (long long)v);
-	else if (v < 1000000)
-		rbuf_printf(b, "%.1f kB", (double)v / 1e3);
-	else if (v < 1000000000)
-		rbuf_printf(b, "%.1f MB", (double)v / 1e6);
 	else
-		rbuf_printf(b, "%.1f GB", (double)v / 1e9);
+		html_scaled(b, v, bytes);
 }
 
 /* Colours by role in CSS variables, so dark mode and print only redefine them; flag

@@ -259,14 +259,10 @@ static unsigned beacon_bit(void)
 /* A beacon's period, to two or three figures: "850ms", "3.0s", "1.0m", "2.5h". */
 static void period(struct rbuf *b, int64_t ms)
 {
-	if (ms < 1000)
-		rbuf_printf(b, "%lldms", (long long)ms);
-	else if (ms < 60000)
-		rbuf_printf(b, "%.1fs", (double)ms / 1e3);
-	else if (ms < 3600000)
-		rbuf_printf(b, "%.1fm", (double)ms / 6e4);
-	else
-		rbuf_printf(b, "%.1fh", (double)ms / 3.6e6);
+	static const struct html_unit units[] = {
+		{ 1000, 1, "ms" }, { 60000, 1e3, "s" }, { 3600000, 6e4, "m" }, { 0, 3.6e6, "h" },
+	};
+	html_scaled(b, ms, units);
 }
 
 /* Every other lane shaded, under everything else. */
