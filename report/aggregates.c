@@ -24,7 +24,7 @@ static int64_t opt64(sqlite3_stmt *s, int i)
 }
 
 /* An aggregate counts connections the container opened to one destination: the same
- * rule as a socket row's (walk.c) decides whether the allowlist declares it. */
+ * rule as a socket row's (group.c) decides whether the allowlist declares it. */
 static unsigned agg_flags(const struct report_query *q, const struct report_agg *a)
 {
 	uint8_t addr[16];
