@@ -28,6 +28,19 @@ int rbuf_grow(struct rbuf *b, size_t n)
 	return 0;
 }
 
+void rbuf_put_i64(struct rbuf *b, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	rbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void rbuf_printf(struct rbuf *b, const char *fmt, ...)
 {
 	char tmp[128];

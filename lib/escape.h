@@ -39,6 +39,8 @@ static inline void rbuf_putc(struct rbuf *b, char c)
 	b->p[b->len++] = c;
 }
 void rbuf_printf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A decimal integer: printf is most of the cost of a million-row report or export. */
+void rbuf_put_i64(struct rbuf *b, int64_t v);
 /* NUL-terminates (not counted in len) and returns b->p, or NULL after an allocation failure. */
 const char *rbuf_str(struct rbuf *b);
 void rbuf_reset(struct rbuf *b);

@@ -28,9 +28,26 @@ const char *sk_proto_name(int proto)
 int sk_proto_parse(const char *name)
 {
 	static const char *const names[] = { NULL, "tcp", "udp", "raw", "packet", "icmp", "unix" };
-	for (int i = 1; i <= SK_PROTO_MAX; i++)
+	for (int i = 1; name && i <= SK_PROTO_MAX; i++)
 		if (strcmp(name, names[i]) == 0)
 			return i;
+	return -1;
+}
+
+int sk_family_parse(const char *name)
+{
+	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET, SKF_UNIX };
+	for (size_t i = 0; name && i < sizeof(fams) / sizeof(fams[0]); i++)
+		if (strcmp(name, sk_family_name(fams[i])) == 0)
+			return fams[i];
+	return -1;
+}
+
+int sk_dir_parse(const char *name)
+{
+	for (int d = SKD_OUT; name && d <= SKD_LISTEN; d++)
+		if (strcmp(name, sk_dir_name(d)) == 0)
+			return d;
 	return -1;
 }
 

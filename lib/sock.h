@@ -60,7 +60,10 @@ const char *sk_family_name(int family);
 const char *sk_dir_name(int dir);
 /* State name without TCP_: UDP CLOSE is UNCONN. Unknown numbers give "UNKNOWN". */
 const char *sk_state_name(int proto, int state);
+/* The enum of a name the functions above give; -1 for anything else (NULL too). */
 int sk_proto_parse(const char *name);
+int sk_family_parse(const char *name);
+int sk_dir_parse(const char *name);
 /* Address as text; v4 for IPv4 and v4-mapped IPv6. buf holds at least 46 bytes. */
 const char *sk_addr_text(int family, const uint8_t *addr, char *buf, unsigned len);
 /* Normalise a v4-mapped IPv6 address in place to IPv4; returns the resulting family. */

@@ -3,15 +3,10 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "../lib/util.h"
+#include "../store/query.h"
 #include "aggregates.h"
 #include "allow.h"
 #include "out.h"
-
-static const char agg_sql[] =
-	"SELECT a.container_id, c.name, a.proto, a.family, a.direction, a.remote_addr, "
-	"a.remote_port, a.count, a.bytes_sent, a.bytes_received, a.first_seen, a.last_seen "
-	"FROM aggregates a JOIN containers c ON c.id = a.container_id "
-	"WHERE a.last_seen >= ?1 AND a.first_seen <= ?2 ORDER BY a.id";
 
 static int name_selected(const struct report_query *q, const char *name)
 {
@@ -29,7 +24,7 @@ static int64_t opt64(sqlite3_stmt *s, int i)
 }
 
 /* An aggregate counts connections the container opened to one destination: the same
- * rule as a socket row's (walk.c) decides whether the allowlist declares it. */
+ * rule as a socket row's (group.c) decides whether the allowlist declares it. */
 static unsigned agg_flags(const struct report_query *q, const struct report_agg *a)
 {
 	uint8_t addr[16];
@@ -48,7 +43,7 @@ int report_aggregates(struct sqlite3 *db, const struct report_query *q,
 		      size_t errlen)
 {
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(db, agg_sql, -1, &s, NULL), ret = 0;
+	int rc = store_query_prepare(db, STORE_Q_AGGREGATES, &s), ret = 0;
 	if (errlen)
 		*err = '\0';
 	if (rc == SQLITE_OK)
@@ -57,18 +52,18 @@ int report_aggregates(struct sqlite3 *db, const struct report_query *q,
 		rc = sqlite3_bind_int64(s, 2, q->until);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct report_agg a = {
-			.container_id = sqlite3_column_int64(s, 0),
-			.container = (const char *)sqlite3_column_text(s, 1),
-			.proto_name = (const char *)sqlite3_column_text(s, 2),
-			.family = (const char *)sqlite3_column_text(s, 3),
-			.direction = (const char *)sqlite3_column_text(s, 4),
-			.remote_addr = (const char *)sqlite3_column_text(s, 5),
-			.remote_port = (int)opt64(s, 6),
-			.count = sqlite3_column_int64(s, 7),
-			.bytes_sent = opt64(s, 8),
-			.bytes_received = opt64(s, 9),
-			.first_seen = sqlite3_column_int64(s, 10),
-			.last_seen = sqlite3_column_int64(s, 11),
+			.container_id = sqlite3_column_int64(s, QA_CONTAINER_ID),
+			.container = (const char *)sqlite3_column_text(s, QA_CONTAINER),
+			.proto_name = (const char *)sqlite3_column_text(s, QA_PROTO),
+			.family = (const char *)sqlite3_column_text(s, QA_FAMILY),
+			.direction = (const char *)sqlite3_column_text(s, QA_DIRECTION),
+			.remote_addr = (const char *)sqlite3_column_text(s, QA_REMOTE_ADDR),
+			.remote_port = (int)opt64(s, QA_REMOTE_PORT),
+			.count = sqlite3_column_int64(s, QA_COUNT),
+			.bytes_sent = opt64(s, QA_BYTES_SENT),
+			.bytes_received = opt64(s, QA_BYTES_RECEIVED),
+			.first_seen = sqlite3_column_int64(s, QA_FIRST_SEEN),
+			.last_seen = sqlite3_column_int64(s, QA_LAST_SEEN),
 		};
 		if (!a.proto_name || !a.family || !a.direction || !name_selected(q, a.container))
 			continue;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/sock.h"
+#include "../lib/util.h"
 #include "allow.h"
 #include "../lib/escape.h"
 
@@ -227,15 +228,9 @@ int allow_parse_line(struct allowlist *al, const char *line, unsigned lineno,
 		bad(why, whylen, "unexpected", tok[i]);
 		goto out;
 	}
-	if (al->n == al->cap) {
-		size_t cap = al->cap ? al->cap * 2 : 16;
-		struct allow_rule *nr = realloc(al->rules, cap * sizeof(*nr));
-		if (!nr) {
-			snprintf(why, whylen, "%s", strerror(errno));
-			goto out;
-		}
-		al->rules = nr;
-		al->cap = cap;
+	if (util_grow(&al->rules, &al->cap, al->n + 1, sizeof(*al->rules)) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		goto out;
 	}
 	al->rules[al->n++] = r;
 	r.name = NULL;   /* the list owns it now */

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include "../lib/util.h"
 #include "burst.h"
 
 void burst_init(struct burst *b, int64_t start, int64_t idle, int64_t max)
@@ -56,12 +57,6 @@ int report_burst_end(int64_t start, const int64_t *opens, size_t n, int64_t idle
 	return burst_result(&b, horizon, end);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The p-quantile of sorted values, interpolated between the two nearest ranks (so the
  * median of an even count is the mean of the middle two). */
 static double quantile(const int64_t *v, size_t n, double p)
@@ -83,7 +78,7 @@ int report_beacon(const int64_t *t, size_t n, int64_t *scratch)
 	size_t ng = n - 1, on = 0;
 	for (size_t i = 0; i < ng; i++)
 		scratch[i] = t[i + 1] - t[i];
-	qsort(scratch, ng, sizeof(*scratch), cmp_i64);
+	qsort(scratch, ng, sizeof(*scratch), util_cmp_i64);
 	double m = quantile(scratch, ng, 0.5);
 	if (m < BEACON_MIN_PERIOD_MS)
 		return 0;   /* parallel connections of a burst, not a period */
@@ -105,6 +100,6 @@ int report_beacon(const int64_t *t, size_t n, int64_t *scratch)
 		int64_t dev = 2 * scratch[i] - m2;
 		scratch[i] = dev < 0 ? -dev : dev;
 	}
-	qsort(scratch, ng, sizeof(*scratch), cmp_i64);
+	qsort(scratch, ng, sizeof(*scratch), util_cmp_i64);
 	return quantile(scratch, ng, 0.5) * 100 <= (double)m2 * BEACON_MAD_PCT;
 }

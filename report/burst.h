@@ -1,16 +1,16 @@
 /* The two timeline rules of `report`, as pure functions over open times (ms) so they
  * can be tested on hand-made timelines.
  *
- * Burst (SPEC.md): the burst ends at the first moment when `idle` has passed with no
- * newly opened connection, counting from the container's start. Walking the open times
+ * Burst (clawss-report(8)): the burst ends at the first moment when `idle` has passed
+ * with no newly opened connection, counting from the container's start. Walking the open times
  * in order with prev = start: the first t with t - prev >= idle ends the burst at
  * prev + idle; otherwise prev = max(prev, t). With no such gap the container went idle
  * at last + idle only if it was still being watched then (that moment <= its horizon:
  * ended, else last seen); otherwise it never went idle. A connection is after idle when
  * the burst end is known and its open time >= the burst end.
  *
- * Beacon (issue 13: it must survive jitter): a destination that a container connects to
- * at least BEACON_MIN_COUNT times, whose gaps between successive opens have a median
+ * Beacon (it must survive jitter): a destination that a container connects to at least
+ * BEACON_MIN_COUNT times, whose gaps between successive opens have a median
  * (the period) of at least BEACON_MIN_PERIOD_MS (a burst of parallel connections is not
  * periodic), and that are regular by robust measures, so that jitter of up to +-30% and
  * the odd missed beat or extra connection do not hide it:

@@ -6,30 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/dnsname.h"
+#include "../lib/util.h"
+#include "../store/query.h"
 #include "hmap.h"
 #include "report.h"
 #include "tunnel.h"
 #include "walk_int.h"
 
-static const char queries_sql[] =
-	"SELECT container_id, t, qname, qtype, resolver_addr, resolver_port, proto, rcode,"
-	" answers FROM dns_queries ORDER BY container_id, t, id";
+/* What a query has beside what the tunnel rule reads. */
+struct qmore {
+	char *resolver, *answers, *proto;
+	int port, rcode;
+};
 
 /* One container's queries, read together (the rule looks at them as a whole). */
 struct qbuf {
 	struct tunnel_q *q;
-	char **resolver, **answers, **proto;
-	int *port, *rcode;
-	size_t n, cap;
+	struct qmore *m;          /* m[i] goes with q[i] */
+	size_t n, qcap, mcap;
 };
 
 static void qbuf_clear(struct qbuf *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free((char *)b->q[i].qname);
-		free(b->resolver[i]);
-		free(b->answers[i]);
-		free(b->proto[i]);
+		free(b->m[i].resolver);
+		free(b->m[i].answers);
+		free(b->m[i].proto);
 	}
 	b->n = 0;
 }
@@ -38,11 +41,7 @@ static void qbuf_free(struct qbuf *b)
 {
 	qbuf_clear(b);
 	free(b->q);
-	free(b->resolver);
-	free(b->answers);
-	free(b->proto);
-	free(b->port);
-	free(b->rcode);
+	free(b->m);
 }
 
 static char *dup_col(sqlite3_stmt *st, int i, int *bad)
@@ -54,35 +53,30 @@ static char *dup_col(sqlite3_stmt *st, int i, int *bad)
 	return d;
 }
 
+/* An integer column; -1 when NULL. */
+static int col_int(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
 static int qbuf_add(struct qbuf *b, sqlite3_stmt *st)
 {
 	int bad = 0;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		void *p[6] = {
-			realloc(b->q, cap * sizeof(*b->q)),
-		};
-		if (p[0]) b->q = p[0];
-		if ((p[1] = realloc(b->resolver, cap * sizeof(char *)))) b->resolver = p[1];
-		if ((p[2] = realloc(b->answers, cap * sizeof(char *)))) b->answers = p[2];
-		if ((p[3] = realloc(b->proto, cap * sizeof(char *)))) b->proto = p[3];
-		if ((p[4] = realloc(b->port, cap * sizeof(int)))) b->port = p[4];
-		if ((p[5] = realloc(b->rcode, cap * sizeof(int)))) b->rcode = p[5];
-		for (int i = 0; i < 6; i++)
-			if (!p[i])
-				return -1;
-		b->cap = cap;
-	}
+	if (util_grow(&b->q, &b->qcap, b->n + 1, sizeof(*b->q)) < 0 ||
+	    util_grow(&b->m, &b->mcap, b->n + 1, sizeof(*b->m)) < 0)
+		return -1;
 	size_t i = b->n;
-	const char *qn = (const char *)sqlite3_column_text(st, 2);
-	b->q[i] = (struct tunnel_q){ .t = sqlite3_column_int64(st, 1),
+	const char *qn = (const char *)sqlite3_column_text(st, QQ_QNAME);
+	b->q[i] = (struct tunnel_q){ .t = sqlite3_column_int64(st, QQ_T),
 				     .qname = qn ? strdup(qn) : strdup(""),
-				     .qtype = sqlite3_column_int(st, 3) };
-	b->resolver[i] = dup_col(st, 4, &bad);
-	b->port[i] = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5);
-	b->proto[i] = dup_col(st, 6, &bad);
-	b->rcode[i] = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
-	b->answers[i] = dup_col(st, 8, &bad);
+				     .qtype = sqlite3_column_int(st, QQ_QTYPE) };
+	b->m[i] = (struct qmore){
+		.resolver = dup_col(st, QQ_RESOLVER_ADDR, &bad),
+		.port = col_int(st, QQ_RESOLVER_PORT),
+		.proto = dup_col(st, QQ_PROTO, &bad),
+		.rcode = col_int(st, QQ_RCODE),
+		.answers = dup_col(st, QQ_ANSWERS, &bad),
+	};
 	b->n++;
 	return bad || !b->q[i].qname ? -1 : 0;
 }
@@ -98,10 +92,10 @@ static int each_container(sqlite3 *db, int (*want)(void *, int64_t),
 	int64_t cur = -1;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(db, queries_sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(db, STORE_Q_DNS_QUERIES, &st) != SQLITE_OK)
 		return 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t cid = sqlite3_column_int64(st, 0);
+		int64_t cid = sqlite3_column_int64(st, QQ_CONTAINER_ID);
 		if (cid != cur) {
 			if (b.n && (tunnel_flag(b.q, b.n) < 0 || done(arg, cur, &b) < 0))
 				goto fail;
@@ -134,31 +128,29 @@ out:
  * A database from before names has no table: then no names. */
 int walk_load_names(struct walk *k)
 {
-	static const char sql[] =
-		"SELECT container_id, name, addr, first_seen, last_seen, ttl FROM names";
 	sqlite3_stmt *st = NULL;
 	int rc, added;
 
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_query_prepare(k->db, STORE_Q_NAMES, &st) != SQLITE_OK)
 		return 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long c = walk_find_container(k, sqlite3_column_int64(st, 0));
-		const char *name = (const char *)sqlite3_column_text(st, 1),
-			   *addr = (const char *)sqlite3_column_text(st, 2);
+		long c = walk_find_container(k, sqlite3_column_int64(st, QN_CONTAINER_ID));
+		const char *name = (const char *)sqlite3_column_text(st, QN_NAME),
+			   *addr = (const char *)sqlite3_column_text(st, QN_ADDR);
 		if (c < 0 || !k->cs[c].selected || !name || !addr)
 			continue;
 		long a = hmap_intern(&k->addrs, addr, strlen(addr) + 1, &added);
 		if (a < 0 || (uint32_t)a >= ADDR_NONE ||
 		    names_add(&k->ni, walk_name_key((uint32_t)c, (uint32_t)a), name,
-			      sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-			      (uint32_t)sqlite3_column_int64(st, 5)) < 0) {
+			      sqlite3_column_int64(st, QN_FIRST_SEEN),
+			      sqlite3_column_int64(st, QN_LAST_SEEN),
+			      (uint32_t)sqlite3_column_int64(st, QN_TTL)) < 0) {
 			sqlite3_finalize(st);
 			return walk_oom(k);
 		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		{
+	if (rc != SQLITE_DONE) {
 		snprintf(k->err, k->errlen, "database: names: %s", sqlite3_errmsg(k->db));
 		return -1;
 	}
@@ -199,18 +191,16 @@ static int walk_done(void *arg, int64_t cid, struct qbuf *b)
 	k->cs[c].pub.dns_queries = (int64_t)b->n;
 	for (size_t i = 0; i < b->n; i++) {
 		k->cs[c].pub.dns_tunnel += b->q[i].flagged;
-		if (!b->q[i].flagged || !b->resolver[i])
+		if (!b->q[i].flagged || !b->m[i].resolver)
 			continue;
-		long a = hmap_intern(&k->addrs, b->resolver[i], strlen(b->resolver[i]) + 1, &added);
+		long a = hmap_intern(&k->addrs, b->m[i].resolver, strlen(b->m[i].resolver) + 1, &added);
 		if (a < 0)
 			return -1;
 		uint64_t key = walk_name_key((uint32_t)c, (uint32_t)a);
 		if (k->ntun && k->tun[k->ntun - 1] == key)
 			continue;
-		uint64_t *v = realloc(k->tun, (k->ntun + 1) * sizeof(*v));
-		if (!v)
+		if (util_grow(&k->tun, &k->tun_cap, k->ntun + 1, sizeof(*k->tun)) < 0)
 			return -1;
-		k->tun = v;
 		k->tun[k->ntun++] = key;
 	}
 	return 0;
@@ -256,17 +246,16 @@ struct dns_ctx {
 	const struct report_query *q;
 	struct out *o;
 	struct report_container *cs;   /* the selected containers, copied (names owned) */
-	size_t ncs;
+	size_t ncs, cs_cap;
 	int flagged;
 };
 
 static int dns_container(void *arg, const struct report_container *c)
 {
 	struct dns_ctx *x = arg;
-	struct report_container *v = realloc(x->cs, (x->ncs + 1) * sizeof(*v));
-	if (!v)
+	if (util_grow(&x->cs, &x->cs_cap, x->ncs + 1, sizeof(*x->cs)) < 0)
 		return -1;
-	x->cs = v;
+	struct report_container *v = x->cs;
 	v[x->ncs] = *c;
 	v[x->ncs].name = strdup(c->name);
 	v[x->ncs].engine_id = NULL;
@@ -300,23 +289,23 @@ static int dns_print(void *arg, int64_t cid, struct qbuf *b)
 			f |= REPORT_F_AFTER_IDLE;
 		struct oval v[D_N];
 		const char *tn = dns_type_name((unsigned)q->qtype);
-		const char *rn = b->rcode[i] >= 0 ? dns_rcode_name((unsigned)b->rcode[i]) : NULL;
+		const char *rn = b->m[i].rcode >= 0 ? dns_rcode_name((unsigned)b->m[i].rcode) : NULL;
 		set_str(&v[D_CONTAINER], c->name);
 		set_time(&v[D_TIME], q->t);
-		set_str(&v[D_RESOLVER_ADDR], b->resolver[i]);
-		set_opt(&v[D_RESOLVER_PORT], b->port[i]);
-		set_str(&v[D_PROTO], b->proto[i]);
+		set_str(&v[D_RESOLVER_ADDR], b->m[i].resolver);
+		set_opt(&v[D_RESOLVER_PORT], b->m[i].port);
+		set_str(&v[D_PROTO], b->m[i].proto);
 		set_str(&v[D_QNAME], q->qname);
-		/* a type or code without a common name is its number (SPEC) */
+		/* a type or code without a common name is its number (clawss-report(8)) */
 		if (tn)
 			set_str(&v[D_QTYPE], tn);
 		else
 			set_int(&v[D_QTYPE], q->qtype);
-		if (b->rcode[i] >= 0 && !rn)
-			set_int(&v[D_RCODE], b->rcode[i]);
+		if (b->m[i].rcode >= 0 && !rn)
+			set_int(&v[D_RCODE], b->m[i].rcode);
 		else
 			set_str(&v[D_RCODE], rn);
-		set_list(&v[D_ANSWERS], b->answers[i]);
+		set_list(&v[D_ANSWERS], b->m[i].answers);
 		set_bool(&v[D_AFTER_IDLE], after);
 		set_flags(&v[D_FLAGS], f);
 		if (f)
@@ -342,9 +331,9 @@ int report_dns(struct sqlite3 *db, const struct report_query *q, enum out_format
 	rc = report_walk(db, q, &w, err, errlen);
 	if (rc == 0) {
 		err[0] = '\0';
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		store_read_begin(db);
 		rc = each_container(db, dns_want, dns_print, &x, err, errlen);
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		store_read_end(db);
 		if (rc < 0 && !err[0])
 			snprintf(err, errlen, "output: %s", strerror(errno ? errno : EIO));
 	}

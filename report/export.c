@@ -19,7 +19,9 @@
 #include "../lib/sock.h"
 #include "../lib/util.h"
 #include "../lib/escape.h"
+#include "../store/query.h"
 #include "export.h"
+#include "fields.h"
 #include "out.h"
 #include "walk.h"
 
@@ -49,24 +51,14 @@ static int oom(struct ex *x)
 	return -1;
 }
 
-static int cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
 static int by_id(const void *a, const void *b)
 {
-	return cmp_i64(((const struct ent *)a)->id, ((const struct ent *)b)->id);
+	return util_cmp_i64(&((const struct ent *)a)->id, &((const struct ent *)b)->id);
 }
 
 static int by_updated(const void *a, const void *b)
 {
-	return cmp_i64(((const struct ent *)a)->updated, ((const struct ent *)b)->updated);
-}
-
-static int by_container(const void *a, const void *b)
-{
-	return cmp_i64(*(const int64_t *)a, *(const int64_t *)b);
+	return util_cmp_i64(&((const struct ent *)a)->updated, &((const struct ent *)b)->updated);
 }
 
 /* Step 1: the committed sequence and the rows changed after since, up to it. */
@@ -75,20 +67,14 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (store_read_begin(x->db) != SQLITE_OK)
 		return db_fail(x, "begin");
-	rc = sqlite3_prepare_v2(x->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
-				-1, &s, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*hi = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
+	rc = store_query_seq(x->db, hi);
+	if (rc == 0) {
 		snprintf(x->err, x->errlen, "database: no change sequence (schema older than 2)");
 		goto fail;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc != SQLITE_OK) {
+	if (rc < 0) {
 		db_fail(x, "change sequence");
 		goto fail;
 	}
@@ -96,8 +82,7 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		*ahead = 1;
 		*since = 0;
 	}
-	rc = sqlite3_prepare_v2(x->db, "SELECT id, updated, container_id FROM sockets"
-				" WHERE updated > ?1 AND updated <= ?2", -1, &s, NULL);
+	rc = store_query_prepare(x->db, STORE_Q_CHANGED, &s);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 1, *since);
 	if (rc == SQLITE_OK)
@@ -107,20 +92,14 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		goto fail;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 1024;
-			struct ent *e = realloc(x->e, cap * sizeof(*e));
-			if (!e) {
-				oom(x);
-				goto fail;
-			}
-			x->e = e;
-			x->cap = cap;
+		if (util_grow(&x->e, &x->cap, x->n + 1, sizeof(*x->e)) < 0) {
+			oom(x);
+			goto fail;
 		}
 		x->e[x->n++] = (struct ent){
-			.id = sqlite3_column_int64(s, 0),
-			.updated = sqlite3_column_int64(s, 1),
-			.container = sqlite3_column_int64(s, 2),
+			.id = sqlite3_column_int64(s, QU_ID),
+			.updated = sqlite3_column_int64(s, QU_UPDATED),
+			.container = sqlite3_column_int64(s, QU_CONTAINER_ID),
 		};
 	}
 	if (rc != SQLITE_DONE) {
@@ -128,11 +107,11 @@ static int changed(struct ex *x, int64_t *since, int64_t *hi, int *ahead)
 		goto fail;
 	}
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(x->db);
 	return 0;
 fail:
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+	store_read_end(x->db);
 	return -1;
 }
 
@@ -164,7 +143,7 @@ static int container_globs(struct ex *x, char ***out, size_t *nout)
 		return oom(x);
 	for (size_t i = 0; i < x->n; i++)
 		ids[i] = x->e[i].container;
-	qsort(ids, x->n, sizeof(*ids), by_container);
+	qsort(ids, x->n, sizeof(*ids), util_cmp_i64);
 	for (size_t i = 0; i < x->n; i++)
 		if (i == 0 || ids[i] != ids[n - 1])
 			ids[n++] = ids[i];
@@ -173,8 +152,7 @@ static int container_globs(struct ex *x, char ***out, size_t *nout)
 		oom(x);
 		goto out;
 	}
-	if (sqlite3_prepare_v2(x->db, "SELECT name FROM containers WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK) {
+	if (store_query_prepare(x->db, STORE_Q_CONTAINER_NAME, &s) != SQLITE_OK) {
 		db_fail(x, "containers");
 		goto out;
 	}
@@ -233,140 +211,64 @@ static int mark(void *arg, const struct report_container *c, const struct report
 
 /* ---- Step 3: printing --------------------------------------------------------------- */
 
-#define ROW_COLS \
-	"SELECT s.updated, c.name, c.boot_id, s.proto, s.family, s.direction, s.local_addr," \
-	" s.local_port, s.remote_addr, s.remote_port, s.state, s.first_seen, s.last_seen," \
-	" s.closed_at, s.bytes_sent, s.bytes_received, s.pid, s.comm"
-#define ROW_FROM \
-	" FROM sockets s JOIN containers c ON c.id = s.container_id" \
-	" WHERE s.id = ?1 AND s.updated = ?2"
-/* remote_name by the rule of report/names.h (NAMES_GRACE_MS), one index seek a row */
-static const char row_sql[] = ROW_COLS ","
-	" (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END"
-	" FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr"
-	" AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)"
-	ROW_FROM;
-/* a database from before names (schema < 4), read as it is */
-static const char row_sql_v3[] = ROW_COLS ", NULL" ROW_FROM;
-
-/* printf is most of an export's time: keys and numbers are put by hand */
-static void key(struct rbuf *b, const char *k)
-{
-	rbuf_put(b, ", \"", 3);
-	rbuf_puts(b, k);
-	rbuf_put(b, "\": ", 3);
-}
-
-static void put_i64(struct rbuf *b, int64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	rbuf_put(b, p, (size_t)(buf + sizeof(buf) - p));
-}
-
-static void put_text(struct rbuf *b, const char *k, sqlite3_stmt *s, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(s, i);
-	key(b, k);
-	if (t)
-		esc_json(b, t, (size_t)sqlite3_column_bytes(s, i));
-	else
-		rbuf_puts(b, "null");
-}
-
-/* An integer column; NULL, or a value out of range (a port, a pid), is null, as report
- * prints it. */
-static void put_int(struct rbuf *b, const char *k, sqlite3_stmt *s, int i, int64_t min,
-		    int64_t max)
+/* An integer column in [min, max], else (NULL too) -1: null, as report prints it. */
+static int64_t col_range(sqlite3_stmt *s, int i, int64_t min, int64_t max)
 {
 	int64_t v = sqlite3_column_int64(s, i);
-	key(b, k);
-	if (sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max)
-		rbuf_puts(b, "null");
-	else
-		put_i64(b, v);
+	return sqlite3_column_type(s, i) == SQLITE_NULL || v < min || v > max ? -1 : v;
 }
 
-static void put_time(struct rbuf *b, const char *k, int64_t ms)
+static const char *col_text(sqlite3_stmt *s, int i)
 {
-	char t[40];
-	key(b, k);
-	rbuf_putc(b, '"');
-	rbuf_puts(b, time_format(ms, t, sizeof(t)));
-	rbuf_putc(b, '"');
+	return (const char *)sqlite3_column_text(s, i);
 }
 
-static void put_flags(struct rbuf *b, unsigned flags)
+/* The socket as report sees it, with step 2's verdict: export prints it through
+ * report's own field table (fields.h). */
+static void export_row(sqlite3_stmt *s, const struct ent *e, struct report_row *r)
 {
-	int first = 1;
-	key(b, "flags");
-	rbuf_putc(b, '[');
-	for (unsigned i = 0; i < REPORT_F_COUNT; i++) {
-		if (!(flags & (1u << i)))
-			continue;
-		rbuf_printf(b, "%s\"%s\"", first ? "" : ", ", report_flag_name(i));
-		first = 0;
-	}
-	rbuf_putc(b, ']');
-}
-
-/* One object, in report --format json's field order after id, cursor, host, boot_id. */
-static void format_row(struct rbuf *b, const struct ent *e, sqlite3_stmt *s, const char *host)
-{
-	const char *proto = (const char *)sqlite3_column_text(s, 3);
+	const char *proto = col_text(s, QE_PROTO);
 	int p = proto ? sk_proto_parse(proto) : -1;
 
-	rbuf_reset(b);
-	rbuf_puts(b, "{\"id\": ");
-	put_i64(b, e->id);
-	key(b, "cursor");
-	put_i64(b, e->updated);
-	key(b, "host");
-	esc_json(b, host, strlen(host));
-	put_text(b, "boot_id", s, 2);
-	put_text(b, "container", s, 1);
-	put_text(b, "proto", s, 3);
-	put_text(b, "family", s, 4);
-	put_text(b, "direction", s, 5);
-	put_text(b, "local_addr", s, 6);
-	put_int(b, "local_port", s, 7, 0, INT_MAX);
-	put_text(b, "remote_addr", s, 8);
-	put_int(b, "remote_port", s, 9, 0, INT_MAX);
-	put_text(b, "remote_name", s, 18);
-	key(b, "state");
-	rbuf_putc(b, '"');
-	rbuf_puts(b, sk_state_name(p < 0 ? 0 : p, sqlite3_column_int(s, 10)));
-	rbuf_putc(b, '"');
-	put_time(b, "first_seen", sqlite3_column_int64(s, 11));
-	put_time(b, "last_seen", sqlite3_column_int64(s, 12));
-	key(b, "closed");
-	rbuf_puts(b, sqlite3_column_type(s, 13) == SQLITE_NULL ? "false" : "true");
-	put_int(b, "bytes_sent", s, 14, 0, INT64_MAX);
-	put_int(b, "bytes_received", s, 15, 0, INT64_MAX);
-	put_int(b, "pid", s, 16, 1, INT_MAX);
-	put_text(b, "comm", s, 17);
-	key(b, "after_idle");
-	rbuf_puts(b, e->after_idle ? "true" : "false");
-	put_flags(b, e->flags);
-	rbuf_puts(b, "}\n");
+	*r = (struct report_row){
+		.id = e->id,
+		.proto = p < 0 ? 0 : p,
+		.proto_name = proto,
+		.family = col_text(s, QE_FAMILY),
+		.direction = col_text(s, QE_DIRECTION),
+		.local_addr = col_text(s, QE_LOCAL_ADDR),
+		.local_port = (int)col_range(s, QE_LOCAL_PORT, 0, INT_MAX),
+		.remote_addr = col_text(s, QE_REMOTE_ADDR),
+		.remote_port = (int)col_range(s, QE_REMOTE_PORT, 0, INT_MAX),
+		.remote_name = col_text(s, QE_REMOTE_NAME),
+		.state = sqlite3_column_int(s, QE_STATE),
+		.first_seen = sqlite3_column_int64(s, QE_FIRST_SEEN),
+		.last_seen = sqlite3_column_int64(s, QE_LAST_SEEN),
+		.closed_at = sqlite3_column_type(s, QE_CLOSED_AT) == SQLITE_NULL ? -1 : 0,
+		.bytes_sent = col_range(s, QE_BYTES_SENT, 0, INT64_MAX),
+		.bytes_received = col_range(s, QE_BYTES_RECEIVED, 0, INT64_MAX),
+		.pid = (int)col_range(s, QE_PID, 1, INT_MAX),
+		.comm = col_text(s, QE_COMM),
+		.after_idle = e->after_idle,
+		.flags = e->flags,
+	};
 }
 
 static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 {
 	sqlite3_stmt *s = NULL;
-	struct rbuf line = { 0 };
+	struct out *o = out_new(f, OUT_JSONL, report_row_fields, RF_N);
+	struct rbuf ep = { 0 };
 	int ret = -1;
 
 	qsort(x->e, x->n, sizeof(*x->e), by_updated);
-	if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(x, "begin");
-	if (sqlite3_prepare_v2(x->db, row_sql, -1, &s, NULL) != SQLITE_OK &&
-	    sqlite3_prepare_v2(x->db, row_sql_v3, -1, &s, NULL) != SQLITE_OK) {
+	if (!o)
+		return oom(x);
+	if (store_read_begin(x->db) != SQLITE_OK) {
+		db_fail(x, "begin");
+		goto out;
+	}
+	if (store_query_prepare(x->db, STORE_Q_EXPORT_ROW, &s) != SQLITE_OK) {
 		db_fail(x, "sockets");
 		goto out;
 	}
@@ -387,12 +289,15 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 			db_fail(x, "sockets");
 			goto out;
 		}
-		format_row(&line, e, s, host);
-		if (line.oom) {
-			oom(x);
-			goto out;
-		}
-		if (fwrite(line.p, 1, line.len, f) != line.len) {
+		struct report_row r;
+		struct report_row_export xe = {
+			.id = e->id, .cursor = e->updated, .host = host,
+			.boot_id = col_text(s, QE_BOOT_ID),
+		};
+		struct oval v[RF_N];
+		export_row(s, e, &r);
+		report_row_values(v, OUT_JSONL, col_text(s, QE_CONTAINER), &r, &xe, &ep, &ep);
+		if (out_record(o, v) < 0) {
 			snprintf(x->err, x->errlen, "output: %s", strerror(errno ? errno : EIO));
 			goto out;
 		}
@@ -401,8 +306,12 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 	ret = 0;
 out:
 	sqlite3_finalize(s);
-	sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
-	rbuf_free(&line);
+	store_read_end(x->db);
+	if (out_end(o) < 0 && ret == 0) {
+		snprintf(x->err, x->errlen, "output: %s", strerror(errno ? errno : EIO));
+		ret = -1;
+	}
+	rbuf_free(&ep);
 	return ret;
 }
 

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "hmap.h"
 
 /* 8 bytes at a time, then murmur3's finaliser so that every key bit reaches the low
@@ -82,28 +83,10 @@ long hmap_intern(struct hmap *m, const void *key, size_t len, int *added)
 	k = probe(m, key, len, h, &slot);
 	if (k >= 0)
 		return k;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		size_t *koff = realloc(m->koff, cap * sizeof(*koff));
-		if (!koff)
-			return -1;
-		m->koff = koff;
-		size_t *klen = realloc(m->klen, cap * sizeof(*klen));
-		if (!klen)
-			return -1;
-		m->klen = klen;
-		m->cap = cap;
-	}
-	if (m->keys_len + len > m->keys_cap) {
-		size_t cap = m->keys_cap ? m->keys_cap : 1024;
-		while (cap < m->keys_len + len)
-			cap *= 2;
-		char *keys = realloc(m->keys, cap);
-		if (!keys)
-			return -1;
-		m->keys = keys;
-		m->keys_cap = cap;
-	}
+	if (util_grow(&m->koff, &m->koff_cap, m->n + 1, sizeof(*m->koff)) < 0 ||
+	    util_grow(&m->klen, &m->klen_cap, m->n + 1, sizeof(*m->klen)) < 0 ||
+	    util_grow(&m->keys, &m->keys_cap, m->keys_len + len, 1) < 0)
+		return -1;
 	if (len)
 		memcpy(m->keys + m->keys_len, key, len);
 	m->koff[m->n] = m->keys_len;

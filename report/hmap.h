@@ -15,7 +15,7 @@ struct hmap {
 	size_t *klen;
 	char *keys;
 	size_t keys_len, keys_cap;
-	size_t cap;          /* room in koff/klen */
+	size_t koff_cap, klen_cap;
 };
 
 /* Index of key, added if new (*added = 1). -1 when out of memory. */

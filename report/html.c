@@ -59,14 +59,8 @@ void html_free(struct html_page *h)
 int html_container(void *page, const struct report_container *c)
 {
 	struct html_page *h = page;
-	if (h->ncs == h->ccap) {
-		size_t cap = h->ccap ? 2 * h->ccap : 16;
-		struct hcont *v = realloc(h->cs, cap * sizeof(*v));
-		if (!v)
-			return errno = ENOMEM, -1;
-		h->cs = v;
-		h->ccap = cap;
-	}
+	if (util_grow(&h->cs, &h->ccap, h->ncs + 1, sizeof(*h->cs)) < 0)
+		return -1;
 	struct hcont *n = &h->cs[h->ncs];
 	*n = (struct hcont){
 		.id = c->id, .start = c->start, .last_seen = c->last_seen, .ended = c->ended,
@@ -196,14 +190,8 @@ int html_row(void *page, const struct report_container *c, const struct report_r
 	if (lane < 0)
 		return errno = ENOMEM, -1;
 	h->lanes.v[lane].flags |= r->flags;
-	if (h->nm == h->mcap) {
-		size_t cap = h->mcap ? 2 * h->mcap : 256;
-		struct tl_mark *v = realloc(h->marks, cap * sizeof(*v));
-		if (!v)
-			return errno = ENOMEM, -1;
-		h->marks = v;
-		h->mcap = cap;
-	}
+	if (util_grow(&h->marks, &h->mcap, h->nm + 1, sizeof(*h->marks)) < 0)
+		return -1;
 	h->marks[h->nm++] = (struct tl_mark){ .t = r->first_seen, .lane = (uint32_t)lane,
 					      .flags = r->flags, .bytes = r->bytes_sent,
 					      .ref = h->tips.len };
@@ -224,18 +212,27 @@ int html_row(void *page, const struct report_container *c, const struct report_r
 	return 0;
 }
 
+void html_scaled(struct rbuf *b, int64_t v, const struct html_unit *u)
+{
+	size_t i = 0;
+	while (u[i].below && v >= u[i].below)
+		i++;
+	if (i == 0)
+		rbuf_printf(b, "%lld%s", (long long)v, u[0].name);
+	else
+		rbuf_printf(b, "%.1f%s", (double)v / u[i].div, u[i].name);
+}
+
 void html_bytes(struct rbuf *b, int64_t v)
 {
+	static const struct html_unit bytes[] = {
+		{ 1000, 1, " B" }, { 1000000, 1e3, " kB" }, { 1000000000, 1e6, " MB" },
+		{ 0, 1e9, " GB" },
+	};
 	if (v < 0)
 		rbuf_puts(b, "?");
-	else if (v < 1000)
-		rbuf_printf(b, "%lld B", (long long)v);
-	else if (v < 1000000)
-		rbuf_printf(b, "%.1f kB", (double)v / 1e3);
-	else if (v < 1000000000)
-		rbuf_printf(b, "%.1f MB", (double)v / 1e6);
 	else
-		rbuf_printf(b, "%.1f GB", (double)v / 1e9);
+		html_scaled(b, v, bytes);
 }
 
 /* Colours by role in CSS variables, so dark mode and print only redefine them; flag

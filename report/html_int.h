@@ -46,5 +46,14 @@ void html_svg_container(struct rbuf *b, struct html_page *h, const struct hcont 
 void html_svg_legend(struct rbuf *b, unsigned flags, int any_exec);
 /* "12 B", "3.4 kB", "5.0 MB" */
 void html_bytes(struct rbuf *b, int64_t bytes);
+/* A unit of a scale: values below `below` (0: any) are in it, divided by div. */
+struct html_unit {
+	int64_t below;
+	double div;
+	const char *name;
+};
+/* v in the first unit of u it is below: a whole number in the first, else to one
+ * decimal ("850ms", "3.4 kB"). */
+void html_scaled(struct rbuf *b, int64_t v, const struct html_unit *u);
 
 #endif

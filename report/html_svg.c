@@ -223,12 +223,6 @@ static void windows(struct rbuf *b, const struct frame *fr, const struct hcont *
 			    X(fr, c->ended), BAND_Y, X(fr, c->ended), fr->y1);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Median gap between the beacon-flagged marks of lane in the sorted slice m, or -1. */
 static int64_t beacon_period(const struct tl_mark *m, size_t n, uint32_t lane, unsigned bflag,
 			     int64_t *first, int64_t *last)
@@ -247,7 +241,7 @@ static int64_t beacon_period(const struct tl_mark *m, size_t n, uint32_t lane, u
 		prev = *last = m[i].t;
 	}
 	if (k) {
-		qsort(gaps, k, sizeof(*gaps), cmp_i64);
+		qsort(gaps, k, sizeof(*gaps), util_cmp_i64);
 		med = gaps[k / 2];
 	}
 	free(gaps);
@@ -265,14 +259,10 @@ static unsigned beacon_bit(void)
 /* A beacon's period, to two or three figures: "850ms", "3.0s", "1.0m", "2.5h". */
 static void period(struct rbuf *b, int64_t ms)
 {
-	if (ms < 1000)
-		rbuf_printf(b, "%lldms", (long long)ms);
-	else if (ms < 60000)
-		rbuf_printf(b, "%.1fs", (double)ms / 1e3);
-	else if (ms < 3600000)
-		rbuf_printf(b, "%.1fm", (double)ms / 6e4);
-	else
-		rbuf_printf(b, "%.1fh", (double)ms / 3.6e6);
+	static const struct html_unit units[] = {
+		{ 1000, 1, "ms" }, { 60000, 1e3, "s" }, { 3600000, 6e4, "m" }, { 0, 3.6e6, "h" },
+	};
+	html_scaled(b, ms, units);
 }
 
 /* Every other lane shaded, under everything else. */

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "names.h"
 
 int names_add(struct names_index *ix, uint64_t key, const char *name, int64_t first,
@@ -9,14 +10,8 @@ int names_add(struct names_index *ix, uint64_t key, const char *name, int64_t fi
 	long id = hmap_intern(&ix->names, name, strlen(name) + 1, &added);
 	if (id < 0 || (uint64_t)id >= NAMES_NONE)
 		return -1;
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 256;
-		struct names_ep *e = realloc(ix->eps, cap * sizeof(*e));
-		if (!e)
-			return -1;
-		ix->eps = e;
-		ix->cap = cap;
-	}
+	if (util_grow(&ix->eps, &ix->cap, ix->n + 1, sizeof(*ix->eps)) < 0)
+		return -1;
 	ix->eps[ix->n++] = (struct names_ep){ .key = key, .first = first,
 		.until = last + (int64_t)ttl * 1000 + NAMES_GRACE_MS, .name = (uint32_t)id };
 	return 0;

@@ -28,7 +28,7 @@ struct out {
 	struct rbuf cells;         /* buffered rows: cells separated by NUL bytes */
 	size_t *row_off;
 	size_t *cellw;             /* display width and length of each buffered cell */
-	size_t row_cap, nbuf;
+	size_t row_cap, cellw_cap, nbuf;
 	size_t *width;             /* per shown column */
 	int frozen;
 };
@@ -71,28 +71,15 @@ static void flags_text(struct rbuf *b, unsigned flags)
 	}
 }
 
-/* printf is most of the cost of a million-row report: numbers and times by hand. */
-static void put_i64(struct rbuf *b, int64_t v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	rbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
 static void two_digits(char *p, unsigned v)
 {
 	p[0] = (char)('0' + v / 10 % 10);
 	p[1] = (char)('0' + v % 10);
 }
 
-/* RFC 3339 UTC with milliseconds, as time_format() writes it. The date is worked out
- * once a day (Howard Hinnant's civil_from_days); years 0-9999, else time_format(). */
+/* RFC 3339 UTC with milliseconds, as time_format() writes it, by hand: printf is most
+ * of the cost of a million-row report. The date is worked out once a day (Howard
+ * Hinnant's civil_from_days); years 0-9999, else time_format(). */
 static void put_time(struct out *o, struct rbuf *b, int64_t ms)
 {
 	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -158,7 +145,7 @@ static size_t text_value(struct out *o, struct rbuf *b, const struct oval *v)
 		}
 		return esc_text(b, v->s, v->n);
 	case OV_INT:
-		put_i64(b, v->i);
+		rbuf_put_i64(b, v->i);
 		break;
 	case OV_BOOL:
 		rbuf_puts(b, v->i ? "true" : "false");
@@ -206,7 +193,7 @@ static void json_value(struct out *o, struct rbuf *b, const struct oval *v)
 		rbuf_putc(b, ']');
 		break;
 	case OV_INT:
-		put_i64(b, v->i);
+		rbuf_put_i64(b, v->i);
 		break;
 	case OV_BOOL:
 		if (v->i)
@@ -318,7 +305,7 @@ struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, s
 {
 	struct out *o = calloc(1, sizeof(*o));
 	unsigned mask = fmt == OUT_TABLE || fmt == OUT_HTML ? OF_TABLE :
-			fmt == OUT_JSON ? OF_JSON : OF_CSV;
+			fmt == OUT_JSON ? OF_JSON : fmt == OUT_JSONL ? OF_JSON | OF_EXPORT : OF_CSV;
 
 	if (!o)
 		return NULL;
@@ -330,7 +317,7 @@ struct out *out_new(FILE *f, enum out_format fmt, const struct ofield *schema, s
 	for (size_t i = 0; i < n; i++)
 		if (schema[i].where & mask)
 			o->col[o->ncol++] = i;
-	if (fmt == OUT_JSON) {
+	if (fmt == OUT_JSON || fmt == OUT_JSONL) {
 		o->key = calloc(o->ncol ? o->ncol : 1, sizeof(*o->key));
 		o->keylen = calloc(o->ncol ? o->ncol : 1, sizeof(*o->keylen));
 		if (!o->key || !o->keylen)
@@ -437,18 +424,10 @@ static int table_record(struct out *o, const struct oval *vals)
 		table_line(o, o->cells.p, w);
 		return o->line.len >= 65536 ? flush_line(o) : 0;
 	}
-	if (o->nbuf == o->row_cap) {
-		size_t cap = o->row_cap ? o->row_cap * 2 : 64;
-		size_t *off = realloc(o->row_off, cap * sizeof(*off));
-		if (!off)
-			return -1;
-		o->row_off = off;
-		size_t *cw = realloc(o->cellw, cap * 2 * (o->ncol ? o->ncol : 1) * sizeof(*cw));
-		if (!cw)
-			return -1;
-		o->cellw = cw;
-		o->row_cap = cap;
-	}
+	if (util_grow(&o->row_off, &o->row_cap, o->nbuf + 1, sizeof(*o->row_off)) < 0 ||
+	    util_grow(&o->cellw, &o->cellw_cap, (o->nbuf + 1) * 2 * o->ncol,
+		      sizeof(*o->cellw)) < 0)
+		return -1;
 	size_t *w = o->cellw + o->nbuf * 2 * o->ncol;
 	o->row_off[o->nbuf++] = o->cells.len;
 	if (table_cells(o, vals, w) < 0)
@@ -479,13 +458,16 @@ int out_record(struct out *o, const struct oval *vals)
 	}
 	if (o->fmt == OUT_HTML) {
 		html_record(o, vals);
-	} else if (o->fmt == OUT_JSON) {
-		rbuf_put(&o->line, o->nrec > 1 ? ",\n  {" : "[\n  {", 5);
+	} else if (o->fmt == OUT_JSON || o->fmt == OUT_JSONL) {
+		if (o->fmt == OUT_JSONL)
+			rbuf_putc(&o->line, '{');
+		else
+			rbuf_put(&o->line, o->nrec > 1 ? ",\n  {" : "[\n  {", 5);
 		for (size_t j = 0; j < o->ncol; j++) {
 			rbuf_put(&o->line, o->key[j], o->keylen[j]);
 			json_value(o, &o->line, &vals[o->col[j]]);
 		}
-		rbuf_putc(&o->line, '}');
+		rbuf_puts(&o->line, o->fmt == OUT_JSONL ? "}\n" : "}");
 	} else {
 		for (size_t j = 0; j < o->ncol; j++) {
 			if (j)

@@ -10,13 +10,14 @@
 #include <string.h>
 
 /* OUT_HTML: the table's fields as an HTML <table> (report/html.c builds the page
- * around it). */
-enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV, OUT_HTML };
+ * around it). OUT_JSONL: export's, one object a line with the OF_JSON and OF_EXPORT
+ * fields. */
+enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV, OUT_HTML, OUT_JSONL };
 
 /* Where a field appears, and how the table aligns it. */
 enum {
 	OF_JSON = 1, OF_CSV = 2, OF_TABLE = 4, OF_DATA = OF_JSON | OF_CSV,
-	OF_ALL = OF_DATA | OF_TABLE, OF_RIGHT = 8,
+	OF_ALL = OF_DATA | OF_TABLE, OF_RIGHT = 8, OF_EXPORT = 16,
 };
 
 enum oval_type {

@@ -69,14 +69,8 @@ static int dest_row(void *arg, const struct report_container *c, const struct re
 	if (g < 0)
 		goto nomem;
 	if (added) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 64;
-			struct dest *nd = realloc(x->d, cap * sizeof(*nd));
-			if (!nd)
-				goto nomem;
-			x->d = nd;
-			x->cap = cap;
-		}
+		if (util_grow(&x->d, &x->cap, x->n + 1, sizeof(*x->d)) < 0)
+			goto nomem;
 		struct dest *d = &x->d[x->n];
 		*d = (struct dest){ .port = r->remote_port, .proto = r->proto, .by_name = !!name,
 				    .first = r->first_seen, .last = r->last_seen, .order = x->n };

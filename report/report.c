@@ -5,127 +5,63 @@
 #include <string.h>
 #include "../lib/sock.h"
 #include "aggregates.h"
+#include "fields.h"
 #include "../lib/util.h"
 #include "../lib/escape.h"
+#include "../store/query.h"
 #include "hmap.h"
 #include "html.h"
 #include "report.h"
-
-/* An endpoint for the table: "addr:port", "[v6]:port", "*" for what is unknown. */
-static const char *endpoint(struct rbuf *b, const char *addr, int port)
-{
-	char digits[12], *d = digits + sizeof(digits);
-	int v6 = addr && strchr(addr, ':');
-
-	rbuf_reset(b);
-	if (v6)
-		rbuf_putc(b, '[');
-	rbuf_puts(b, addr ? addr : "*");
-	if (v6)
-		rbuf_putc(b, ']');
-	rbuf_putc(b, ':');
-	if (port < 0) {
-		rbuf_putc(b, '*');
-	} else {
-		do {
-			*--d = (char)('0' + port % 10);
-			port /= 10;
-		} while (port);
-		rbuf_put(b, d, (size_t)(digits + sizeof(digits) - d));
-	}
-	return rbuf_str(b);
-}
 
 static struct oval opt_int(int64_t v)
 {
 	return v < 0 ? ov_null() : ov_int(v);
 }
 
-/* ---- one row per socket ---- */
-
-enum {
-	R_CONTAINER, R_PROTO, R_FAMILY, R_DIRECTION, R_DIR, R_LOCAL_ADDR, R_LOCAL_PORT,
-	R_REMOTE_ADDR, R_REMOTE_PORT, R_LOCAL, R_REMOTE, R_NAME, R_REMOTE_NAME, R_STATE, R_FIRST, R_LAST, R_CLOSED,
-	R_SENT, R_RECV, R_TSENT, R_TRECV, R_PID, R_COMM, R_AFTER_IDLE, R_FLAGS, R_N,
-};
-
-static const struct ofield row_fields[R_N] = {
-	[R_CONTAINER] = { "container", OF_ALL },
-	[R_PROTO] = { "proto", OF_ALL },
-	[R_FAMILY] = { "family", OF_DATA },
-	[R_DIRECTION] = { "direction", OF_DATA },
-	[R_DIR] = { "dir", OF_TABLE },
-	[R_LOCAL_ADDR] = { "local_addr", OF_DATA },
-	[R_LOCAL_PORT] = { "local_port", OF_DATA },
-	[R_REMOTE_ADDR] = { "remote_addr", OF_DATA },
-	[R_REMOTE_PORT] = { "remote_port", OF_DATA },
-	[R_LOCAL] = { "local", OF_TABLE },
-	[R_REMOTE] = { "remote", OF_TABLE },
-	[R_NAME] = { "name", OF_TABLE },
-	[R_REMOTE_NAME] = { "remote_name", OF_DATA },
-	[R_STATE] = { "state", OF_ALL },
-	[R_FIRST] = { "first_seen", OF_ALL },
-	[R_LAST] = { "last_seen", OF_DATA },
-	[R_CLOSED] = { "closed", OF_DATA },
-	[R_SENT] = { "bytes_sent", OF_DATA },
-	[R_RECV] = { "bytes_received", OF_DATA },
-	[R_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[R_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[R_PID] = { "pid", OF_ALL | OF_RIGHT },
-	[R_COMM] = { "comm", OF_ALL },
-	[R_AFTER_IDLE] = { "after_idle", OF_DATA },
-	[R_FLAGS] = { "flags", OF_ALL },
-};
-
 /* ---- one row per group ---- */
 
+/* The fields of a group's row. */
 enum {
-	G_CONTAINER, G_REMOTE, G_REMOTE_ADDR, G_REMOTE_PORT, G_REMOTE_NAME, G_PROTO, G_ATTEMPTS, G_FIRST,
-	G_LAST, G_SENT, G_RECV, G_TSENT, G_TRECV, G_AFTER_IDLE, G_FLAGS, G_N,
+	GF_CONTAINER, GF_REMOTE, GF_REMOTE_ADDR, GF_REMOTE_PORT, GF_REMOTE_NAME, GF_PROTO,
+	GF_ATTEMPTS, GF_FIRST, GF_LAST, GF_SENT, GF_RECV, GF_TSENT, GF_TRECV, GF_AFTER_IDLE,
+	GF_FLAGS, GF_N,
 };
 
-static const struct ofield dest_fields[G_N] = {
-	[G_CONTAINER] = { "container", 0 },
-	[G_REMOTE] = { "remote", OF_TABLE },
-	[G_REMOTE_NAME] = { "remote_name", OF_DATA },
-	[G_REMOTE_ADDR] = { "remote_addr", OF_DATA },
-	[G_REMOTE_PORT] = { "remote_port", OF_DATA },
-	[G_PROTO] = { "proto", OF_ALL },
-	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
-	[G_FIRST] = { "first_seen", OF_ALL },
-	[G_LAST] = { "last_seen", OF_ALL },
-	[G_SENT] = { "bytes_sent", OF_DATA },
-	[G_RECV] = { "bytes_received", OF_DATA },
-	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
-	[G_FLAGS] = { "flags", OF_ALL },
+/* By destination; by container, the container is the group and the destination's
+ * columns are not shown (group_fields). */
+static const struct ofield dest_fields[GF_N] = {
+	[GF_CONTAINER] = { "container", 0 },
+	[GF_REMOTE] = { "remote", OF_TABLE },
+	[GF_REMOTE_NAME] = { "remote_name", OF_DATA },
+	[GF_REMOTE_ADDR] = { "remote_addr", OF_DATA },
+	[GF_REMOTE_PORT] = { "remote_port", OF_DATA },
+	[GF_PROTO] = { "proto", OF_ALL },
+	[GF_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
+	[GF_FIRST] = { "first_seen", OF_ALL },
+	[GF_LAST] = { "last_seen", OF_ALL },
+	[GF_SENT] = { "bytes_sent", OF_DATA },
+	[GF_RECV] = { "bytes_received", OF_DATA },
+	[GF_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
+	[GF_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
+	[GF_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
+	[GF_FLAGS] = { "flags", OF_ALL },
 };
 
-static const struct ofield cont_fields[G_N] = {
-	[G_CONTAINER] = { "container", OF_ALL },
-	[G_REMOTE] = { "remote", 0 },
-	[G_REMOTE_NAME] = { "remote_name", 0 },
-	[G_REMOTE_ADDR] = { "remote_addr", 0 },
-	[G_REMOTE_PORT] = { "remote_port", 0 },
-	[G_PROTO] = { "proto", 0 },
-	[G_ATTEMPTS] = { "attempts", OF_ALL | OF_RIGHT },
-	[G_FIRST] = { "first_seen", OF_ALL },
-	[G_LAST] = { "last_seen", OF_ALL },
-	[G_SENT] = { "bytes_sent", OF_DATA },
-	[G_RECV] = { "bytes_received", OF_DATA },
-	[G_TSENT] = { "sent", OF_TABLE | OF_RIGHT },
-	[G_TRECV] = { "recv", OF_TABLE | OF_RIGHT },
-	[G_AFTER_IDLE] = { "after_idle", OF_ALL | OF_RIGHT },
-	[G_FLAGS] = { "flags", OF_ALL },
-};
+static void group_fields(struct ofield *f, enum report_by by)
+{
+	memcpy(f, dest_fields, sizeof(dest_fields));
+	if (by != REPORT_BY_CONTAINER)
+		return;
+	f[GF_CONTAINER].where = OF_ALL;
+	for (int i = GF_REMOTE; i <= GF_PROTO; i++)
+		f[i].where = 0;
+}
 
-struct group {
+struct print_group {
 	char *container, *remote_addr;   /* owned copies; remote_addr NULL for a name group
 					    that met more than one address */
 	char *remote_name;
-	const char *proto;               /* static, or owned in proto_copy */
-	char *proto_copy;
+	char *proto;                     /* owned: an aggregate's is the row's text */
 	int remote_port;
 	int64_t attempts, first, last, sent, recv, after_idle;
 	unsigned flags;
@@ -139,63 +75,23 @@ struct print_ctx {
 	int flagged;
 	struct rbuf ep1, ep2, key;
 	struct hmap index;
-	struct group *groups;
+	struct print_group *groups;
 	size_t ngroups, cap;
 	const struct report_query *q;
 	struct hmap cindex;              /* container id -> bursts[] */
-	struct burst { int selected, known; int64_t end; } *bursts;
+	struct cont_burst { int selected, known; int64_t end; } *bursts;
 	size_t nbursts, capbursts;
 	struct html_page *html;   /* html: the page's timelines, fed every row */
 };
 
-/* Only the fields the format shows are filled: a million rows make it count. */
+/* One row per socket. */
 static int row_print(void *arg, const struct report_container *c, const struct report_row *r)
 {
 	struct print_ctx *x = arg;
-	struct oval v[R_N];
+	struct oval v[RF_N];
 
-	set_str(&v[R_CONTAINER], c->name);
-	set_str(&v[R_PROTO], r->proto_name);
-	set_str(&v[R_STATE], sk_state_name(r->proto, r->state));
-	set_time(&v[R_FIRST], r->first_seen);
-	set_opt(&v[R_PID], r->pid);
-	set_str(&v[R_COMM], r->comm);
-	set_flags(&v[R_FLAGS], r->flags);
-	if (x->fmt == OUT_TABLE || x->fmt == OUT_HTML) {
-		set_str(&v[R_DIR], r->direction);
-		if (r->proto == SK_UNIX) {
-			/* no ports: the peer's path alone (a path may hold ':') */
-			set_str(&v[R_LOCAL], r->local_addr);
-			set_str(&v[R_REMOTE], r->remote_addr);
-		} else {
-			set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
-			if (r->remote_addr || r->remote_port >= 0)
-				set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr,
-							       r->remote_port));
-			else
-				set_null(&v[R_REMOTE]);
-		}
-		set_opt(&v[R_TSENT], r->bytes_sent);
-		set_opt(&v[R_TRECV], r->bytes_received);
-		set_str(&v[R_NAME], r->remote_name);
-		if (x->ep1.oom || x->ep2.oom) {
-			errno = ENOMEM;
-			return -1;
-		}
-	} else {
-		set_str(&v[R_FAMILY], r->family);
-		set_str(&v[R_DIRECTION], r->direction);
-		set_str(&v[R_LOCAL_ADDR], r->local_addr);
-		set_opt(&v[R_LOCAL_PORT], r->local_port);
-		set_str(&v[R_REMOTE_ADDR], r->remote_addr);
-		set_opt(&v[R_REMOTE_PORT], r->remote_port);
-		set_str(&v[R_REMOTE_NAME], r->remote_name);
-		set_time(&v[R_LAST], r->last_seen);
-		set_bool(&v[R_CLOSED], r->closed_at >= 0);
-		set_opt(&v[R_SENT], r->bytes_sent);
-		set_opt(&v[R_RECV], r->bytes_received);
-		set_bool(&v[R_AFTER_IDLE], r->after_idle);
-	}
+	if (report_row_values(v, x->fmt, c->name, r, NULL, &x->ep1, &x->ep2) < 0)
+		return -1;
 	if (r->flags)
 		x->flagged = 1;
 	return out_record(x->o, v);
@@ -242,20 +138,14 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 	if (x->key.oom || (g = hmap_intern(&x->index, x->key.p, x->key.len, &added)) < 0)
 		goto nomem;
 	if (added) {
-		if (x->ngroups == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 64;
-			struct group *ng = realloc(x->groups, cap * sizeof(*ng));
-			if (!ng)
-				goto nomem;
-			x->groups = ng;
-			x->cap = cap;
-		}
-		struct group *n = &x->groups[x->ngroups];
-		*n = (struct group){
+		if (util_grow(&x->groups, &x->cap, x->ngroups + 1, sizeof(*x->groups)) < 0)
+			goto nomem;
+		struct print_group *n = &x->groups[x->ngroups];
+		*n = (struct print_group){
 			.container = dup_or_null(cname, &bad),
 			.remote_addr = dup_or_null(r->remote_addr, &bad),
 			.remote_name = dup_or_null(r->remote_name, &bad),
-			.proto = r->proto_name,
+			.proto = dup_or_null(r->proto_name, &bad),
 			.remote_port = r->remote_port,
 			.first = r->first_seen,
 			.last = r->last_seen,
@@ -263,13 +153,11 @@ static int group_add(struct print_ctx *x, const char *cname, const struct report
 			.recv = -1,
 			.order = x->ngroups,
 		};
-		if (r->proto == 0)   /* a word the walker copied into its per-container arena */
-			n->proto = n->proto_copy = dup_or_null(r->proto_name, &bad);
 		x->ngroups++;
 		if (bad)
 			goto nomem;
 	}
-	struct group *grp = &x->groups[g];
+	struct print_group *grp = &x->groups[g];
 	if (grp->remote_addr && r->remote_addr && strcmp(grp->remote_addr, r->remote_addr)) {
 		free(grp->remote_addr);   /* a name met at several addresses */
 		grp->remote_addr = NULL;
@@ -297,22 +185,16 @@ static int row_group(void *arg, const struct report_container *c, const struct r
 }
 
 /* The burst of container id, made unselected when new. */
-static struct burst *burst_of(struct print_ctx *x, int64_t id)
+static struct cont_burst *burst_of(struct print_ctx *x, int64_t id)
 {
 	int added;
 	long i = hmap_intern(&x->cindex, &id, sizeof(id), &added);
 	if (i < 0)
 		return NULL;
 	if (added) {
-		if (x->nbursts == x->capbursts) {
-			size_t cap = x->capbursts ? x->capbursts * 2 : 64;
-			struct burst *v = realloc(x->bursts, cap * sizeof(*v));
-			if (!v)
-				return NULL;
-			x->bursts = v;
-			x->capbursts = cap;
-		}
-		x->bursts[x->nbursts++] = (struct burst){ 0, 0, 0 };
+		if (util_grow(&x->bursts, &x->capbursts, x->nbursts + 1, sizeof(*x->bursts)) < 0)
+			return NULL;
+		x->bursts[x->nbursts++] = (struct cont_burst){ 0, 0, 0 };
 	}
 	return &x->bursts[i];
 }
@@ -320,12 +202,12 @@ static struct burst *burst_of(struct print_ctx *x, int64_t id)
 /* Each selected container's burst, for the aggregates that follow the walk. */
 static int container_note(void *arg, const struct report_container *c)
 {
-	struct burst *b = burst_of(arg, c->id);
+	struct cont_burst *b = burst_of(arg, c->id);
 	if (!b) {
 		errno = ENOMEM;
 		return -1;
 	}
-	*b = (struct burst){ 1, c->burst_known, c->burst_end };
+	*b = (struct cont_burst){ 1, c->burst_known, c->burst_end };
 	return 0;
 }
 
@@ -334,7 +216,7 @@ static int container_note(void *arg, const struct report_container *c)
 static int agg_group(void *arg, const struct report_agg *a)
 {
 	struct print_ctx *x = arg;
-	const struct burst *b = burst_of(x, a->container_id);
+	const struct cont_burst *b = burst_of(x, a->container_id);
 	if (!b) {
 		errno = ENOMEM;
 		return -1;
@@ -360,7 +242,7 @@ static int agg_group(void *arg, const struct report_agg *a)
 
 static int group_cmp(const void *a, const void *b)
 {
-	const struct group *x = a, *y = b;
+	const struct print_group *x = a, *y = b;
 	if (x->first != y->first)
 		return x->first < y->first ? -1 : 1;
 	return (x->order > y->order) - (x->order < y->order);
@@ -370,23 +252,23 @@ static int groups_print(struct print_ctx *x)
 {
 	qsort(x->groups, x->ngroups, sizeof(*x->groups), group_cmp);
 	for (size_t i = 0; i < x->ngroups; i++) {
-		const struct group *g = &x->groups[i];
-		struct oval v[G_N];
-		v[G_CONTAINER] = ov_str(g->container);
-		v[G_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
-			ov_str(endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
+		const struct print_group *g = &x->groups[i];
+		struct oval v[GF_N];
+		v[GF_CONTAINER] = ov_str(g->container);
+		v[GF_REMOTE] = g->remote_addr || g->remote_name || g->remote_port >= 0 ?
+			ov_str(report_endpoint(&x->ep1, g->remote_name ? g->remote_name : g->remote_addr,
 					g->remote_port)) : ov_null();
-		v[G_REMOTE_NAME] = ov_str(g->remote_name);
-		v[G_REMOTE_ADDR] = ov_str(g->remote_addr);
-		v[G_REMOTE_PORT] = opt_int(g->remote_port);
-		v[G_PROTO] = ov_str(g->proto);
-		v[G_ATTEMPTS] = ov_int(g->attempts);
-		v[G_FIRST] = ov_time(g->first);
-		v[G_LAST] = ov_time(g->last);
-		v[G_SENT] = v[G_TSENT] = opt_int(g->sent);
-		v[G_RECV] = v[G_TRECV] = opt_int(g->recv);
-		v[G_AFTER_IDLE] = ov_int(g->after_idle);
-		v[G_FLAGS] = ov_flags(g->flags);
+		v[GF_REMOTE_NAME] = ov_str(g->remote_name);
+		v[GF_REMOTE_ADDR] = ov_str(g->remote_addr);
+		v[GF_REMOTE_PORT] = opt_int(g->remote_port);
+		v[GF_PROTO] = ov_str(g->proto);
+		v[GF_ATTEMPTS] = ov_int(g->attempts);
+		v[GF_FIRST] = ov_time(g->first);
+		v[GF_LAST] = ov_time(g->last);
+		v[GF_SENT] = v[GF_TSENT] = opt_int(g->sent);
+		v[GF_RECV] = v[GF_TRECV] = opt_int(g->recv);
+		v[GF_AFTER_IDLE] = ov_int(g->after_idle);
+		v[GF_FLAGS] = ov_flags(g->flags);
 		if (x->ep1.oom) {
 			errno = ENOMEM;
 			return -1;
@@ -419,8 +301,8 @@ static void recorded_host(struct sqlite3 *db, char *buf, size_t len)
 {
 	sqlite3_stmt *st = NULL;
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'host'", -1, &st,
-			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	if (store_query_prepare(db, STORE_Q_HOST, &st) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_text(st, 0))
 		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -431,6 +313,7 @@ static int print(struct sqlite3 *db, const struct report_query *q, enum report_b
 {
 	struct print_ctx x = { .by = by, .fmt = fmt, .q = q };
 	struct report_walker w = { .arg = &x };
+	struct ofield gfields[GF_N];
 	char *tbuf = NULL, host[256];
 	size_t tlen = 0;
 	FILE *tf = f;
@@ -453,10 +336,11 @@ static int print(struct sqlite3 *db, const struct report_query *q, enum report_b
 		w.container = container_html;
 	}
 	if (by == REPORT_BY_SOCKET) {
-		x.o = out_new(tf, fmt, row_fields, R_N);
+		x.o = out_new(tf, fmt, report_row_fields, RF_N);
 		w.row = row_print;
 	} else {
-		x.o = out_new(tf, fmt, by == REPORT_BY_CONTAINER ? cont_fields : dest_fields, G_N);
+		group_fields(gfields, by);
+		x.o = out_new(tf, fmt, gfields, GF_N);
 		w.row = row_group;
 		w.container = container_note;
 	}
@@ -495,7 +379,7 @@ out:
 		free(x.groups[i].container);
 		free(x.groups[i].remote_addr);
 		free(x.groups[i].remote_name);
-		free(x.groups[i].proto_copy);
+		free(x.groups[i].proto);
 	}
 	free(x.groups);
 	free(x.bursts);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "../lib/util.h"
 #include "tlayout.h"
 
 #define SEC INT64_C(1000)
@@ -111,14 +112,8 @@ long tl_lane(struct tl_lanes *l, uint32_t c, const char *label)
 	if (j < 0)
 		return -1;
 	if (added) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? 2 * l->cap : 64;
-			struct tl_lane *v = realloc(l->v, cap * sizeof(*v));
-			if (!v)
-				return -1;
-			l->v = v;
-			l->cap = cap;
-		}
+		if (util_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+			return -1;
 		l->v[l->n++] = (struct tl_lane){ .container = c };
 	}
 	l->v[j].count++;

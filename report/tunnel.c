@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "hmap.h"
 #include "tunnel.h"
 
@@ -117,14 +118,8 @@ int tunnel_flag(struct tunnel_q *q, size_t n)
 			nd = (size_t)g + 1;
 		}
 		struct dom *x = &d[g];
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 8;
-			size_t *v = realloc(x->idx, cap * sizeof(*v));
-			if (!v)
-				goto out;
-			x->idx = v;
-			x->cap = cap;
-		}
+		if (util_grow(&x->idx, &x->cap, x->n + 1, sizeof(*x->idx)) < 0)
+			goto out;
 		x->idx[x->n++] = i;
 	}
 	for (size_t g = 0; g < nd; g++)

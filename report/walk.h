@@ -1,7 +1,7 @@
 /* The one row walker behind report, containers and policy. It reads the store in two
  * sequential scans of the sockets table, in the order rows were recorded, inside one
  * read transaction: the first reads only what the timeline rules need (container,
- * open time, destination; 24 bytes kept per row) and computes each container's burst
+ * open time, destination; 40 bytes kept per row) and computes each container's burst
  * end and its beacons; the second streams every row, with its flags, to a callback.
  * No query per row or per container, and memory does not hold the rows themselves.
  * (Walking the index sockets_first instead costs a random table lookup per row: over a

@@ -5,6 +5,15 @@
 #include <string.h>
 #include "store_int.h"
 
+/* Runs b in the caller's transaction, or in one of its own. */
+static int run_own(struct store *st, struct bind *b, const char *what, int64_t *id, int *found)
+{
+	int own = store_txn_own(st);
+	if (own < 0)
+		return -1;
+	return store_txn_end(st, own, store_run(st, b, what, id, found) < 0 ? -1 : 0);
+}
+
 /* end 0 (still going) and a negative count (not counted) are stored as NULL. */
 int store_activity_open(struct store *st, int64_t container_id, const char *kind,
 			int64_t start, int64_t end, int64_t count, const char *detail,
@@ -17,20 +26,17 @@ int store_activity_open(struct store *st, int64_t container_id, const char *kind
 		return store_fail(st, "activity: no kind");
 	if (!b.s)
 		return -1;
-	int own = store_txn_own(st);
-	if (own < 0)
-		return -1;
 	store_bind_int(&b, 1, container_id);
 	store_bind_text(&b, 2, kind);
 	store_bind_int(&b, 3, start);
 	store_bind_opt(&b, 4, end != 0, end);
 	store_bind_opt(&b, 5, count >= 0, count);
 	store_bind_text(&b, 6, detail);
-	if (store_run(st, &b, "activity", &id, &found) < 0)
-		return store_txn_end(st, own, -1);
+	if (run_own(st, &b, "activity", &id, &found) < 0)
+		return -1;
 	if (rowid)
 		*rowid = found ? id : 0;
-	return store_txn_end(st, own, 0);
+	return 0;
 }
 
 int store_activity(struct store *st, int64_t container_id, const char *kind,
@@ -52,15 +58,10 @@ int store_activity_count(struct store *st, int64_t rowid, int64_t end, int64_t c
 	struct bind b = { store_stmt(st, S_ACTIVITY_COUNT), SQLITE_OK };
 	if (!b.s)
 		return -1;
-	int own = store_txn_own(st);
-	if (own < 0)
-		return -1;
 	store_bind_int(&b, 1, rowid);
 	store_bind_int(&b, 2, end);
 	store_bind_int(&b, 3, count);
-	if (store_run(st, &b, "activity count", NULL, NULL) < 0)
-		return store_txn_end(st, own, -1);
-	return store_txn_end(st, own, 0);
+	return run_own(st, &b, "activity count", NULL, NULL);
 }
 
 /* ---- Aggregates (schema v5) -------------------------------------------------------------- */
@@ -89,7 +90,7 @@ int store_aggregate_add(struct store *st, const struct store_aggregate *a)
 {
 	char ra[INET6_ADDRSTRLEN];
 	if (sk_proto_parse(sk_proto_name(a->sk.proto)) < 0 ||
-	    store_family_parse(sk_family_name(a->sk.family)) < 0 || store_dir_parse(sk_dir_name(a->direction)) < 0)
+	    sk_family_parse(sk_family_name(a->sk.family)) < 0 || sk_dir_parse(sk_dir_name(a->direction)) < 0)
 		return store_fail(st, "aggregate: unknown protocol, family or direction");
 	int own = store_txn_own(st);
 	if (own < 0)

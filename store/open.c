@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "open.h"
+#include "store_int.h"
 #include "schema.h"
 #include "../lib/util.h"
 
@@ -276,19 +277,10 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 
 static int query_int(struct sqlite3 *db, const char *sql, int64_t *out, char *why, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(s, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	if (rc != SQLITE_OK)
-		say(why, len, "%s", sqlite3_errmsg(db));
-	sqlite3_finalize(s);
-	return rc == SQLITE_OK ? 0 : -1;
+	if (store_sql_i64(db, sql, out) == SQLITE_ROW)
+		return 0;
+	say(why, len, "%s", sqlite3_errmsg(db));
+	return -1;
 }
 
 /* The authoritative check, through SQLite (a WAL may hold a newer page 1 than the file):
@@ -409,6 +401,22 @@ static int pragma_text(struct sqlite3 *db, const char *sql, const char *want, ch
 	return ret;
 }
 
+/* Opens path with flags and a busy timeout and checks that it is ours (db_check sets
+ * *version). On failure *db is closed and NULL. */
+static int open_checked(struct sqlite3 **db, const char *path, int flags, int busy_ms,
+			int64_t *version, char *why, size_t len)
+{
+	if (db_open(db, path, flags, why, len) < 0)
+		return -1;
+	if (sqlite3_busy_timeout(*db, busy_ms) != SQLITE_OK)
+		say(why, len, "%s", sqlite3_errmsg(*db));
+	else if (db_check(*db, version, why, len) == 0)
+		return 0;
+	sqlite3_close(*db);
+	*db = NULL;
+	return -1;
+}
+
 static int open_reader(struct sqlite3 **db, const char *path, enum file_kind kind, char *why,
 		       size_t len)
 {
@@ -421,14 +429,8 @@ static int open_reader(struct sqlite3 **db, const char *path, enum file_kind kin
 		say(why, len, "not a clawss database (empty file)");
 		return -1;
 	}
-	if (db_open(db, path, SQLITE_OPEN_READONLY, why, len) < 0)
+	if (open_checked(db, path, SQLITE_OPEN_READONLY, READER_BUSY_MS, &version, why, len) < 0)
 		return -1;
-	if (sqlite3_busy_timeout(*db, READER_BUSY_MS) != SQLITE_OK) {
-		say(why, len, "%s", sqlite3_errmsg(*db));
-		goto fail;
-	}
-	if (db_check(*db, &version, why, len) < 0)
-		goto fail;
 	if (version == 0) {
 		say(why, len, "not a clawss database (empty)");
 		goto fail;
@@ -457,28 +459,16 @@ static int open_writer(struct sqlite3 **db, const char *path, enum file_kind kin
 		return -1;
 	if (kind != F_MISSING) {
 		/* Look before touching: read-only, no journal mode switched, nothing written. */
-		if (db_open(db, path, SQLITE_OPEN_READONLY, why, len) < 0)
+		if (open_checked(db, path, SQLITE_OPEN_READONLY, WRITER_BUSY_MS, &version, why,
+				 len) < 0)
 			return -1;
-		int bad = sqlite3_busy_timeout(*db, WRITER_BUSY_MS) != SQLITE_OK;
-		if (bad)
-			say(why, len, "%s", sqlite3_errmsg(*db));
-		else
-			bad = db_check(*db, &version, why, len) < 0;
 		sqlite3_close(*db);
 		*db = NULL;
-		if (bad)
-			return -1;
 	}
 	int flags = SQLITE_OPEN_READWRITE | (kind == F_MISSING ? SQLITE_OPEN_CREATE : 0);
-	if (db_open(db, path, flags, why, len) < 0)
+	/* checked again on this connection, in case the file changed since the look */
+	if (open_checked(db, path, flags, WRITER_BUSY_MS, &version, why, len) < 0)
 		return -1;
-	if (sqlite3_busy_timeout(*db, WRITER_BUSY_MS) != SQLITE_OK) {
-		say(why, len, "%s", sqlite3_errmsg(*db));
-		goto fail;
-	}
-	/* Again on this connection, in case the file changed since the look. */
-	if (db_check(*db, &version, why, len) < 0)
-		goto fail;
 	if (exec(*db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", why, len) < 0)
 		goto fail;
 	/* Space freed by prune goes back to the file system (incremental_vacuum); SQLite

@@ -5,10 +5,11 @@
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 #include "../lib/util.h"
 
 /* Rows examined per write transaction: a running watch waits at most a few
@@ -63,8 +64,8 @@ static const char containers_sql[] =
 	" AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.container_id = c.id)"
 	" AND NOT EXISTS (SELECT 1 FROM aggregates g WHERE g.container_id = c.id) LIMIT ?2)";
 
-static int say(struct store_prune *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int say(struct store_prune *p, const char *fmt, ...)
+static int prune_fail(struct store_prune *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int prune_fail(struct store_prune *p, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -73,24 +74,14 @@ static int say(struct store_prune *p, const char *fmt, ...)
 	return -1;
 }
 
-static int db_say(struct store_prune *p, sqlite3 *db, const char *what)
+static int db_fail(struct store_prune *p, sqlite3 *db, const char *what)
 {
-	return say(p, "prune: %s: %s", what, sqlite3_errmsg(db));
+	return prune_fail(p, "prune: %s: %s", what, sqlite3_errmsg(db));
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(s, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_OK ? 0 : -1;
+	return store_sql_i64(db, sql, out) == SQLITE_ROW ? 0 : -1;
 }
 
 void store_prune_init(struct store_prune *p, int64_t cutoff)
@@ -108,7 +99,7 @@ static int delete_txn(struct store_prune *p, sqlite3 *db, const char *sql, const
 	sqlite3_stmt *s = NULL;
 	int rc;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_say(p, db, what);
+		return db_fail(p, db, what);
 	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 1, p->cutoff);
@@ -127,7 +118,7 @@ static int delete_txn(struct store_prune *p, sqlite3 *db, const char *sql, const
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 			return 0;
 	}
-	db_say(p, db, what);
+	db_fail(p, db, what);
 	sqlite3_finalize(s);
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -152,104 +143,118 @@ static int batch_end(struct store_prune *p, sqlite3 *db, int64_t from, int64_t *
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_OK ? 0 : db_say(p, db, "sockets");
+	return rc == SQLITE_OK ? 0 : db_fail(p, db, "sockets");
+}
+
+/* The phases that delete in batches of PRUNE_BATCH until one comes back short. */
+static const struct batch_phase {
+	const char *sql, *what;
+	size_t count;             /* offset of its counter in struct store_prune */
+	int optional;             /* a table a database from before names (schema < 4) lacks */
+	int next;
+} batch_phases[] = {
+	{ activity_sql, "activity", offsetof(struct store_prune, activity), 0, P_AGGREGATES },
+	{ aggregates_sql, "aggregates", offsetof(struct store_prune, aggregates), 0, P_DNS },
+	{ dns_sql, "dns_queries", offsetof(struct store_prune, dns), 1, P_NAMES },
+	{ names_sql, "names", offsetof(struct store_prune, dns), 1, P_CONTAINERS },
+	{ containers_sql, "containers", offsetof(struct store_prune, containers), 0, P_VACUUM },
+};
+
+static int batch_step(struct store_prune *p, sqlite3 *db, const char *boot)
+{
+	const struct batch_phase *b = &batch_phases[p->phase - P_ACTIVITY];
+	int64_t n = 0;
+	if (delete_txn(p, db, b->sql, b->what, PRUNE_BATCH, 0, boot, &n) < 0) {
+		if (!b->optional || !strstr(p->err, "no such table"))
+			return -1;
+		p->err[0] = '\0';
+		n = 0;
+	}
+	*(int64_t *)((char *)p + b->count) += n;
+	if (n < PRUNE_BATCH)
+		p->phase = b->next;
+	return 1;
+}
+
+/* Sockets go by id range, so that each batch is one seek whatever was deleted before. */
+static int sockets_step(struct store_prune *p, sqlite3 *db, const char *boot)
+{
+	int64_t to = INT64_MAX, n = 0;
+	if (batch_end(p, db, p->next_id, &to) < 0 ||
+	    delete_txn(p, db, sockets_sql, "sockets", p->next_id, to, boot, &n) < 0)
+		return -1;
+	p->sockets += n;
+	if (to == INT64_MAX)
+		p->phase = P_ACTIVITY;
+	else
+		p->next_id = to + 1;
+	return 1;
+}
+
+static int vacuum_step(struct store_prune *p, sqlite3 *db)
+{
+	int64_t v;
+	if (pragma_int(db, "PRAGMA auto_vacuum", &v) < 0)
+		return db_fail(p, db, "auto_vacuum");
+	if (v != 2) {
+		/* a file made before schema 2: only a full VACUUM can switch it */
+		p->full_vacuum_needed = 1;
+		p->phase = P_CHECKPOINT;
+		return 1;
+	}
+	if (pragma_int(db, "PRAGMA freelist_count", &v) < 0)
+		return db_fail(p, db, "freelist_count");
+	if (v == 0) {
+		p->phase = P_CHECKPOINT;
+		return 1;
+	}
+	if (sqlite3_exec(db, "PRAGMA incremental_vacuum(" VACUUM_PAGES ")", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_fail(p, db, "incremental_vacuum");
+	return 1;
+}
+
+static int checkpoint_step(struct store_prune *p, sqlite3 *db, int truncate_wal)
+{
+	int64_t pages, size;
+	/* In WAL mode the file shrinks when the vacuumed pages are checkpointed. A reader
+	 * in the way (busy) leaves that to a later checkpoint: not an error. */
+	sqlite3_wal_checkpoint_v2(db, NULL, truncate_wal ? SQLITE_CHECKPOINT_TRUNCATE :
+				  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (pragma_int(db, "PRAGMA page_count", &pages) < 0 ||
+	    pragma_int(db, "PRAGMA page_size", &size) < 0)
+		return db_fail(p, db, "page_count");
+	p->freed = pages < p->pages_before ? (p->pages_before - pages) * size : 0;
+	p->phase = P_DONE;
+	return 0;
 }
 
 int store_prune_step(struct store *st, struct store_prune *p, int truncate_wal)
 {
 	sqlite3 *db = store_db(st);
 	char boot[40];
-	int64_t n = 0, v;
 
 	if (!db)
-		return say(p, "prune: no database");
+		return prune_fail(p, "prune: no database");
 	if (boot_id_read(boot, sizeof(boot)) < 0)
-		return say(p, "prune: cannot read the boot id: %s", strerror(errno));
+		return prune_fail(p, "prune: cannot read the boot id: %s", strerror(errno));
 	if (!sqlite3_get_autocommit(db))
-		return say(p, "prune: called inside a transaction");
+		return prune_fail(p, "prune: called inside a transaction");
 	if (p->pages_before < 0 && pragma_int(db, "PRAGMA page_count", &p->pages_before) < 0)
-		return db_say(p, db, "page_count");
+		return db_fail(p, db, "page_count");
 	switch (p->phase) {
-	case P_SOCKETS: {
-		int64_t to = INT64_MAX;
-		if (batch_end(p, db, p->next_id, &to) < 0 ||
-		    delete_txn(p, db, sockets_sql, "sockets", p->next_id, to, boot, &n) < 0)
-			return -1;
-		p->sockets += n;
-		if (to == INT64_MAX)
-			p->phase = P_ACTIVITY;
-		else
-			p->next_id = to + 1;
-		return 1;
-	}
+	case P_SOCKETS:
+		return sockets_step(p, db, boot);
 	case P_ACTIVITY:
-		if (delete_txn(p, db, activity_sql, "activity", PRUNE_BATCH, 0, boot, &n) < 0)
-			return -1;
-		p->activity += n;
-		if (n < PRUNE_BATCH)
-			p->phase = P_AGGREGATES;
-		return 1;
 	case P_AGGREGATES:
-		if (delete_txn(p, db, aggregates_sql, "aggregates", PRUNE_BATCH, 0, boot, &n) < 0)
-			return -1;
-		p->aggregates += n;
-		if (n < PRUNE_BATCH)
-			p->phase = P_DNS;
-		return 1;
 	case P_DNS:
 	case P_NAMES:
-		if (delete_txn(p, db, p->phase == P_DNS ? dns_sql : names_sql,
-			       p->phase == P_DNS ? "dns_queries" : "names", PRUNE_BATCH, 0, boot,
-			       &n) < 0) {
-			/* a database from before names (schema < 4) has neither table */
-			if (!strstr(p->err, "no such table"))
-				return -1;
-			p->err[0] = '\0';
-			n = 0;
-		}
-		p->dns += n;
-		if (n < PRUNE_BATCH)
-			p->phase = p->phase == P_DNS ? P_NAMES : P_CONTAINERS;
-		return 1;
 	case P_CONTAINERS:
-		if (delete_txn(p, db, containers_sql, "containers", PRUNE_BATCH, 0, boot, &n) < 0)
-			return -1;
-		p->containers += n;
-		if (n < PRUNE_BATCH)
-			p->phase = P_VACUUM;
-		return 1;
+		return batch_step(p, db, boot);
 	case P_VACUUM:
-		if (pragma_int(db, "PRAGMA auto_vacuum", &v) < 0)
-			return db_say(p, db, "auto_vacuum");
-		if (v != 2) {
-			/* a file made before schema 2: only a full VACUUM can switch it */
-			p->full_vacuum_needed = 1;
-			p->phase = P_CHECKPOINT;
-			return 1;
-		}
-		if (pragma_int(db, "PRAGMA freelist_count", &v) < 0)
-			return db_say(p, db, "freelist_count");
-		if (v == 0) {
-			p->phase = P_CHECKPOINT;
-			return 1;
-		}
-		if (sqlite3_exec(db, "PRAGMA incremental_vacuum(" VACUUM_PAGES ")", NULL, NULL,
-				 NULL) != SQLITE_OK)
-			return db_say(p, db, "incremental_vacuum");
-		return 1;
-	case P_CHECKPOINT: {
-		int64_t pages, size;
-		/* In WAL mode the file shrinks when the vacuumed pages are checkpointed. A
-		 * reader in the way (busy) leaves that to a later checkpoint: not an error. */
-		sqlite3_wal_checkpoint_v2(db, NULL, truncate_wal ? SQLITE_CHECKPOINT_TRUNCATE :
-					  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		if (pragma_int(db, "PRAGMA page_count", &pages) < 0 ||
-		    pragma_int(db, "PRAGMA page_size", &size) < 0)
-			return db_say(p, db, "page_count");
-		p->freed = pages < p->pages_before ? (p->pages_before - pages) * size : 0;
-		p->phase = P_DONE;
-		return 0;
-	}
+		return vacuum_step(p, db);
+	case P_CHECKPOINT:
+		return checkpoint_step(p, db, truncate_wal);
 	default:
 		return 0;
 	}
@@ -261,13 +266,13 @@ int store_prune_vacuum(struct store *st, struct store_prune *p)
 	int64_t before, after, size;
 	if (pragma_int(db, "PRAGMA page_count", &before) < 0 ||
 	    pragma_int(db, "PRAGMA page_size", &size) < 0)
-		return db_say(p, db, "page_count");
+		return db_fail(p, db, "page_count");
 	if (sqlite3_exec(db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL) !=
 	    SQLITE_OK)
-		return db_say(p, db, "vacuum");
+		return db_fail(p, db, "vacuum");
 	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	if (pragma_int(db, "PRAGMA page_count", &after) < 0)
-		return db_say(p, db, "page_count");
+		return db_fail(p, db, "page_count");
 	if (after < before)
 		p->freed += (before - after) * size;
 	p->full_vacuum_needed = 0;

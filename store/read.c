@@ -32,8 +32,8 @@ static int row_socket(sqlite3_stmt *q, int64_t container_id, struct store_socket
 {
 	struct sk *k = &s->sk;
 	int proto = sk_proto_parse((const char *)sqlite3_column_text(q, 2));
-	int family = store_family_parse((const char *)sqlite3_column_text(q, 3));
-	int dir = store_dir_parse((const char *)sqlite3_column_text(q, 4));
+	int family = sk_family_parse((const char *)sqlite3_column_text(q, 3));
+	int dir = sk_dir_parse((const char *)sqlite3_column_text(q, 4));
 	if (proto < 0 || family < 0 || dir < 0)
 		return -1;
 	memset(s, 0, sizeof(*s));

@@ -4,6 +4,8 @@
 #ifndef CLAWSS_SCHEMA_H
 #define CLAWSS_SCHEMA_H
 
+#include "store_int.h"
+
 #define STORE_APPLICATION_ID 0x636c6177 /* "claw": marks the file as ours */
 #define STORE_SCHEMA_VERSION 5
 
@@ -92,6 +94,23 @@ static const char store_schema_v2[] =
 	"UPDATE sockets SET updated = (SELECT CAST(value AS INTEGER) FROM meta\n"
 	"  WHERE key = 'seq');\n";
 
+/* The connections view of version 3; version 4 adds remote_name after source. */
+#define CONNECTIONS_VIEW_V3 \
+	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n" \
+	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n" \
+	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n" \
+	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n" \
+	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n" \
+	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n" \
+	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n" \
+	"  ELSE 'UNKNOWN' END END AS state,\n" \
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n" \
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n" \
+	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm,\n" \
+	"  s.bytes_source, CASE s.flow WHEN 1 THEN 'flow' WHEN 2 THEN 'socket+flow'\n" \
+	"  ELSE 'socket' END AS source"
+#define CONNECTIONS_FROM "  FROM sockets s JOIN containers c ON c.id = s.container_id"
+
 /* Version 3: flows (conntrack) joined to sockets. sockets.flow: NULL when no conntrack
  * flow was joined to the row, 1 for a flow with no socket (its own row: unconnected UDP
  * per destination, ICMP echo, a refused SYN; cookie in the 2^62 space, owner unknown),
@@ -103,20 +122,8 @@ static const char store_schema_v3[] =
 	"ALTER TABLE sockets ADD COLUMN bytes_source TEXT;\n"
 	"UPDATE sockets SET bytes_source = 'tcp_info' WHERE bytes_sent IS NOT NULL;\n"
 	"DROP VIEW connections;\n"
-	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n"
-	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n"
-	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n"
-	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n"
-	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n"
-	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n"
-	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n"
-	"  ELSE 'UNKNOWN' END END AS state,\n"
-	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n"
-	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
-	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm,\n"
-	"  s.bytes_source, CASE s.flow WHEN 1 THEN 'flow' WHEN 2 THEN 'socket+flow'\n"
-	"  ELSE 'socket' END AS source\n"
-	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n";
+	CONNECTIONS_VIEW_V3 "\n"
+	CONNECTIONS_FROM ";\n";
 
 /* Version 4: names (DNS answers and queries seen in the namespace).
  * names: one row per resolution episode of an address in a container: name resolved
@@ -156,24 +163,10 @@ static const char store_schema_v4[] =
 	"CREATE INDEX dns_queries_container ON dns_queries(container_id, t);\n"
 	/* remote_name for sqlite3 users: the same rule as report (names.h) */
 	"DROP VIEW connections;\n"
-	"CREATE VIEW connections AS SELECT s.id, c.name AS container, s.proto, s.family,\n"
-	"  s.direction, s.local_addr, s.local_port, s.remote_addr, s.remote_port,\n"
-	"  CASE WHEN s.proto != 'tcp' AND s.state = 7 THEN 'UNCONN' ELSE\n"
-	"  CASE s.state WHEN 1 THEN 'ESTABLISHED' WHEN 2 THEN 'SYN_SENT' WHEN 3 THEN 'SYN_RECV'\n"
-	"  WHEN 4 THEN 'FIN_WAIT1' WHEN 5 THEN 'FIN_WAIT2' WHEN 6 THEN 'TIME_WAIT'\n"
-	"  WHEN 7 THEN 'CLOSE' WHEN 8 THEN 'CLOSE_WAIT' WHEN 9 THEN 'LAST_ACK'\n"
-	"  WHEN 10 THEN 'LISTEN' WHEN 11 THEN 'CLOSING' WHEN 12 THEN 'NEW_SYN_RECV'\n"
-	"  ELSE 'UNKNOWN' END END AS state,\n"
-	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.first_seen / 1000.0, 'unixepoch') AS first_seen,\n"
-	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.last_seen / 1000.0, 'unixepoch') AS last_seen,\n"
-	"  s.closed_at IS NOT NULL AS closed, s.bytes_sent, s.bytes_received, s.pid, s.comm,\n"
-	"  s.bytes_source, CASE s.flow WHEN 1 THEN 'flow' WHEN 2 THEN 'socket+flow'\n"
-	"  ELSE 'socket' END AS source,\n"
-	"  (SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END\n"
-	"   FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr\n"
-	"   AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)\n"
+	CONNECTIONS_VIEW_V3 ",\n"
+	"  " STORE_REMOTE_NAME_SQL "\n"
 	"  AS remote_name\n"
-	"  FROM sockets s JOIN containers c ON c.id = s.container_id;\n"
+	CONNECTIONS_FROM ";\n"
 	"CREATE VIEW dns AS SELECT q.id, c.name AS container,\n"
 	"  strftime('%Y-%m-%dT%H:%M:%fZ', q.t / 1000.0, 'unixepoch') AS time,\n"
 	"  q.resolver_addr, q.resolver_port, q.proto, q.qname, q.qtype, q.rcode, q.answers\n"

@@ -91,7 +91,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO activity (container_id, kind, start, end, count, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
 	[S_ACTIVITY_END] = "UPDATE activity SET end = coalesce(end, ?2) WHERE id = ?1",
-	[S_SEQ_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'",
+	[S_SEQ_GET] = STORE_SEQ_SQL,
 	[S_SEQ_PUT] = "UPDATE meta SET value = ?1 WHERE key = 'seq'",
 	[S_ACTIVITY_COUNT] =
 		"UPDATE activity SET end = max(coalesce(end, ?2), ?2), count = ?3 WHERE id = ?1",
@@ -504,45 +504,38 @@ static void bind_socket(struct bind *b, const struct store_socket *s, char *la, 
 	store_bind_text(b, 24, !(k->have & SK_HAVE_BYTES) ? NULL : s->bytes_flow ? "flow" : "tcp_info");
 }
 
-int store_family_parse(const char *name)
+/* Runs which (upsert, or update of s->rowid) with s and the next change sequence value,
+ * in the caller's transaction. */
+static int socket_write(struct store *st, enum stmt_id which, const struct store_socket *s,
+			const char *what, int64_t *id, int *found)
 {
-	static const int fams[] = { SKF_IPV4, SKF_IPV6, SKF_PACKET, SKF_UNIX };
-	for (size_t i = 0; name && i < sizeof(fams) / sizeof(fams[0]); i++)
-		if (strcmp(name, sk_family_name(fams[i])) == 0)
-			return fams[i];
-	return -1;
-}
-
-int store_dir_parse(const char *name)
-{
-	for (int d = SKD_OUT; name && d <= SKD_LISTEN; d++)
-		if (strcmp(name, sk_dir_name(d)) == 0)
-			return d;
-	return -1;
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+	struct bind b = { store_stmt(st, which), SQLITE_OK };
+	int64_t seq = 0;
+	if (!b.s || seq_next(st, &seq) < 0)
+		return -1;
+	bind_socket(&b, s, la, ra);
+	if (which == S_SOCK_UPDATE)
+		store_bind_int(&b, 21, s->rowid);
+	store_bind_int(&b, 22, seq);
+	return store_run(st, &b, what, id, found);
 }
 
 /* Inserts s, or when its (container, cookie) is already stored (a restarted watch, a
  * destroy event for a socket a poll saw), merges into that row; s->rowid is the row's. */
 int store_socket_insert(struct store *st, struct store_socket *s)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 	int found;
 	int64_t id = 0;
 	if (sk_proto_parse(sk_proto_name(s->sk.proto)) < 0 ||
-	    store_family_parse(sk_family_name(s->sk.family)) < 0 ||
-	    store_dir_parse(sk_dir_name(s->direction)) < 0)
+	    sk_family_parse(sk_family_name(s->sk.family)) < 0 ||
+	    sk_dir_parse(sk_dir_name(s->direction)) < 0)
 		return store_fail(st, "insert socket %" PRIu64 ": unknown protocol %d, family %d or "
 			    "direction %d", s->sk.cookie, s->sk.proto, s->sk.family, s->direction);
 	int own = store_txn_own(st), rc = -1;
-	int64_t seq;
 	if (own < 0)
 		return -1;
-	struct bind b = { store_stmt(st, S_SOCK_UPSERT), SQLITE_OK };
-	if (!b.s || seq_next(st, &seq) < 0)
-		return store_txn_end(st, own, -1);
-	bind_socket(&b, s, la, ra);
-	store_bind_int(&b, 22, seq);
-	if (store_run(st, &b, "insert socket", &id, &found) < 0)
+	if (socket_write(st, S_SOCK_UPSERT, s, "insert socket", &id, &found) < 0)
 		return store_txn_end(st, own, -1);
 	if (!found) {
 		store_fail(st, "insert socket: no id returned");
@@ -556,18 +549,10 @@ int store_socket_insert(struct store *st, struct store_socket *s)
 
 int store_socket_update(struct store *st, const struct store_socket *s)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 	int own = store_txn_own(st);
-	int64_t seq;
 	if (own < 0)
 		return -1;
-	struct bind b = { store_stmt(st, S_SOCK_UPDATE), SQLITE_OK };
-	if (!b.s || seq_next(st, &seq) < 0)
-		return store_txn_end(st, own, -1);
-	bind_socket(&b, s, la, ra);
-	store_bind_int(&b, 21, s->rowid);
-	store_bind_int(&b, 22, seq);
-	if (store_run(st, &b, "update socket", NULL, NULL) < 0)
+	if (socket_write(st, S_SOCK_UPDATE, s, "update socket", NULL, NULL) < 0)
 		return store_txn_end(st, own, -1);
 	if (sqlite3_changes(st->db) != 1)
 		return store_txn_end(st, own, 0) < 0 ? -1 : 1;   /* pruned: it stays gone */

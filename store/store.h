@@ -89,7 +89,7 @@ int store_socket_each_open(struct store *st, int64_t container_id,
 /* The same for TCP sockets with a full 4-tuple that opened at or after opened_since
  * and closed at or after closed_since (s->closed_at set): how a new `sample` or `watch`
  * recognises the TIME_WAIT remnant of a connection an earlier run already recorded
- * (a remnant may carry another cookie: PLATFORM.md). opened_since bounds the walk
+ * (a remnant may carry another cookie). opened_since bounds the walk
  * through the (container_id, first_seen) index. */
 int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
 				 int64_t opened_since, int64_t closed_since,

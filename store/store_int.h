@@ -31,6 +31,21 @@ struct store {
 	char err[512];
 };
 
+/* remote_name of socket s: the name its container resolved to reach s.remote_addr
+ * last before s opened, while that answer's TTL (and NAMES_GRACE_MS of report/names.h)
+ * lasted: the connections view (schema.h) and export (query.c). One index seek. */
+#define STORE_REMOTE_NAME_SQL \
+	"(SELECT CASE WHEN s.first_seen <= n.last_seen + n.ttl * 1000 + 60000 THEN n.name END\n" \
+	"   FROM names n WHERE n.container_id = s.container_id AND n.addr = s.remote_addr\n" \
+	"   AND n.first_seen <= s.first_seen ORDER BY n.first_seen DESC, n.id DESC LIMIT 1)"
+
+/* The committed change sequence: the writer's (store.c) and export's (query.c). */
+#define STORE_SEQ_SQL "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'"
+
+/* The first column of sql's first row into *out: SQLITE_ROW, SQLITE_DONE when there is
+ * no row, or the error code (query.c). */
+int store_sql_i64(struct sqlite3 *db, const char *sql, int64_t *out);
+
 /* Bindings accumulate the first error, checked once before stepping. */
 struct bind {
 	sqlite3_stmt *s;
@@ -55,7 +70,5 @@ int store_txn_end(struct store *st, int own, int rc);
 /* Sets column ?2 of row ?1 with statement which; the row must exist. */
 int store_container_set(struct store *st, enum stmt_id which, int64_t id, int64_t when,
 			const char *what);
-int store_family_parse(const char *name);
-int store_dir_parse(const char *name);
 
 #endif
