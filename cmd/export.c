@@ -52,7 +52,7 @@ static int cursor_read(int fd, const char *path, int64_t *cursor)
 		*cursor = 0;
 		return 0;
 	}
-	if (int_parse(buf, 0, INT64_MAX, &v) < 0) {
+	if (util_int_parse(buf, 0, INT64_MAX, &v) < 0) {
 		cmd_fail("export: %s: not a cursor (one decimal number)", path);
 		return -1;
 	}
@@ -96,7 +96,7 @@ int cmd_export(int argc, char **argv, const struct global *g)
 				why = "unknown format (jsonl)";
 			break;
 		case O_SINCE:
-			if (int_parse(optarg, 0, INT64_MAX, &v) < 0)
+			if (util_int_parse(optarg, 0, INT64_MAX, &v) < 0)
 				why = "not a cursor (a number a previous export gave)";
 			q.since = v;
 			since_given = 1;

@@ -417,7 +417,7 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 				return EXIT_TROUBLE;
 			break;
 		case 'B':
-			if (int_parse(optarg, 0, INT64_MAX, &budget) < 0)
+			if (util_int_parse(optarg, 0, INT64_MAX, &budget) < 0)
 				return cmd_fail("watch: --row-budget '%s': not a number of rows (0 "
 						"or more)", optarg);
 			r.o.row_budget = budget;

@@ -25,13 +25,13 @@ int64_t time_mono_ms(void);
  * CLOCK_BOOTTIME), for turning /proc start times into wall-clock times. */
 int64_t time_boot_ms(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id), 36 characters + NUL. -1 on error. */
-int boot_id_read(char *buf, size_t len);
+int util_boot_id_read(char *buf, size_t len);
 /* Start time of process pid in ms since the epoch from /proc/pid/stat; -1 on error. */
-int64_t proc_start_ms(int pid);
+int64_t util_proc_start_ms(int pid);
 /* Parse a whole decimal integer in [min, max]; -1 on error. */
-int int_parse(const char *s, long long min, long long max, long long *out);
+int util_int_parse(const char *s, long long min, long long max, long long *out);
 /* Shell-style glob match (fnmatch without flags); 1 on match. */
-int glob_match(const char *pattern, const char *s);
+int util_glob_match(const char *pattern, const char *s);
 
 /* qsort comparator for int64_t. */
 int util_cmp_i64(const void *a, const void *b);

@@ -154,47 +154,47 @@ static int row_print(void *arg, const struct report_container *c, const struct r
 	struct print_ctx *x = arg;
 	struct oval v[R_N];
 
-	set_str(&v[R_CONTAINER], c->name);
-	set_str(&v[R_PROTO], r->proto_name);
-	set_str(&v[R_STATE], sk_state_name(r->proto, r->state));
-	set_time(&v[R_FIRST], r->first_seen);
-	set_opt(&v[R_PID], r->pid);
-	set_str(&v[R_COMM], r->comm);
-	set_flags(&v[R_FLAGS], r->flags);
+	ov_set_str(&v[R_CONTAINER], c->name);
+	ov_set_str(&v[R_PROTO], r->proto_name);
+	ov_set_str(&v[R_STATE], sk_state_name(r->proto, r->state));
+	ov_set_time(&v[R_FIRST], r->first_seen);
+	ov_set_opt(&v[R_PID], r->pid);
+	ov_set_str(&v[R_COMM], r->comm);
+	ov_set_flags(&v[R_FLAGS], r->flags);
 	if (x->fmt == OUT_TABLE || x->fmt == OUT_HTML) {
-		set_str(&v[R_DIR], r->direction);
+		ov_set_str(&v[R_DIR], r->direction);
 		if (r->proto == SK_UNIX) {
 			/* no ports: the peer's path alone (a path may hold ':') */
-			set_str(&v[R_LOCAL], r->local_addr);
-			set_str(&v[R_REMOTE], r->remote_addr);
+			ov_set_str(&v[R_LOCAL], r->local_addr);
+			ov_set_str(&v[R_REMOTE], r->remote_addr);
 		} else {
-			set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
+			ov_set_str(&v[R_LOCAL], endpoint(&x->ep1, r->local_addr, r->local_port));
 			if (r->remote_addr || r->remote_port >= 0)
-				set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr,
+				ov_set_str(&v[R_REMOTE], endpoint(&x->ep2, r->remote_addr,
 							       r->remote_port));
 			else
-				set_null(&v[R_REMOTE]);
+				ov_set_null(&v[R_REMOTE]);
 		}
-		set_opt(&v[R_TSENT], r->bytes_sent);
-		set_opt(&v[R_TRECV], r->bytes_received);
-		set_str(&v[R_NAME], r->remote_name);
+		ov_set_opt(&v[R_TSENT], r->bytes_sent);
+		ov_set_opt(&v[R_TRECV], r->bytes_received);
+		ov_set_str(&v[R_NAME], r->remote_name);
 		if (x->ep1.oom || x->ep2.oom) {
 			errno = ENOMEM;
 			return -1;
 		}
 	} else {
-		set_str(&v[R_FAMILY], r->family);
-		set_str(&v[R_DIRECTION], r->direction);
-		set_str(&v[R_LOCAL_ADDR], r->local_addr);
-		set_opt(&v[R_LOCAL_PORT], r->local_port);
-		set_str(&v[R_REMOTE_ADDR], r->remote_addr);
-		set_opt(&v[R_REMOTE_PORT], r->remote_port);
-		set_str(&v[R_REMOTE_NAME], r->remote_name);
-		set_time(&v[R_LAST], r->last_seen);
-		set_bool(&v[R_CLOSED], r->closed_at >= 0);
-		set_opt(&v[R_SENT], r->bytes_sent);
-		set_opt(&v[R_RECV], r->bytes_received);
-		set_bool(&v[R_AFTER_IDLE], r->after_idle);
+		ov_set_str(&v[R_FAMILY], r->family);
+		ov_set_str(&v[R_DIRECTION], r->direction);
+		ov_set_str(&v[R_LOCAL_ADDR], r->local_addr);
+		ov_set_opt(&v[R_LOCAL_PORT], r->local_port);
+		ov_set_str(&v[R_REMOTE_ADDR], r->remote_addr);
+		ov_set_opt(&v[R_REMOTE_PORT], r->remote_port);
+		ov_set_str(&v[R_REMOTE_NAME], r->remote_name);
+		ov_set_time(&v[R_LAST], r->last_seen);
+		ov_set_bool(&v[R_CLOSED], r->closed_at >= 0);
+		ov_set_opt(&v[R_SENT], r->bytes_sent);
+		ov_set_opt(&v[R_RECV], r->bytes_received);
+		ov_set_bool(&v[R_AFTER_IDLE], r->after_idle);
 	}
 	if (r->flags)
 		x->flagged = 1;
