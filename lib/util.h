@@ -1,5 +1,20 @@
 /* Small parsers and clocks shared by every module. Library style: return -1 (or 0/1)
- * and never print or exit. Times are integer milliseconds since the Unix epoch. */
+ * and never print or exit. Times are integer milliseconds since the Unix epoch.
+ *
+ * The error convention of the tree (libmnl's). Library code (lib/, store/, sampler/,
+ * report/) never prints and never exits:
+ * - a function that fails returns -1 (NULL where it returns a pointer) and sets errno;
+ *   a parser whose only failure is "not one of those" just returns -1;
+ * - where the caller needs a sentence to print, it passes "char *err, size_t errlen"
+ *   last; the function writes one line there, without "clawss: " and without a newline
+ *   ("what: why"), and still sets errno when a system call failed (watch and sample
+ *   test EPERM to add "needs root");
+ * - an object that outlives the call keeps its last message behind an accessor,
+ *   store_errmsg(st), store_dns_errmsg(d); its constructor, with no object yet, takes
+ *   err and errlen (store_open). A multi-step operation's state struct is such an
+ *   object: struct store_prune keeps its message in p->err.
+ * Only the command layer (cmd/, clawss.c) prints, as "clawss: what: why" (cmd_fail), and
+ * turns failures into exit statuses. */
 #ifndef CLAWSS_UTIL_H
 #define CLAWSS_UTIL_H
 
