@@ -1,5 +1,6 @@
 /* The command layer: the only code that prints to the user or exits. Each command parses
- * its own options with getopt_long and returns the process exit status:
+ * its own options (its getopt_long table, through cmd_parse) and returns the process
+ * exit status:
  * 0 success, 1 report flagged something, 2 usage or runtime error (one line
  * "clawss: what: why" on stderr, printed with cmd_fail). */
 #ifndef CLAWSS_CMD_H
