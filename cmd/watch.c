@@ -160,7 +160,7 @@ static void retain_tick(void *arg, int64_t now)
 		 msg);
 }
 
-/* One watch or sample: its options, then what run() acquires, released by run_free. */
+/* One watch or sample: its options, then what run() acquires and run_free releases. */
 struct run {
 	const char *cmd;
 	struct watch_opts o;
@@ -342,7 +342,6 @@ static void run_free(struct run *r)
 	engine_close(r->eng);
 	free(r->ts);
 	free(r->globs);
-	free(r->labels);
 }
 
 static int run(const struct global *g, struct run *r)
@@ -475,13 +474,10 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 	int rc = cmd_parse(&parser, argc, argv, &r);
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
-	if (rc == CMD_GO_ON && watch_check(&r) != 0)
-		rc = EXIT_TROUBLE;
-	if (rc != CMD_GO_ON) {
-		free(r.labels);
-		return rc;
-	}
-	return run(g, &r);
+	if (rc == CMD_GO_ON)
+		rc = watch_check(&r) != 0 ? EXIT_TROUBLE : run(g, &r);
+	free(r.labels);
+	return rc;
 }
 
 int cmd_sample(int argc, char **argv, const struct global *g)
