@@ -1,7 +1,6 @@
 /* clawss: what leaves a container. main(): global options, the command table, and the
  * final check that everything written to stdout reached it. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,41 +20,6 @@ static const struct {
 	{ "prune", cmd_prune, "delete old records" },
 	{ "export", cmd_export, "write records as JSON lines for a log store" },
 };
-
-int cmd_fail(const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	fputs("clawss: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_TROUBLE;
-}
-
-int cmd_bad_option(const char *cmd, int c, char **argv)
-{
-	const char *opt = argv[optind - 1];
-	if (c == ':')
-		return cmd_fail("%s: %s needs a value (try 'clawss %s --help')", cmd, opt, cmd);
-	if (optopt)
-		return cmd_fail("%s: unknown option '-%c' (try 'clawss %s --help')", cmd, optopt,
-				cmd);
-	return cmd_fail("%s: unknown option '%s' (try 'clawss %s --help')", cmd, opt, cmd);
-}
-
-void cmd_log(const struct global *g, int level, const char *fmt, ...)
-{
-	va_list ap;
-	if (g->verbose < level)
-		return;
-	fputs("clawss: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
@@ -110,12 +74,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("clawss %s\n", CLAWSS_VERSION);
 			return fflush(stdout) || ferror(stdout) ? EXIT_TROUBLE : EXIT_OK;
-		case ':':
-			return cmd_fail("%s needs a value (try 'clawss --help')", argv[optind - 1]);
 		default:
-			if (optopt)
-				return cmd_fail("unknown option '-%c' (try 'clawss --help')", optopt);
-			return cmd_fail("unknown option '%s' (try 'clawss --help')", argv[optind - 1]);
+			return cmd_bad_option(NULL, c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -1,6 +1,5 @@
 /* clawss containers: one row per container recorded, with its burst. */
 #include <getopt.h>
-#include <sqlite3.h>
 #include "../lib/util.h"
 #include "../report/burst.h"
 #include "../report/report.h"
@@ -23,63 +22,58 @@ static void help(void)
 	      "\nSee clawss-containers(8).\n", stdout);
 }
 
+struct containers_args {
+	int64_t idle, burst_max;
+	enum out_format fmt;
+};
+
+static int containers_run(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct containers_args *a = arg;
+	if (report_containers(store_db(st), a->idle, a->burst_max, a->fmt, stdout, err,
+			      errlen) < 0)
+		return -1;
+	return EXIT_OK;
+}
+
+enum { O_IDLE = 256, O_BURST_MAX, O_FORMAT };
+
+static int containers_option(void *arg, int c, const char *name, char *value)
+{
+	struct containers_args *a = arg;
+	(void)name;
+	switch (c) {
+	case O_IDLE:
+		return cmd_opt_idle("containers", value, &a->idle);
+	case O_BURST_MAX:
+		return cmd_opt_burst_max("containers", value, &a->burst_max);
+	case O_FORMAT:
+		if (out_format_parse(value, &a->fmt) < 0 || a->fmt == OUT_HTML)
+			return cmd_bad_value("containers", "format", value,
+					     "unknown format (table, json or csv)");
+	}
+	return 0;
+}
+
 int cmd_containers(int argc, char **argv, const struct global *g)
 {
-	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
-	if (cmd_confine_reader("containers", g) != 0)
-		return EXIT_TROUBLE;
-	enum { O_IDLE = 256, O_BURST_MAX, O_FORMAT, O_HELP };
 	static const struct option opts[] = {
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "burst-max", required_argument, NULL, O_BURST_MAX },
 		{ "format", required_argument, NULL, O_FORMAT },
-		{ "help", no_argument, NULL, O_HELP },
+		{ "help", no_argument, NULL, CMD_O_HELP },
 		{ 0 },
 	};
-	enum out_format fmt = OUT_TABLE;
-	int64_t idle = 30000, burst_max = BURST_MAX_DEFAULT_MS;
-	struct store *st = NULL;
-	char err[512];
-	int c;
+	static const struct cmd_parse parser = { "containers", ":", opts, help,
+						 containers_option, 0 };
+	struct containers_args a = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
+				     .fmt = OUT_TABLE };
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_IDLE:
-			if (duration_parse(optarg, &idle) < 0)
-				return cmd_fail("containers: --idle '%s': not a duration "
-						"(a number with ms, s, m or h: 30s)", optarg);
-			break;
-		case O_BURST_MAX:
-			if (duration_parse(optarg, &burst_max) < 0 || burst_max <= 0)
-				return cmd_fail("containers: --burst-max '%s': not a positive duration "
-						"(a number with ms, s, m or h: 10m)", optarg);
-			break;
-		case O_FORMAT:
-			if (out_format_parse(optarg, &fmt) < 0 || fmt == OUT_HTML)
-				return cmd_fail("containers: --format '%s': unknown format "
-						"(table, json or csv)", optarg);
-			break;
-		case O_HELP:
-			help();
-			return EXIT_OK;
-		case ':':
-			return cmd_fail("containers: %s needs a value (try 'clawss containers --help')",
-					argv[optind - 1]);
-		default:
-			return cmd_fail("containers: unknown option '%s' (try 'clawss containers --help')",
-					argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cmd_fail("containers: unexpected argument '%s' (try 'clawss containers --help')",
-				argv[optind]);
-	/* one thread, one connection: no mutex taken per column read (tens of millions in
-	 * a big report); possible only before SQLite initialises, which nothing did yet */
-	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-	if (store_open(&st, g->db, STORE_READ, err, sizeof(err)) < 0)
-		return cmd_fail("%s", err);
-	int rc = report_containers(store_db(st), idle, burst_max, fmt, stdout, err, sizeof(err));
-	store_close(st);
-	return rc < 0 ? cmd_fail("containers: %s", err) : EXIT_OK;
+	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
+	if (cmd_confine_reader("containers", g) != 0)
+		return EXIT_TROUBLE;
+	int rc = cmd_parse(&parser, argc, argv, &a);
+	if (rc != CMD_GO_ON)
+		return rc;
+	return cmd_with_store(g, "containers", STORE_READ, containers_run, &a);
 }

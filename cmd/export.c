@@ -52,7 +52,7 @@ static int cursor_read(int fd, const char *path, int64_t *cursor)
 		*cursor = 0;
 		return 0;
 	}
-	if (int_parse(buf, 0, INT64_MAX, &v) < 0) {
+	if (util_int_parse(buf, 0, INT64_MAX, &v) < 0) {
 		cmd_fail("export: %s: not a cursor (one decimal number)", path);
 		return -1;
 	}
@@ -69,114 +69,114 @@ static int cursor_write(int fd, const char *path, int64_t cursor)
 	return 0;
 }
 
+struct export_args {
+	const struct global *g;
+	struct export_query q;
+	int since_given;
+	const char *cursor_path;
+	int fd;                 /* the cursor file, or -1 */
+	char host[256];
+};
+
+enum { O_FORMAT = 256, O_SINCE, O_CURSOR_FILE, O_IDLE };
+
+static int export_option(void *arg, int c, const char *name, char *value)
+{
+	struct export_args *a = arg;
+	long long v;
+	switch (c) {
+	case O_FORMAT:
+		if (strcmp(value, "jsonl") != 0)
+			return cmd_bad_value("export", name, value, "unknown format (jsonl)");
+		break;
+	case O_SINCE:
+		if (util_int_parse(value, 0, INT64_MAX, &v) < 0)
+			return cmd_bad_value("export", name, value,
+					     "not a cursor (a number a previous export gave)");
+		a->q.since = v;
+		a->since_given = 1;
+		break;
+	case O_CURSOR_FILE:
+		if (!*value)
+			return cmd_bad_value("export", name, value, "empty path");
+		a->cursor_path = value;
+		break;
+	case O_IDLE:
+		return cmd_opt_idle("export", value, &a->q.idle);
+	}
+	return 0;
+}
+
+/* Opens the cursor file and starts from its cursor unless --since said otherwise.
+ * 0, or -1 after one line. */
+static int cursor_open(struct export_args *a)
+{
+	const char *path = a->cursor_path;
+	struct stat sb;
+	int64_t from_file;
+
+	/* O_NOFOLLOW: root writing through a planted link would overwrite the file it
+	 * names; O_NONBLOCK: a FIFO there must not hang the export */
+	a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+		     0600);
+	if (a->fd < 0 && errno == ELOOP)
+		return cmd_fail("export: %s: is a symbolic link: refused (give the file's "
+				"real path)", path), -1;
+	if (a->fd < 0)
+		return cmd_fail("export: %s: %s", path, strerror(errno)), -1;
+	if (fstat(a->fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return cmd_fail("export: %s: not a regular file", path), -1;
+	if (cursor_read(a->fd, path, &from_file) < 0)
+		return -1;
+	if (!a->since_given)
+		a->q.since = from_file;
+	return 0;
+}
+
+static int export_run(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct export_args *a = arg;
+	struct export_result res;
+
+	if (report_export(store_db(st), &a->q, stdout, &res, err, errlen) < 0)
+		return -1;
+	if (res.ahead)
+		fprintf(stderr, "clawss: export: cursor %" PRId64 " is ahead of this database "
+			"(a recreated or restored file?): exported everything\n", a->q.since);
+	cmd_log(a->g, 1, "export: %" PRId64 " connections", res.rows);
+	/* the output is flushed (report_export checked): only now move the cursor on */
+	if (a->fd < 0)
+		fprintf(stderr, "clawss: cursor %" PRId64 "\n", res.next);
+	else if (cursor_write(a->fd, a->cursor_path, res.next) < 0)
+		return EXIT_TROUBLE;
+	return EXIT_OK;
+}
+
 int cmd_export(int argc, char **argv, const struct global *g)
 {
-	enum { O_FORMAT = 256, O_SINCE, O_CURSOR_FILE, O_IDLE, O_HELP };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "cursor-file", required_argument, NULL, O_CURSOR_FILE },
 		{ "idle", required_argument, NULL, O_IDLE },
-		{ "help", no_argument, NULL, O_HELP },
+		{ "help", no_argument, NULL, CMD_O_HELP },
 		{ 0 },
 	};
-	struct export_query q = { .idle = 30000 };
-	struct export_result res;
-	const char *cursor_path = NULL, *why = NULL;
-	struct store *st = NULL;
-	char err[512], host[256] = "";
-	int c, li = 0, since_given = 0, fd = -1, rc = EXIT_TROUBLE;
-	long long v;
+	static const struct cmd_parse parser = { "export", ":", opts, help, export_option, 0 };
+	struct export_args a = { .g = g, .q = { .idle = 30000 }, .fd = -1 };
+	int rc = cmd_parse(&parser, argc, argv, &a);
 
-	opterr = 0;
-	while (!why && (c = getopt_long(argc, argv, ":", opts, &li)) != -1) {
-		switch (c) {
-		case O_FORMAT:
-			if (strcmp(optarg, "jsonl") != 0)
-				why = "unknown format (jsonl)";
-			break;
-		case O_SINCE:
-			if (int_parse(optarg, 0, INT64_MAX, &v) < 0)
-				why = "not a cursor (a number a previous export gave)";
-			q.since = v;
-			since_given = 1;
-			break;
-		case O_CURSOR_FILE:
-			if (!*optarg)
-				why = "empty path";
-			cursor_path = optarg;
-			break;
-		case O_IDLE:
-			if (duration_parse(optarg, &q.idle) < 0)
-				why = "not a duration (a number with ms, s, m or h: 30s)";
-			break;
-		case O_HELP:
-			help();
-			return EXIT_OK;
-		case ':':
-			return cmd_fail("export: %s needs a value (try 'clawss export --help')",
-					argv[optind - 1]);
-		default:
-			return cmd_fail("export: unknown option '%s' (try 'clawss export --help')",
-					argv[optind - 1]);
-		}
-	}
-	if (why)
-		return cmd_fail("export: --%s '%s': %s", opts[li].name, optarg, why);
-	if (optind < argc)
-		return cmd_fail("export: unexpected argument '%s' (try 'clawss export --help')",
-				argv[optind]);
+	if (rc != CMD_GO_ON)
+		return rc;
 	/* acquire, then narrow: the host name (uname) and the cursor file first */
-	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
-		snprintf(host, sizeof(host), "localhost");
-	q.host = host;
-	if (cursor_path) {
-		/* O_NOFOLLOW: root writing through a planted link would overwrite the file it
-		 * names; O_NONBLOCK: a FIFO there must not hang the export */
-		fd = open(cursor_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-			  O_NONBLOCK, 0600);
-		if (fd < 0 && errno == ELOOP)
-			return cmd_fail("export: %s: is a symbolic link: refused (give the file's "
-					"real path)", cursor_path);
-		if (fd < 0)
-			return cmd_fail("export: %s: %s", cursor_path, strerror(errno));
-		struct stat sb;
-		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-			cmd_fail("export: %s: not a regular file", cursor_path);
-			goto out;
-		}
-		int64_t from_file;
-		if (cursor_read(fd, cursor_path, &from_file) < 0)
-			goto out;
-		if (!since_given)
-			q.since = from_file;
-	}
+	if (gethostname(a.host, sizeof(a.host) - 1) < 0 || !a.host[0])
+		snprintf(a.host, sizeof(a.host), "localhost");
+	a.q.host = a.host;
+	rc = EXIT_TROUBLE;
 	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
-	if (cmd_confine_reader("export", g) != 0)
-		goto out;
-	if (store_open(&st, g->db, STORE_READ, err, sizeof(err)) < 0) {
-		cmd_fail("%s", err);
-		goto out;
-	}
-	if (report_export(store_db(st), &q, stdout, &res, err, sizeof(err)) < 0) {
-		cmd_fail("export: %s", err);
-		goto out;
-	}
-	if (res.ahead)
-		fprintf(stderr, "clawss: export: cursor %" PRId64 " is ahead of this database "
-			"(a recreated or restored file?): exported everything\n", q.since);
-	cmd_log(g, 1, "export: %" PRId64 " connections", res.rows);
-	/* the output is flushed (report_export checked): only now move the cursor on */
-	if (fd >= 0) {
-		if (cursor_write(fd, cursor_path, res.next) < 0)
-			goto out;
-	} else {
-		fprintf(stderr, "clawss: cursor %" PRId64 "\n", res.next);
-	}
-	rc = EXIT_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	store_close(st);
+	if ((!a.cursor_path || cursor_open(&a) == 0) && cmd_confine_reader("export", g) == 0)
+		rc = cmd_with_store(g, "export", STORE_READ, export_run, &a);
+	if (a.fd >= 0)
+		close(a.fd);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* clawss policy: an allowlist, in the report --allow format, of what a container used. */
 #include <getopt.h>
-#include <sqlite3.h>
 #include "../lib/util.h"
 #include "../report/burst.h"
 #include "../report/report.h"
@@ -28,12 +27,64 @@ static void help(void)
 	      "\nSee clawss-policy(8).\n", stdout);
 }
 
+struct policy_args {
+	struct report_query q;
+	char *name;
+	int until_idle, idle_set, burst_set;
+	int64_t now;            /* what a TIME that is a duration counts back from */
+};
+
+enum { O_CONTAINER = 256, O_UNTIL_IDLE, O_IDLE, O_BURST_MAX, O_SINCE, O_UNTIL };
+
+static int policy_option(void *arg, int c, const char *name, char *value)
+{
+	struct policy_args *a = arg;
+	switch (c) {
+	case O_CONTAINER:
+		if (a->name)
+			return cmd_fail("policy: --container given twice");
+		a->name = value;
+		break;
+	case O_UNTIL_IDLE:
+		a->until_idle = 1;
+		break;
+	case O_IDLE:
+		a->idle_set = 1;
+		return cmd_opt_idle("policy", value, &a->q.idle);
+	case O_BURST_MAX:
+		a->burst_set = 1;
+		return cmd_opt_burst_max("policy", value, &a->q.burst_max);
+	case O_SINCE:
+	case O_UNTIL:
+		return cmd_opt_time("policy", name, value, a->now,
+				    c == O_SINCE ? &a->q.since : &a->q.until);
+	}
+	return 0;
+}
+
+static int policy_check(const struct policy_args *a)
+{
+	if (!a->name)
+		return cmd_fail("policy: --container NAME is required (try 'clawss policy --help')");
+	if (a->idle_set && !a->until_idle)
+		return cmd_fail("policy: --idle only makes sense with --until-idle");
+	if (a->burst_set && !a->until_idle)
+		return cmd_fail("policy: --burst-max only makes sense with --until-idle");
+	if (a->q.since > a->q.until)
+		return cmd_fail("policy: --since is later than --until");
+	return 0;
+}
+
+static int policy_run(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct policy_args *a = arg;
+	if (report_policy(store_db(st), &a->q, a->until_idle, stdout, err, errlen) < 0)
+		return -1;
+	return EXIT_OK;
+}
+
 int cmd_policy(int argc, char **argv, const struct global *g)
 {
-	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
-	if (cmd_confine_reader("policy", g) != 0)
-		return EXIT_TROUBLE;
-	enum { O_CONTAINER = 256, O_UNTIL_IDLE, O_IDLE, O_BURST_MAX, O_SINCE, O_UNTIL, O_HELP };
 	static const struct option opts[] = {
 		{ "container", required_argument, NULL, O_CONTAINER },
 		{ "until-idle", no_argument, NULL, O_UNTIL_IDLE },
@@ -41,78 +92,23 @@ int cmd_policy(int argc, char **argv, const struct global *g)
 		{ "burst-max", required_argument, NULL, O_BURST_MAX },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
-		{ "help", no_argument, NULL, O_HELP },
+		{ "help", no_argument, NULL, CMD_O_HELP },
 		{ 0 },
 	};
-	static const char not_time[] = "not a time (RFC 3339, or a duration meaning that long ago)";
-	struct report_query q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
-				  .since = REPORT_TIME_MIN,
-				  .until = REPORT_TIME_MAX };
-	char *name = NULL;
-	int until_idle = 0, idle_set = 0, burst_set = 0, c, li = 0;
-	int64_t now = time_now_ms();
-	struct store *st = NULL;
-	char err[512];
+	static const struct cmd_parse parser = { "policy", ":", opts, help, policy_option, 0 };
+	struct policy_args a = { .q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
+					.since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX } };
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, &li)) != -1) {
-		switch (c) {
-		case O_CONTAINER:
-			if (name)
-				return cmd_fail("policy: --container given twice");
-			name = optarg;
-			break;
-		case O_UNTIL_IDLE:
-			until_idle = 1;
-			break;
-		case O_IDLE:
-			if (duration_parse(optarg, &q.idle) < 0)
-				return cmd_fail("policy: --idle '%s': not a duration "
-						"(a number with ms, s, m or h: 30s)", optarg);
-			idle_set = 1;
-			break;
-		case O_BURST_MAX:
-			if (duration_parse(optarg, &q.burst_max) < 0 || q.burst_max <= 0)
-				return cmd_fail("policy: --burst-max '%s': not a positive duration "
-						"(a number with ms, s, m or h: 10m)", optarg);
-			burst_set = 1;
-			break;
-		case O_SINCE:
-		case O_UNTIL:
-			if (time_parse(optarg, now, c == O_SINCE ? &q.since : &q.until) < 0)
-				return cmd_fail("policy: --%s '%s': %s", opts[li].name, optarg,
-						not_time);
-			break;
-		case O_HELP:
-			help();
-			return EXIT_OK;
-		case ':':
-			return cmd_fail("policy: %s needs a value (try 'clawss policy --help')",
-					argv[optind - 1]);
-		default:
-			return cmd_fail("policy: unknown option '%s' (try 'clawss policy --help')",
-					argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cmd_fail("policy: unexpected argument '%s' (try 'clawss policy --help')",
-				argv[optind]);
-	if (!name)
-		return cmd_fail("policy: --container NAME is required (try 'clawss policy --help')");
-	if (idle_set && !until_idle)
-		return cmd_fail("policy: --idle only makes sense with --until-idle");
-	if (burst_set && !until_idle)
-		return cmd_fail("policy: --burst-max only makes sense with --until-idle");
-	if (q.since > q.until)
-		return cmd_fail("policy: --since is later than --until");
-	q.containers = &name;
-	q.ncontainers = 1;
-	/* one thread, one connection: no mutex taken per column read (tens of millions in
-	 * a big report); possible only before SQLite initialises, which nothing did yet */
-	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-	if (store_open(&st, g->db, STORE_READ, err, sizeof(err)) < 0)
-		return cmd_fail("%s", err);
-	int rc = report_policy(store_db(st), &q, until_idle, stdout, err, sizeof(err));
-	store_close(st);
-	return rc < 0 ? cmd_fail("policy: %s", err) : EXIT_OK;
+	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
+	if (cmd_confine_reader("policy", g) != 0)
+		return EXIT_TROUBLE;
+	a.now = time_now_ms();
+	int rc = cmd_parse(&parser, argc, argv, &a);
+	if (rc != CMD_GO_ON)
+		return rc;
+	if (policy_check(&a) != 0)
+		return EXIT_TROUBLE;
+	a.q.containers = &a.name;
+	a.q.ncontainers = 1;
+	return cmd_with_store(g, "policy", STORE_READ, policy_run, &a);
 }

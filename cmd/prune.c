@@ -35,45 +35,65 @@ static const char *size_text(int64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+struct prune_args {
+	const struct global *g;
+	int64_t older;          /* --older-than, ms */
+};
+
+/* A failure's message names the database, not the command: p.err says what failed in it. */
+static int prune_run(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct prune_args *a = arg;
+	struct store_prune p;
+	char when[40], freed[32];
+	int rc;
+
+	(void)err;
+	(void)errlen;
+	store_prune_init(&p, time_now_ms() - a->older);
+	while ((rc = store_prune_step(st, &p, 1)) > 0)
+		;
+	if (rc == 0 && p.full_vacuum_needed) {
+		cmd_log(a->g, 0, "prune: rewriting the database once to enable incremental vacuum");
+		rc = store_prune_vacuum(st, &p);
+	}
+	if (rc < 0)
+		return cmd_fail("%s: %s", a->g->db, p.err);
+	if (a->g->verbose >= 0)
+		printf("pruned %" PRId64 " sockets, %" PRId64 " containers, %" PRId64
+		       " activity rows that ended before %s; freed %s\n", p.sockets, p.containers,
+		       p.activity, time_format(p.cutoff, when, sizeof(when)),
+		       size_text(p.freed, freed, sizeof(freed)));
+	return EXIT_OK;
+}
+
+enum { O_OLDER = 256 };
+
+static int prune_option(void *arg, int c, const char *name, char *value)
+{
+	struct prune_args *a = arg;
+	(void)name;
+	if (c == O_OLDER && duration_parse(value, &a->older) < 0)
+		return cmd_fail("prune: --older-than '%s': not a duration: %s (a number above 0 "
+				"with a unit ms, s, m, h or d: 720h)", value, duration_error(value));
+	return 0;
+}
+
 int cmd_prune(int argc, char **argv, const struct global *g)
 {
-	enum { O_OLDER = 256, O_HELP };
 	static const struct option opts[] = {
 		{ "older-than", required_argument, NULL, O_OLDER },
-		{ "help", no_argument, NULL, O_HELP },
+		{ "help", no_argument, NULL, CMD_O_HELP },
 		{ 0 },
 	};
-	struct store_prune p;
-	struct store *st = NULL;
+	static const struct cmd_parse parser = { "prune", ":", opts, help, prune_option, 0 };
+	struct prune_args a = { .g = g };
 	struct stat sb;
-	int64_t older = 0;
-	char err[512], when[40], freed[32];
-	int c, rc;
+	int rc = cmd_parse(&parser, argc, argv, &a);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_OLDER:
-			if (duration_parse(optarg, &older) < 0)
-				return cmd_fail("prune: --older-than '%s': not a duration: %s (a "
-						"number above 0 with a unit ms, s, m, h or d: 720h)", optarg,
-						duration_error(optarg));
-			break;
-		case O_HELP:
-			help();
-			return EXIT_OK;
-		case ':':
-			return cmd_fail("prune: %s needs a value (try 'clawss prune --help')",
-					argv[optind - 1]);
-		default:
-			return cmd_fail("prune: unknown option '%s' (try 'clawss prune --help')",
-					argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cmd_fail("prune: unexpected argument '%s' (try 'clawss prune --help')",
-				argv[optind]);
-	if (!older)
+	if (rc != CMD_GO_ON)
+		return rc;
+	if (!a.older)
 		return cmd_fail("prune: --older-than is required (try 'clawss prune --help')");
 	/* prune never creates a database: a wrong path is an error, not a new empty file */
 	if (stat(g->db, &sb) < 0)
@@ -82,22 +102,5 @@ int cmd_prune(int argc, char **argv, const struct global *g)
 	/* a reader's confinement fits: no capability, no socket, only the database file */
 	if (cmd_confine_reader("prune", g) != 0)
 		return EXIT_TROUBLE;
-	if (store_open(&st, g->db, STORE_WRITE, err, sizeof(err)) < 0)
-		return cmd_fail("%s", err);
-	store_prune_init(&p, time_now_ms() - older);
-	while ((rc = store_prune_step(st, &p, 1)) > 0)
-		;
-	if (rc == 0 && p.full_vacuum_needed) {
-		cmd_log(g, 0, "prune: rewriting the database once to enable incremental vacuum");
-		rc = store_prune_vacuum(st, &p);
-	}
-	store_close(st);
-	if (rc < 0)
-		return cmd_fail("%s: %s", g->db, p.err);
-	if (g->verbose >= 0)
-		printf("pruned %" PRId64 " sockets, %" PRId64 " containers, %" PRId64
-		       " activity rows that ended before %s; freed %s\n", p.sockets, p.containers,
-		       p.activity, time_format(p.cutoff, when, sizeof(when)),
-		       size_text(p.freed, freed, sizeof(freed)));
-	return EXIT_OK;
+	return cmd_with_store(g, "prune", STORE_WRITE, prune_run, &a);
 }

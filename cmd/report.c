@@ -1,6 +1,5 @@
 /* clawss report: the recorded connections, flagged; exit 1 when a printed row is. */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/util.h"
@@ -57,13 +56,121 @@ static char *command_line(int argc, char **argv)
 	return s;
 }
 
+struct report_args {
+	const struct global *g;
+	int argc;
+	char **argv;
+	struct report_query q;
+	enum out_format fmt;
+	enum report_by by;
+	int dns;
+	int64_t now;            /* what a TIME that is a duration counts back from */
+	const char *allow_path;
+	struct allowlist allow;
+	char **names;       /* --container patterns (q.containers) */
+	size_t *matched;    /* how many containers each matched (q.matched) */
+};
+
+enum { O_SINCE_IDLE = 256, O_IDLE, O_BURST_MAX, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
+       O_BY, O_DNS };
+
+static int report_option(void *arg, int c, const char *name, char *value)
+{
+	struct report_args *a = arg;
+	switch (c) {
+	case O_SINCE_IDLE:
+		a->q.since_idle = 1;
+		break;
+	case O_IDLE:
+		return cmd_opt_idle("report", value, &a->q.idle);
+	case O_BURST_MAX:
+		return cmd_opt_burst_max("report", value, &a->q.burst_max);
+	case O_CONTAINER:
+		a->names[a->q.ncontainers++] = value;
+		break;
+	case O_SINCE:
+	case O_UNTIL:
+		return cmd_opt_time("report", name, value, a->now,
+				    c == O_SINCE ? &a->q.since : &a->q.until);
+	case O_ALLOW:
+		a->allow_path = value;
+		break;
+	case O_FORMAT:
+		if (out_format_parse(value, &a->fmt) < 0)
+			return cmd_bad_value("report", name, value,
+					     "unknown format (table, json, csv or html)");
+		break;
+	case O_BY:
+		if (strcmp(value, "destination") == 0)
+			a->by = REPORT_BY_DESTINATION;
+		else if (strcmp(value, "container") == 0)
+			a->by = REPORT_BY_CONTAINER;
+		else
+			return cmd_bad_value("report", name, value,
+					     "unknown grouping (destination or container)");
+		break;
+	case O_DNS:
+		a->dns = 1;
+		break;
+	}
+	return 0;
+}
+
+/* The rows, in the form asked for: 1 when one is flagged, 0, or -1 with err. */
+static int report_rows(struct store *st, const struct report_args *a, char *err,
+		       size_t errlen)
+{
+	if (a->dns)
+		return report_dns(store_db(st), &a->q, a->fmt, stdout, err, errlen);
+	if (a->fmt != OUT_HTML)
+		return report_print(store_db(st), &a->q, a->by, a->fmt, stdout, err, errlen);
+	char *line = command_line(a->argc, a->argv);
+	int rc = line ? report_print_html(store_db(st), &a->q, a->by, line, stdout, err, errlen) :
+			(snprintf(err, errlen, "out of memory"), -1);
+	free(line);
+	return rc;
+}
+
+/* Connections past a row budget (or a full disk) were counted per destination, not
+ * recorded one by one: one row per socket cannot show them, so say so, and let them flag
+ * the run. rc is what the rows gave; returns it, 1, or -1 with err. */
+static int report_counted(struct store *st, const struct report_args *a, int rc, char *err,
+			  size_t errlen)
+{
+	int64_t aggregated = 0, agg_flagged = 0;
+	if (a->dns || a->by != REPORT_BY_SOCKET)
+		return rc;
+	if (report_aggregated(store_db(st), &a->q, &aggregated, &agg_flagged, err, errlen) < 0)
+		return -1;
+	if (!aggregated)
+		return rc;
+	cmd_log(a->g, 0, "report: %lld more connections were counted per destination, not "
+		"recorded one by one (a row budget or a full disk)%s: see report --by "
+		"destination", (long long)aggregated, agg_flagged ? ", some undeclared" : "");
+	return agg_flagged ? 1 : rc;
+}
+
+static int report_run(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct report_args *a = arg;
+	if (a->dns && (a->by != REPORT_BY_SOCKET || a->allow_path))
+		return cmd_fail("report: --dns lists queries: it takes neither --by nor --allow");
+	if (a->dns && a->fmt == OUT_HTML)
+		return cmd_fail("report: --dns has no html format (table, json or csv)");
+	int rc = report_rows(st, a, err, errlen);
+	if (rc >= 0)
+		rc = report_counted(st, a, rc, err, errlen);
+	if (rc < 0)
+		return -1;
+	/* a mistyped name must not pass for "nothing to report" unnoticed */
+	for (size_t i = 0; i < a->q.ncontainers; i++)
+		if (!a->matched[i])
+			cmd_log(a->g, 0, "report: no recorded container matches '%s'", a->names[i]);
+	return rc ? EXIT_FLAGGED : EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv, const struct global *g)
 {
-	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
-	if (cmd_confine_reader("report", g) != 0)
-		return EXIT_TROUBLE;
-	enum { O_SINCE_IDLE = 256, O_IDLE, O_BURST_MAX, O_CONTAINER, O_SINCE, O_UNTIL, O_ALLOW, O_FORMAT,
-	       O_BY, O_DNS, O_HELP };
 	static const struct option opts[] = {
 		{ "since-idle", no_argument, NULL, O_SINCE_IDLE },
 		{ "idle", required_argument, NULL, O_IDLE },
@@ -75,160 +182,43 @@ int cmd_report(int argc, char **argv, const struct global *g)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "by", required_argument, NULL, O_BY },
 		{ "dns", no_argument, NULL, O_DNS },
-		{ "help", no_argument, NULL, O_HELP },
+		{ "help", no_argument, NULL, CMD_O_HELP },
 		{ 0 },
 	};
-	struct report_query q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
-				  .since = REPORT_TIME_MIN,
-				  .until = REPORT_TIME_MAX };
-	enum out_format fmt = OUT_TABLE;
-	enum report_by by = REPORT_BY_SOCKET;
-	const char *allow_path = NULL, *why = NULL;
-	struct allowlist allow = { 0 };
-	struct store *st = NULL;
-	int64_t now = time_now_ms();
+	static const struct cmd_parse parser = { "report", ":", opts, help, report_option, 0 };
+	struct report_args a = { .g = g, .argc = argc, .argv = argv, .now = time_now_ms(),
+				 .q = { .idle = 30000, .burst_max = BURST_MAX_DEFAULT_MS,
+					.since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX },
+				 .fmt = OUT_TABLE, .by = REPORT_BY_SOCKET };
 	char err[512];
-	int c, li = 0, rc = EXIT_TROUBLE, dns = 0;
-	char **names = calloc((size_t)argc + 1, sizeof(*names));
-	size_t *matched = calloc((size_t)argc + 1, sizeof(*matched));
+	int rc;
 
-	if (!names || !matched) {
-		free(names);
-		free(matched);
-		return cmd_fail("report: out of memory");
-	}
-	opterr = 0;
-	while (!why && (c = getopt_long(argc, argv, ":", opts, &li)) != -1) {
-		switch (c) {
-		case O_SINCE_IDLE:
-			q.since_idle = 1;
-			break;
-		case O_IDLE:
-			if (duration_parse(optarg, &q.idle) < 0)
-				why = "not a duration (a number with ms, s, m or h: 30s)";
-			break;
-		case O_BURST_MAX:
-			if (duration_parse(optarg, &q.burst_max) < 0 || q.burst_max <= 0)
-				why = "not a positive duration (a number with ms, s, m or h: 10m)";
-			break;
-		case O_CONTAINER:
-			names[q.ncontainers++] = optarg;
-			break;
-		case O_SINCE:
-			if (time_parse(optarg, now, &q.since) < 0)
-				why = "not a time (RFC 3339, or a duration meaning that long ago)";
-			break;
-		case O_UNTIL:
-			if (time_parse(optarg, now, &q.until) < 0)
-				why = "not a time (RFC 3339, or a duration meaning that long ago)";
-			break;
-		case O_ALLOW:
-			allow_path = optarg;
-			break;
-		case O_FORMAT:
-			if (out_format_parse(optarg, &fmt) < 0)
-				why = "unknown format (table, json, csv or html)";
-			break;
-		case O_BY:
-			if (strcmp(optarg, "destination") == 0)
-				by = REPORT_BY_DESTINATION;
-			else if (strcmp(optarg, "container") == 0)
-				by = REPORT_BY_CONTAINER;
-			else
-				why = "unknown grouping (destination or container)";
-			break;
-		case O_DNS:
-			dns = 1;
-			break;
-		case O_HELP:
-			free(names);
-			free(matched);
-			help();
-			return EXIT_OK;
-		case ':':
-			free(names);
-			free(matched);
-			return cmd_fail("report: %s needs a value (try 'clawss report --help')",
-					argv[optind - 1]);
-		default:
-			free(names);
-			free(matched);
-			return cmd_fail("report: unknown option '%s' (try 'clawss report --help')",
-					argv[optind - 1]);
-		}
-	}
-	if (why) {
-		rc = cmd_fail("report: --%s '%s': %s", opts[li].name, optarg, why);
+	/* a reader keeps no capability and makes no network call (clawss(8), SECURITY) */
+	if (cmd_confine_reader("report", g) != 0)
+		return EXIT_TROUBLE;
+	a.names = calloc((size_t)argc + 1, sizeof(*a.names));
+	a.matched = calloc((size_t)argc + 1, sizeof(*a.matched));
+	if (!a.names || !a.matched) {
+		rc = cmd_fail("report: out of memory");
 		goto out;
 	}
-	if (optind < argc) {
-		rc = cmd_fail("report: unexpected argument '%s' (try 'clawss report --help')",
-			      argv[optind]);
+	rc = cmd_parse(&parser, argc, argv, &a);
+	if (rc != CMD_GO_ON)
 		goto out;
-	}
-	if (q.since > q.until) {
+	a.q.containers = a.names;
+	a.q.matched = a.matched;
+	if (a.q.since > a.q.until) {
 		rc = cmd_fail("report: --since is later than --until");
-		goto out;
-	}
-	q.containers = names;
-	q.matched = matched;
-	if (allow_path) {
-		if (allow_load(&allow, allow_path, err, sizeof(err)) < 0) {
-			rc = cmd_fail("%s", err);
-			goto out;
-		}
-		q.allow = &allow;
-	}
-	/* one thread, one connection: no mutex taken per column read (tens of millions in
-	 * a big report); possible only before SQLite initialises, which nothing did yet */
-	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-	if (store_open(&st, g->db, STORE_READ, err, sizeof(err)) < 0) {
+	} else if (a.allow_path && allow_load(&a.allow, a.allow_path, err, sizeof(err)) < 0) {
 		rc = cmd_fail("%s", err);
-		goto out;
-	}
-	if (dns && (by != REPORT_BY_SOCKET || allow_path)) {
-		rc = cmd_fail("report: --dns lists queries: it takes neither --by nor --allow");
-		goto out;
-	}
-	if (dns && fmt == OUT_HTML) {
-		rc = cmd_fail("report: --dns has no html format (table, json or csv)");
-		goto out;
-	}
-	if (dns) {
-		rc = report_dns(store_db(st), &q, fmt, stdout, err, sizeof(err));
-	} else if (fmt == OUT_HTML) {
-		char *line = command_line(argc, argv);
-		rc = line ? report_print_html(store_db(st), &q, by, line, stdout, err, sizeof(err)) :
-			    (snprintf(err, sizeof(err), "out of memory"), -1);
-		free(line);
 	} else {
-		rc = report_print(store_db(st), &q, by, fmt, stdout, err, sizeof(err));
-	}
-	int64_t aggregated = 0, agg_flagged = 0;
-	if (rc >= 0 && !dns && by == REPORT_BY_SOCKET &&
-	    report_aggregated(store_db(st), &q, &aggregated, &agg_flagged, err, sizeof(err)) < 0)
-		rc = -1;
-	if (rc >= 0 && aggregated) {
-		/* one row per socket cannot show them: say so, and let them flag the run */
-		cmd_log(g, 0, "report: %lld more connections were counted per destination, not "
-			"recorded one by one (a row budget or a full disk)%s: see report --by "
-			"destination", (long long)aggregated, agg_flagged ? ", some undeclared" : "");
-		if (agg_flagged)
-			rc = 1;
-	}
-	if (rc < 0) {
-		rc = cmd_fail("report: %s", err);
-	} else {
-		rc = rc ? EXIT_FLAGGED : EXIT_OK;
-		/* a mistyped name must not pass for "nothing to report" unnoticed */
-		for (size_t i = 0; i < q.ncontainers; i++)
-			if (!matched[i])
-				cmd_log(g, 0, "report: no recorded container matches '%s'", names[i]);
+		if (a.allow_path)
+			a.q.allow = &a.allow;
+		rc = cmd_with_store(g, "report", STORE_READ, report_run, &a);
 	}
 out:
-	store_close(st);
-	allow_free(&allow);
-	free(names);
-	free(matched);
+	allow_free(&a.allow);
+	free(a.names);
+	free(a.matched);
 	return rc;
 }

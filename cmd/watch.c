@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include "../lib/confine.h"
@@ -130,13 +129,6 @@ struct retain {
 	struct store_prune p;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void retain_tick(void *arg, int64_t now)
 {
 	struct retain *rt = arg;
@@ -149,8 +141,8 @@ static void retain_tick(void *arg, int64_t now)
 		store_prune_init(&rt->p, now - rt->keep_ms);
 		rt->running = 1;
 	}
-	int64_t until = mono_ms() + RETAIN_SLICE_MS;
-	while ((rc = store_prune_step(rt->st, &rt->p, 0)) > 0 && mono_ms() < until)
+	int64_t until = time_mono_ms() + RETAIN_SLICE_MS;
+	while ((rc = store_prune_step(rt->st, &rt->p, 0)) > 0 && time_mono_ms() < until)
 		;
 	if (rc > 0)
 		return;                  /* more at the next tick */
@@ -168,6 +160,7 @@ static void retain_tick(void *arg, int64_t now)
 		 msg);
 }
 
+/* One watch or sample: its options, then what run() acquires and run_free releases. */
 struct run {
 	const char *cmd;
 	struct watch_opts o;
@@ -175,7 +168,18 @@ struct run {
 	int ntargets;
 	const char **labels;
 	int nlabels;
+	size_t labels_cap;
 	int64_t retain_ms;       /* --retain; 0 for none */
+
+	struct target *ts;       /* the targets resolved, not yet handed to the watch */
+	int resolved;
+	char **globs;            /* NAME patterns of --follow and --label */
+	int nglobs;
+	struct engine *eng;
+	struct store *st;
+	struct watch *w;
+	struct logctx lc;
+	struct retain rt;
 };
 
 static int is_selector_free(const char *spec)
@@ -186,7 +190,7 @@ static int is_selector_free(const char *spec)
 /* The engine, when one is there: ENOENT (no socket) is the normal case on a host without
  * Docker or Podman; any other failure is worth a line when a name is not found. */
 static struct engine *engine_maybe(const struct global *g, int required, char *why,
-				   unsigned whylen)
+				   size_t whylen)
 {
 	struct engine *e = NULL;
 	if (engine_open(&e, NULL, why, whylen) == 0)
@@ -218,109 +222,103 @@ static void steady_heap(void)
 	mallopt(M_TRIM_THRESHOLD, 1 << 20);
 }
 
-static int run(const struct global *g, struct run *r)
+/* Resolve everything first: a bad target must not create or touch a database.
+ * 0, or -1 after one line. */
+static int resolve_targets(struct run *r)
 {
-	struct target *ts = calloc((size_t)r->ntargets + 1, sizeof(*ts));
-	char **globs = calloc((size_t)r->ntargets + 1, sizeof(*globs));
-	struct store *st = NULL;
-	struct watch *w = NULL;
-	struct engine *eng;
-	char err[1024], why[512] = "";
-	int rc = EXIT_TROUBLE, resolved = 0, nglobs = 0;
+	struct target_engine te = { watch_engine_lookup, r->eng };
+	char err[1024];
 
-	raise_nofile(g);
-	steady_heap();
-	if (!ts || !globs) {
-		free(ts);
-		free(globs);
-		return cmd_fail("out of memory");
-	}
-	eng = engine_maybe(g, r->o.select, why, sizeof(why));
-	if (r->o.select && r->nlabels && !eng) {
-		cmd_fail("%s: --label needs a container engine: %s", r->cmd, why);
-		goto out;
-	}
-	struct target_engine te = { watch_engine_lookup, eng };
-	/* resolve everything first: a bad target must not create or touch a database */
 	for (int i = 0; i < r->ntargets; i++) {
 		if (r->o.select && !is_selector_free(r->targets[i])) {
-			globs[nglobs++] = r->targets[i];
+			r->globs[r->nglobs++] = r->targets[i];
 			continue;
 		}
-		if (target_resolve(r->targets[i], eng ? &te : NULL, &ts[resolved], err,
+		if (target_resolve(r->targets[i], r->eng ? &te : NULL, &r->ts[r->resolved], err,
 				   sizeof(err)) < 0) {
 			cmd_fail("%s", err);
-			goto out;
+			return -1;
 		}
-		resolved++;
+		r->resolved++;
 	}
-	if (store_open(&st, g->db, STORE_WRITE, err, sizeof(err)) < 0) {
-		cmd_fail("%s", err);
-		goto out;
-	}
-	struct logctx lc = { g, stderr_is_journal() };
-	struct retain rt = { .st = st, .lc = &lc, .keep_ms = r->retain_ms };
+	return 0;
+}
+
+/* The watch over the open store, with the resolved targets handed over to it.
+ * 0, or -1 after one line. */
+static int start_watch(const struct global *g, struct run *r)
+{
+	char err[1024];
+
+	r->lc = (struct logctx){ g, stderr_is_journal() };
+	r->rt = (struct retain){ .st = r->st, .lc = &r->lc, .keep_ms = r->retain_ms };
 	r->o.log = log_line;
-	r->o.log_arg = &lc;
+	r->o.log_arg = &r->lc;
 	if (r->retain_ms) {
 		r->o.periodic = retain_tick;
-		r->o.periodic_arg = &rt;
+		r->o.periodic_arg = &r->rt;
 	}
-	r->o.engine = eng;
-	r->o.globs = globs;
-	r->o.nglobs = nglobs;
+	r->o.engine = r->eng;
+	r->o.globs = r->globs;
+	r->o.nglobs = r->nglobs;
 	r->o.labels = r->labels;
 	r->o.nlabels = r->nlabels;
-	w = watch_new(st, &r->o, err, sizeof(err));
-	if (!w) {
-		cmd_fail("%s", err);
-		goto out;
+	r->w = watch_new(r->st, &r->o, err, sizeof(err));
+	if (!r->w)
+		return cmd_fail("%s", err), -1;
+	for (int i = 0; i < r->resolved; i++) {
+		if (watch_add(r->w, &r->ts[i], err, sizeof(err)) == 0)
+			continue;
+		if (errno == EPERM)
+			cmd_fail("%s (clawss %s needs root)", err, r->cmd);
+		else
+			cmd_fail("%s", err);
+		/* close the targets not handed over yet */
+		for (int j = i + 1; j < r->resolved; j++)
+			target_close(&r->ts[j]);
+		r->resolved = 0;
+		return -1;
 	}
-	for (int i = 0; i < resolved; i++) {
-		if (watch_add(w, &ts[i], err, sizeof(err)) < 0) {
-			if (errno == EPERM)
-				cmd_fail("%s (clawss %s needs root)", err, r->cmd);
-			else
-				cmd_fail("%s", err);
-			/* close the targets not handed over yet */
-			for (int j = i + 1; j < resolved; j++)
-				target_close(&ts[j]);
-			resolved = 0;
-			goto out;
-		}
-	}
-	resolved = 0;
-	/* acquire, then narrow: the named targets entered and the store open, keep only
-	 * what the rest of the run needs (clawss(8), SECURITY). Before the --all and
-	 * selector scans: what the engine lists (JSON from a socket a container may
-	 * reach) is parsed confined, and entering those namespaces needs no more than
-	 * entering the ones that appear later. */
-	unsigned narrow = 0;
+	r->resolved = 0;
+	return 0;
+}
+
+/* Acquire, then narrow: the named targets entered and the store open, keep only what
+ * the rest of the run needs (clawss(8), SECURITY). Before the --all and selector scans:
+ * what the engine lists (JSON from a socket a container may reach) is parsed confined,
+ * and entering those namespaces needs no more than entering the ones that appear
+ * later. */
+static int narrow(const struct global *g, const struct run *r)
+{
+	unsigned flags = 0;
 	if (r->o.all || r->o.select)
-		narrow |= CONFINE_ENTER_NS;       /* the scan, and namespaces that appear later */
-	if (eng && (!r->o.once || r->o.select || r->o.all))
-		narrow |= CONFINE_ENGINE;         /* the engine's list and event stream */
+		flags |= CONFINE_ENTER_NS;       /* the scan, and namespaces that appear later */
+	if (r->eng && (!r->o.once || r->o.select || r->o.all))
+		flags |= CONFINE_ENGINE;         /* the engine's list and event stream */
 	if (!r->o.once && !r->o.no_flows)
-		narrow |= CONFINE_FLOWS;          /* each namespace's table and conntrack */
-	if (cmd_confine_watcher(r->cmd, narrow, g) != 0)
-		goto out;
-	if (watch_scan(w, err, sizeof(err)) < 0) {
+		flags |= CONFINE_FLOWS;          /* each namespace's table and conntrack */
+	return cmd_confine_watcher(r->cmd, flags, g);
+}
+
+/* The scan and the watch itself, until the targets end; then the run's counts at -v.
+ * 0, or -1 after one line. */
+static int watch_until_done(struct run *r)
+{
+	struct watch_stats s;
+	char err[1024];
+
+	if (watch_scan(r->w, err, sizeof(err)) < 0) {
 		if (errno == EPERM)
 			cmd_fail("%s: %s (clawss %s needs root)", r->cmd, err, r->cmd);
 		else
 			cmd_fail("%s: %s", r->cmd, err);
-		goto out;
+		return -1;
 	}
-	if (watch_run(w, err, sizeof(err)) < 0) {
-		cmd_fail("%s: %s", r->cmd, err);
-		goto out;
-	}
-	struct watch_stats s;
-	watch_get_stats(w, &s);
-	if (r->o.select && !r->o.keep_running && s.targets_added == 0) {
-		cmd_fail("%s: no container or namespace matches", r->cmd);
-		goto out;
-	}
+	if (watch_run(r->w, err, sizeof(err)) < 0)
+		return cmd_fail("%s: %s", r->cmd, err), -1;
+	watch_get_stats(r->w, &s);
+	if (r->o.select && !r->o.keep_running && s.targets_added == 0)
+		return cmd_fail("%s: no container or namespace matches", r->cmd), -1;
 	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
 		 "notifications, %llu lost incidents, %llu disk-full incidents, %llu rows written, "
 		 "%llu forged netlink messages dropped, %llu owner fd links read, "
@@ -331,26 +329,121 @@ static int run(const struct global *g, struct run *r)
 		 (unsigned long long)s.rows_written, (unsigned long long)s.forged,
 		 (unsigned long long)s.owner_fds_read,
 		 (unsigned long long)s.listener_refreshes);
-	log_line(&lc, 1, err);
-	rc = EXIT_OK;
+	log_line(&r->lc, 1, err);
+	return 0;
+}
+
+static void run_free(struct run *r)
+{
+	for (int i = 0; i < r->resolved; i++)
+		target_close(&r->ts[i]);
+	watch_free(r->w);
+	store_close(r->st);
+	engine_close(r->eng);
+	free(r->ts);
+	free(r->globs);
+}
+
+static int run(const struct global *g, struct run *r)
+{
+	char err[1024], why[512] = "";
+	int rc = EXIT_TROUBLE;
+
+	raise_nofile(g);
+	steady_heap();
+	r->ts = calloc((size_t)r->ntargets + 1, sizeof(*r->ts));
+	r->globs = calloc((size_t)r->ntargets + 1, sizeof(*r->globs));
+	if (!r->ts || !r->globs) {
+		cmd_fail("out of memory");
+		goto out;
+	}
+	r->eng = engine_maybe(g, r->o.select, why, sizeof(why));
+	if (r->o.select && r->nlabels && !r->eng) {
+		cmd_fail("%s: --label needs a container engine: %s", r->cmd, why);
+		goto out;
+	}
+	if (resolve_targets(r) < 0)
+		goto out;
+	if (store_open(&r->st, g->db, STORE_WRITE, err, sizeof(err)) < 0) {
+		cmd_fail("%s", err);
+		goto out;
+	}
+	if (start_watch(g, r) == 0 && narrow(g, r) == 0 && watch_until_done(r) == 0)
+		rc = EXIT_OK;
 out:
-	for (int i = 0; i < resolved; i++)
-		target_close(&ts[i]);
-	watch_free(w);
-	store_close(st);
-	engine_close(eng);
-	free(ts);
-	free(globs);
+	run_free(r);
 	return rc;
 }
 
-static int duration_opt(const char *cmd, const char *opt, const char *arg, int64_t *ms)
+/* name: the option's long name, without its dashes */
+static int duration_opt(const char *cmd, const char *name, const char *arg, int64_t *ms)
 {
-	if (duration_parse(arg, ms) < 0) {
-		cmd_fail("%s: %s: bad duration '%s' (a positive number with a unit: 250ms, "
-			 "5s, 2m, 1h)", cmd, opt, arg);
-		return -1;
+	if (duration_parse(arg, ms) < 0)
+		return cmd_fail("%s: --%s: bad duration '%s' (a positive number with a unit: "
+				"250ms, 5s, 2m, 1h)", cmd, name, arg);
+	return 0;
+}
+
+/* watch's options; sample's are a few of them. */
+static int watch_option(void *arg, int c, const char *name, char *value)
+{
+	struct run *r = arg;
+	long long budget;
+	switch (c) {
+	case 'i':
+		return duration_opt(r->cmd, name, value, &r->o.interval_ms);
+	case 'f':
+		return duration_opt(r->cmd, name, value, &r->o.for_ms);
+	case 'r':
+		return duration_opt(r->cmd, name, value, &r->o.refresh_ms);
+	case 'R':
+		return duration_opt(r->cmd, name, value, &r->retain_ms);
+	case 'n':
+		r->o.name_override = value;
+		break;
+	case 'F':
+		r->o.keep_running = 1;
+		break;
+	case 'l':
+		if (!*value || *value == '=')
+			return cmd_fail("%s: --label: expected KEY or KEY=VALUE, got '%s'", r->cmd,
+					value);
+		if (util_grow(&r->labels, &r->labels_cap, (size_t)r->nlabels + 1,
+			      sizeof(*r->labels)) < 0)
+			return cmd_fail("out of memory");
+		r->labels[r->nlabels++] = value;
+		break;
+	case 'a':
+		r->o.all = 1;
+		break;
+	case 'B':
+		if (util_int_parse(value, 0, INT64_MAX, &budget) < 0)
+			return cmd_fail("%s: --row-budget '%s': not a number of rows (0 or more)",
+					r->cmd, value);
+		r->o.row_budget = budget;
+		break;
+	case 'N':
+		r->o.no_flows = 1;
+		break;
 	}
+	return 0;
+}
+
+static int watch_check(struct run *r)
+{
+	if (r->ntargets == 0 && !r->o.all && !r->nlabels && !r->o.keep_running)
+		return cmd_fail("watch: no target given (try 'clawss watch --help')");
+	if (r->o.keep_running && r->ntargets == 0 && !r->nlabels)
+		return cmd_fail("watch: --follow needs a NAME pattern or --label");
+	if (r->o.name_override && (r->ntargets != 1 || r->o.keep_running || r->nlabels))
+		return cmd_fail("watch: --name needs exactly one target");
+	/* --follow and --label select containers: NAMEs are then patterns */
+	r->o.select = r->o.keep_running || r->nlabels;
+	if (r->o.interval_ms > r->o.refresh_ms)
+		r->o.refresh_ms = r->o.interval_ms;
+	/* a watch holds open rows in memory for up to --refresh; pruning must stay clear */
+	if (r->retain_ms && (r->retain_ms < RETAIN_MIN_MS || r->retain_ms < 10 * r->o.refresh_ms))
+		return cmd_fail("watch: --retain must be at least 10m and 10 times --refresh");
 	return 0;
 }
 
@@ -370,92 +463,19 @@ int cmd_watch(int argc, char **argv, const struct global *g)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const struct cmd_parse parser = { "watch", ":h", opts, watch_help, watch_option,
+						 1 };
 	struct run r = { .cmd = "watch" };
-	long long budget;
-	int c;
 
 	r.o.interval_ms = 1000;
 	r.o.refresh_ms = 10000;
 	r.o.rescan_ms = 5000;
 	r.o.row_budget = WATCH_ROW_BUDGET;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (duration_opt("watch", "--interval", optarg, &r.o.interval_ms) < 0)
-				return EXIT_TROUBLE;
-			break;
-		case 'f':
-			if (duration_opt("watch", "--for", optarg, &r.o.for_ms) < 0)
-				return EXIT_TROUBLE;
-			break;
-		case 'r':
-			if (duration_opt("watch", "--refresh", optarg, &r.o.refresh_ms) < 0)
-				return EXIT_TROUBLE;
-			break;
-		case 'n':
-			r.o.name_override = optarg;
-			break;
-		case 'F':
-			r.o.keep_running = 1;
-			break;
-		case 'l':
-			if (!*optarg || *optarg == '=')
-				return cmd_fail("watch: --label: expected KEY or KEY=VALUE, got '%s'",
-						optarg);
-			if (!r.labels)
-				r.labels = calloc((size_t)argc, sizeof(*r.labels));
-			if (!r.labels)
-				return cmd_fail("out of memory");
-			r.labels[r.nlabels++] = optarg;
-			break;
-		case 'a':
-			r.o.all = 1;
-			break;
-		case 'R':
-			if (duration_opt("watch", "--retain", optarg, &r.retain_ms) < 0)
-				return EXIT_TROUBLE;
-			break;
-		case 'B':
-			if (int_parse(optarg, 0, INT64_MAX, &budget) < 0)
-				return cmd_fail("watch: --row-budget '%s': not a number of rows (0 "
-						"or more)", optarg);
-			r.o.row_budget = budget;
-			break;
-		case 'N':
-			r.o.no_flows = 1;
-			break;
-		case 'h':
-			watch_help();
-			return EXIT_OK;
-		default:
-			return cmd_bad_option("watch", c, argv);
-		}
-	}
+	int rc = cmd_parse(&parser, argc, argv, &r);
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
-	if (r.ntargets == 0 && !r.o.all && !r.nlabels && !r.o.keep_running) {
-		free(r.labels);
-		return cmd_fail("watch: no target given (try 'clawss watch --help')");
-	}
-	if (r.o.keep_running && r.ntargets == 0 && !r.nlabels) {
-		free(r.labels);
-		return cmd_fail("watch: --follow needs a NAME pattern or --label");
-	}
-	if (r.o.name_override && (r.ntargets != 1 || r.o.keep_running || r.nlabels)) {
-		free(r.labels);
-		return cmd_fail("watch: --name needs exactly one target");
-	}
-	/* --follow and --label select containers: NAMEs are then patterns */
-	r.o.select = r.o.keep_running || r.nlabels;
-	if (r.o.interval_ms > r.o.refresh_ms)
-		r.o.refresh_ms = r.o.interval_ms;
-	/* a watch holds open rows in memory for up to --refresh; pruning must stay clear */
-	if (r.retain_ms && (r.retain_ms < RETAIN_MIN_MS || r.retain_ms < 10 * r.o.refresh_ms)) {
-		free(r.labels);
-		return cmd_fail("watch: --retain must be at least 10m and 10 times --refresh");
-	}
-	int rc = run(g, &r);
+	if (rc == CMD_GO_ON)
+		rc = watch_check(&r) != 0 ? EXIT_TROUBLE : run(g, &r);
 	free(r.labels);
 	return rc;
 }
@@ -468,33 +488,20 @@ int cmd_sample(int argc, char **argv, const struct global *g)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const struct cmd_parse parser = { "sample", ":h", opts, sample_help,
+						 watch_option, 1 };
 	struct run r = { .cmd = "sample" };
-	int c;
 
 	r.o.once = 1;
 	r.o.interval_ms = r.o.refresh_ms = r.o.rescan_ms = 1000;
 	r.o.row_budget = WATCH_ROW_BUDGET;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			r.o.name_override = optarg;
-			break;
-		case 'a':
-			r.o.all = 1;
-			break;
-		case 'h':
-			sample_help();
-			return EXIT_OK;
-		default:
-			return cmd_bad_option("sample", c, argv);
-		}
-	}
+	int rc = cmd_parse(&parser, argc, argv, &r);
+	if (rc != CMD_GO_ON)
+		return rc;
 	r.targets = argv + optind;
 	r.ntargets = argc - optind;
-	if (r.ntargets == 0 && !r.o.all) {
+	if (r.ntargets == 0 && !r.o.all)
 		return cmd_fail("sample: no target given, nor --all (try 'clawss sample --help')");
-	}
 	if (r.o.name_override && r.ntargets != 1)
 		return cmd_fail("sample: --name needs exactly one target");
 	return run(g, &r);

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (time_parse(buf, 0, &back) != 0 || back != ms)
 			abort();
 	}
-	(void)int_parse(s, -1000, 1000, &v);
-	(void)glob_match(s, "nano-claw-1");
+	(void)util_int_parse(s, -1000, 1000, &v);
+	(void)util_glob_match(s, "nano-claw-1");
 	free(s);
 	return 0;
 }

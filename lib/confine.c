@@ -174,14 +174,14 @@ static int fatal_in_this_build(const char *name)
 				      strcmp(name, "clone") != 0);
 }
 
-static int fail(char *err, unsigned errlen, int e, const char *what)
+static int fail(char *err, size_t errlen, int e, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", what, strerror(e));
 	errno = e;
 	return -1;
 }
 
-int confine_caps(const int *keep, char *err, unsigned errlen)
+int confine_caps(const int *keep, char *err, size_t errlen)
 {
 	unsigned char held[CAP_LAST_CAP + 1] = { 0 };
 	int rc;
@@ -230,7 +230,7 @@ int confine_caps(const int *keep, char *err, unsigned errlen)
 }
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, enum rule rule,
-	       char *err, unsigned errlen)
+	       char *err, size_t errlen)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	int rc = 0;
@@ -309,7 +309,7 @@ static unsigned role_mask(enum confine_role role, unsigned flags)
 	return m;
 }
 
-int confine_seccomp(enum confine_role role, unsigned flags, char *err, unsigned errlen)
+int confine_seccomp(enum confine_role role, unsigned flags, char *err, size_t errlen)
 {
 	unsigned mask = role_mask(role, flags);
 	int rc;
@@ -412,7 +412,7 @@ struct ll_path_beneath {
 } __attribute__((packed));
 
 static int ll_allow(int ruleset, const char *path, uint64_t access, int required,
-		    char *err, unsigned errlen)
+		    char *err, size_t errlen)
 {
 	int fd = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
 	if (fd < 0) {
@@ -443,7 +443,7 @@ static void db_dir(const char *db, char *dir, size_t len)
 		snprintf(dir, len, "%.*s", (int)(slash - db), db);
 }
 
-static int confine_landlock(const char *db, char *err, unsigned errlen)
+static int confine_landlock(const char *db, char *err, size_t errlen)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 1)
@@ -487,7 +487,7 @@ static int confine_landlock(const char *db, char *err, unsigned errlen)
 	return rc;
 }
 
-int confine_reader(const char *db, char *err, unsigned errlen)
+int confine_reader(const char *db, char *err, size_t errlen)
 {
 	static const int none[] = { -1 };
 	if (confine_caps(none, err, errlen) < 0)
@@ -499,7 +499,7 @@ int confine_reader(const char *db, char *err, unsigned errlen)
 	return confine_seccomp(CONFINE_ROLE_READER, 0, err, errlen);
 }
 
-int confine_watcher(unsigned flags, char *err, unsigned errlen)
+int confine_watcher(unsigned flags, char *err, size_t errlen)
 {
 	int keep[8], n = 0;
 	/* owners: other users' /proc/PID/fd (a 0500 directory: DAC_READ_SEARCH) and the

@@ -12,6 +12,8 @@
 #ifndef CLAWSS_CONFINE_H
 #define CLAWSS_CONFINE_H
 
+#include <stddef.h>
+
 /* What a watcher (watch, sample) still does after start-up. */
 #define CONFINE_ENTER_NS 0x1u  /* enter namespaces that appear later (--all, --follow):
 				* keeps CAP_SYS_ADMIN (setns) and CAP_NET_ADMIN (the
@@ -26,17 +28,17 @@
 /* report, containers, policy, export, prune: no capability at all, no socket, no
  * namespace change, nothing executed; with Landlock, files created or written only
  * beside db and in SQLite's temporary directories. */
-int confine_reader(const char *db, char *err, unsigned errlen);
+int confine_reader(const char *db, char *err, size_t errlen);
 /* watch, sample, after the targets are entered and the store is open: CAP_SYS_PTRACE and
  * CAP_DAC_READ_SEARCH (other users' /proc/PID/fd and /proc/PID/ns/net, for socket
  * owners), plus what flags add. No Landlock: its domains may not ptrace-read the
  * processes outside them, and finding a socket's owner is exactly that. */
-int confine_watcher(unsigned flags, char *err, unsigned errlen);
+int confine_watcher(unsigned flags, char *err, size_t errlen);
 
 /* The two steps apart, for tests. keep: CAP_* numbers ending with -1. */
-int confine_caps(const int *keep, char *err, unsigned errlen);
+int confine_caps(const int *keep, char *err, size_t errlen);
 enum confine_role { CONFINE_ROLE_READER, CONFINE_ROLE_WATCHER };
-int confine_seccomp(enum confine_role role, unsigned flags, char *err, unsigned errlen);
+int confine_seccomp(enum confine_role role, unsigned flags, char *err, size_t errlen);
 
 /* For documentation and its test: the system calls a role may make (NULL-terminated),
  * and those that kill the process. */

@@ -97,7 +97,7 @@ int sk_addr_normalise(int family, uint8_t *addr)
 	return family;
 }
 
-const char *sk_addr_text(int family, const uint8_t *addr, char *buf, unsigned len)
+const char *sk_addr_text(int family, const uint8_t *addr, char *buf, size_t len)
 {
 	uint8_t a[16];
 	memcpy(a, addr, 16);

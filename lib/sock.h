@@ -3,6 +3,7 @@
 #ifndef CLAWSS_SOCK_H
 #define CLAWSS_SOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* SK_ICMP: ICMP/ICMPv6 echo (ping sockets, echo flows); its "ports" are the echo
@@ -65,7 +66,7 @@ int sk_proto_parse(const char *name);
 int sk_family_parse(const char *name);
 int sk_dir_parse(const char *name);
 /* Address as text; v4 for IPv4 and v4-mapped IPv6. buf holds at least 46 bytes. */
-const char *sk_addr_text(int family, const uint8_t *addr, char *buf, unsigned len);
+const char *sk_addr_text(int family, const uint8_t *addr, char *buf, size_t len);
 /* Normalise a v4-mapped IPv6 address in place to IPv4; returns the resulting family. */
 int sk_addr_normalise(int family, uint8_t *addr);
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "util.h"
 
-int int_parse(const char *s, long long min, long long max, long long *out)
+int util_int_parse(const char *s, long long min, long long max, long long *out)
 {
 	char *end;
 	if (!s || !*s || isspace((unsigned char)*s))
@@ -232,7 +232,7 @@ int64_t time_boot_ms(void)
 	return ((int64_t)rt.tv_sec - bt.tv_sec) * 1000 + (rt.tv_nsec - bt.tv_nsec) / 1000000;
 }
 
-int boot_id_read(char *buf, size_t len)
+int util_boot_id_read(char *buf, size_t len)
 {
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -247,7 +247,7 @@ int boot_id_read(char *buf, size_t len)
 	return 0;
 }
 
-int64_t proc_start_ms(int pid)
+int64_t util_proc_start_ms(int pid)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -277,7 +277,7 @@ int64_t proc_start_ms(int pid)
 	return time_boot_ms() + (int64_t)(ticks * 1000 / (unsigned long long)hz);
 }
 
-int glob_match(const char *pattern, const char *s)
+int util_glob_match(const char *pattern, const char *s)
 {
 	return fnmatch(pattern, s, 0) == 0;
 }

@@ -1,5 +1,20 @@
 /* Small parsers and clocks shared by every module. Library style: return -1 (or 0/1)
- * and never print or exit. Times are integer milliseconds since the Unix epoch. */
+ * and never print or exit. Times are integer milliseconds since the Unix epoch.
+ *
+ * The error convention of the tree (libmnl's). Library code (lib/, store/, sampler/,
+ * report/) never prints and never exits:
+ * - a function that fails returns -1 (NULL where it returns a pointer) and sets errno;
+ *   a parser whose only failure is "not one of those" just returns -1;
+ * - where the caller needs a sentence to print, it passes "char *err, size_t errlen"
+ *   last; the function writes one line there, without "clawss: " and without a newline
+ *   ("what: why"), and still sets errno when a system call failed (watch and sample
+ *   test EPERM to add "needs root");
+ * - an object that outlives the call keeps its last message behind an accessor,
+ *   store_errmsg(st), store_dns_errmsg(d); its constructor, with no object yet, takes
+ *   err and errlen (store_open). A multi-step operation's state struct is such an
+ *   object: struct store_prune keeps its message in p->err.
+ * Only the command layer (cmd/, clawss.c) prints, as "clawss: what: why" (cmd_fail), and
+ * turns failures into exit statuses. */
 #ifndef CLAWSS_UTIL_H
 #define CLAWSS_UTIL_H
 
@@ -25,13 +40,13 @@ int64_t time_mono_ms(void);
  * CLOCK_BOOTTIME), for turning /proc start times into wall-clock times. */
 int64_t time_boot_ms(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id), 36 characters + NUL. -1 on error. */
-int boot_id_read(char *buf, size_t len);
+int util_boot_id_read(char *buf, size_t len);
 /* Start time of process pid in ms since the epoch from /proc/pid/stat; -1 on error. */
-int64_t proc_start_ms(int pid);
+int64_t util_proc_start_ms(int pid);
 /* Parse a whole decimal integer in [min, max]; -1 on error. */
-int int_parse(const char *s, long long min, long long max, long long *out);
+int util_int_parse(const char *s, long long min, long long max, long long *out);
 /* Shell-style glob match (fnmatch without flags); 1 on match. */
-int glob_match(const char *pattern, const char *s);
+int util_glob_match(const char *pattern, const char *s);
 
 /* qsort comparator for int64_t. */
 int util_cmp_i64(const void *a, const void *b);

@@ -13,7 +13,7 @@ static int name_selected(const struct report_query *q, const char *name)
 	if (q->ncontainers == 0)
 		return 1;
 	for (size_t i = 0; i < q->ncontainers; i++)
-		if (name && glob_match(q->containers[i], name))
+		if (name && util_glob_match(q->containers[i], name))
 			return 1;
 	return 0;
 }

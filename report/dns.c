@@ -290,24 +290,24 @@ static int dns_print(void *arg, int64_t cid, struct qbuf *b)
 		struct oval v[D_N];
 		const char *tn = dns_type_name((unsigned)q->qtype);
 		const char *rn = b->m[i].rcode >= 0 ? dns_rcode_name((unsigned)b->m[i].rcode) : NULL;
-		set_str(&v[D_CONTAINER], c->name);
-		set_time(&v[D_TIME], q->t);
-		set_str(&v[D_RESOLVER_ADDR], b->m[i].resolver);
-		set_opt(&v[D_RESOLVER_PORT], b->m[i].port);
-		set_str(&v[D_PROTO], b->m[i].proto);
-		set_str(&v[D_QNAME], q->qname);
+		ov_set_str(&v[D_CONTAINER], c->name);
+		ov_set_time(&v[D_TIME], q->t);
+		ov_set_str(&v[D_RESOLVER_ADDR], b->m[i].resolver);
+		ov_set_opt(&v[D_RESOLVER_PORT], b->m[i].port);
+		ov_set_str(&v[D_PROTO], b->m[i].proto);
+		ov_set_str(&v[D_QNAME], q->qname);
 		/* a type or code without a common name is its number (clawss-report(8)) */
 		if (tn)
-			set_str(&v[D_QTYPE], tn);
+			ov_set_str(&v[D_QTYPE], tn);
 		else
-			set_int(&v[D_QTYPE], q->qtype);
+			ov_set_int(&v[D_QTYPE], q->qtype);
 		if (b->m[i].rcode >= 0 && !rn)
-			set_int(&v[D_RCODE], b->m[i].rcode);
+			ov_set_int(&v[D_RCODE], b->m[i].rcode);
 		else
-			set_str(&v[D_RCODE], rn);
-		set_list(&v[D_ANSWERS], b->m[i].answers);
-		set_bool(&v[D_AFTER_IDLE], after);
-		set_flags(&v[D_FLAGS], f);
+			ov_set_str(&v[D_RCODE], rn);
+		ov_set_list(&v[D_ANSWERS], b->m[i].answers);
+		ov_set_bool(&v[D_AFTER_IDLE], after);
+		ov_set_flags(&v[D_FLAGS], f);
 		if (f)
 			x->flagged = 1;
 		if (out_record(x->o, v) < 0)

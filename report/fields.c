@@ -57,22 +57,22 @@ const char *report_endpoint(struct rbuf *b, const char *addr, int port)
 static int table_values(struct oval *v, const struct report_row *r, struct rbuf *ep1,
 			struct rbuf *ep2)
 {
-	set_str(&v[RF_DIR], r->direction);
+	ov_set_str(&v[RF_DIR], r->direction);
 	if (r->proto == SK_UNIX) {
 		/* no ports: the peer's path alone (a path may hold ':') */
-		set_str(&v[RF_LOCAL], r->local_addr);
-		set_str(&v[RF_REMOTE], r->remote_addr);
+		ov_set_str(&v[RF_LOCAL], r->local_addr);
+		ov_set_str(&v[RF_REMOTE], r->remote_addr);
 	} else {
-		set_str(&v[RF_LOCAL], report_endpoint(ep1, r->local_addr, r->local_port));
+		ov_set_str(&v[RF_LOCAL], report_endpoint(ep1, r->local_addr, r->local_port));
 		if (r->remote_addr || r->remote_port >= 0)
-			set_str(&v[RF_REMOTE], report_endpoint(ep2, r->remote_addr,
+			ov_set_str(&v[RF_REMOTE], report_endpoint(ep2, r->remote_addr,
 								r->remote_port));
 		else
-			set_null(&v[RF_REMOTE]);
+			ov_set_null(&v[RF_REMOTE]);
 	}
-	set_opt(&v[RF_TSENT], r->bytes_sent);
-	set_opt(&v[RF_TRECV], r->bytes_received);
-	set_str(&v[RF_NAME], r->remote_name);
+	ov_set_opt(&v[RF_TSENT], r->bytes_sent);
+	ov_set_opt(&v[RF_TRECV], r->bytes_received);
+	ov_set_str(&v[RF_NAME], r->remote_name);
 	if (ep1->oom || ep2->oom) {
 		errno = ENOMEM;
 		return -1;
@@ -84,32 +84,32 @@ int report_row_values(struct oval *v, enum out_format fmt, const char *cname,
 		      const struct report_row *r, const struct report_row_export *e,
 		      struct rbuf *ep1, struct rbuf *ep2)
 {
-	set_str(&v[RF_CONTAINER], cname);
-	set_str(&v[RF_PROTO], r->proto_name);
-	set_str(&v[RF_STATE], sk_state_name(r->proto, r->state));
-	set_time(&v[RF_FIRST], r->first_seen);
-	set_opt(&v[RF_PID], r->pid);
-	set_str(&v[RF_COMM], r->comm);
-	set_flags(&v[RF_FLAGS], r->flags);
+	ov_set_str(&v[RF_CONTAINER], cname);
+	ov_set_str(&v[RF_PROTO], r->proto_name);
+	ov_set_str(&v[RF_STATE], sk_state_name(r->proto, r->state));
+	ov_set_time(&v[RF_FIRST], r->first_seen);
+	ov_set_opt(&v[RF_PID], r->pid);
+	ov_set_str(&v[RF_COMM], r->comm);
+	ov_set_flags(&v[RF_FLAGS], r->flags);
 	if (fmt == OUT_TABLE || fmt == OUT_HTML)
 		return table_values(v, r, ep1, ep2);
 	if (fmt == OUT_JSONL) {
-		set_int(&v[RF_ID], e->id);
-		set_int(&v[RF_CURSOR], e->cursor);
-		set_str(&v[RF_HOST], e->host);
-		set_str(&v[RF_BOOT_ID], e->boot_id);
+		ov_set_int(&v[RF_ID], e->id);
+		ov_set_int(&v[RF_CURSOR], e->cursor);
+		ov_set_str(&v[RF_HOST], e->host);
+		ov_set_str(&v[RF_BOOT_ID], e->boot_id);
 	}
-	set_str(&v[RF_FAMILY], r->family);
-	set_str(&v[RF_DIRECTION], r->direction);
-	set_str(&v[RF_LOCAL_ADDR], r->local_addr);
-	set_opt(&v[RF_LOCAL_PORT], r->local_port);
-	set_str(&v[RF_REMOTE_ADDR], r->remote_addr);
-	set_opt(&v[RF_REMOTE_PORT], r->remote_port);
-	set_str(&v[RF_REMOTE_NAME], r->remote_name);
-	set_time(&v[RF_LAST], r->last_seen);
-	set_bool(&v[RF_CLOSED], r->closed_at >= 0);
-	set_opt(&v[RF_SENT], r->bytes_sent);
-	set_opt(&v[RF_RECV], r->bytes_received);
-	set_bool(&v[RF_AFTER_IDLE], r->after_idle);
+	ov_set_str(&v[RF_FAMILY], r->family);
+	ov_set_str(&v[RF_DIRECTION], r->direction);
+	ov_set_str(&v[RF_LOCAL_ADDR], r->local_addr);
+	ov_set_opt(&v[RF_LOCAL_PORT], r->local_port);
+	ov_set_str(&v[RF_REMOTE_ADDR], r->remote_addr);
+	ov_set_opt(&v[RF_REMOTE_PORT], r->remote_port);
+	ov_set_str(&v[RF_REMOTE_NAME], r->remote_name);
+	ov_set_time(&v[RF_LAST], r->last_seen);
+	ov_set_bool(&v[RF_CLOSED], r->closed_at >= 0);
+	ov_set_opt(&v[RF_SENT], r->bytes_sent);
+	ov_set_opt(&v[RF_RECV], r->bytes_received);
+	ov_set_bool(&v[RF_AFTER_IDLE], r->after_idle);
 	return 0;
 }

@@ -50,24 +50,24 @@ static inline struct oval ov_time(int64_t t) { return (struct oval){ .type = OV_
 static inline struct oval ov_flags(unsigned f) { return (struct oval){ .type = OV_FLAGS, .i = f }; }
 /* The same, written in place: a million-row report builds a row of them per socket,
  * and whole-struct temporaries cost more than the fields. */
-static inline void set_null(struct oval *v) { v->type = OV_NULL; }
-static inline void set_int(struct oval *v, int64_t i) { v->type = OV_INT; v->i = i; }
-static inline void set_opt(struct oval *v, int64_t i)   /* negative: null */
+static inline void ov_set_null(struct oval *v) { v->type = OV_NULL; }
+static inline void ov_set_int(struct oval *v, int64_t i) { v->type = OV_INT; v->i = i; }
+static inline void ov_set_opt(struct oval *v, int64_t i)   /* negative: null */
 {
 	v->type = i < 0 ? OV_NULL : OV_INT;
 	v->i = i;
 }
-static inline void set_bool(struct oval *v, int b) { v->type = OV_BOOL; v->i = !!b; }
-static inline void set_time(struct oval *v, int64_t t) { v->type = OV_TIME; v->i = t; }
-static inline void set_flags(struct oval *v, unsigned f) { v->type = OV_FLAGS; v->i = f; }
-static inline void set_str(struct oval *v, const char *s)
+static inline void ov_set_bool(struct oval *v, int b) { v->type = OV_BOOL; v->i = !!b; }
+static inline void ov_set_time(struct oval *v, int64_t t) { v->type = OV_TIME; v->i = t; }
+static inline void ov_set_flags(struct oval *v, unsigned f) { v->type = OV_FLAGS; v->i = f; }
+static inline void ov_set_str(struct oval *v, const char *s)
 {
 	v->type = s ? OV_STR : OV_NULL;
 	v->s = s;
 	v->n = s ? strlen(s) : 0;
 }
 
-static inline void set_list(struct oval *v, const char *s)
+static inline void ov_set_list(struct oval *v, const char *s)
 {
 	v->type = OV_LIST;
 	v->s = s ? s : "";

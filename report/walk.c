@@ -108,7 +108,7 @@ static int selected(const struct report_query *q, const char *name)
 	if (q->ncontainers == 0)
 		return 1;
 	for (size_t i = 0; i < q->ncontainers; i++) {
-		if (glob_match(q->containers[i], name)) {
+		if (util_glob_match(q->containers[i], name)) {
 			any = 1;
 			if (q->matched)
 				q->matched[i]++;

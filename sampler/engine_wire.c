@@ -276,7 +276,7 @@ int engine_event_decode(const char *json, size_t len, struct engine_event *ev)
 		goto out;
 	if ((s = engine_jstr(attrs, "execID", &n)) && engine_is_hex_id(s, n))
 		memcpy(ev->exec_id, s, n + 1);
-	if ((s = engine_jstr(attrs, "exitCode", NULL)) && int_parse(s, INT_MIN, INT_MAX, &code) == 0)
+	if ((s = engine_jstr(attrs, "exitCode", NULL)) && util_int_parse(s, INT_MIN, INT_MAX, &code) == 0)
 		ev->exit_code = (int)code;
 	if ((t = jget(root, "timeNano", json_type_int)) && json_object_get_int64(t) > 0)
 		ev->time_ms = json_object_get_int64(t) / 1000000;

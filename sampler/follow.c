@@ -48,7 +48,7 @@ static int name_selected(const struct watch *w, const char *name)
 	if (!w->o.nglobs)
 		return 1;
 	for (int i = 0; i < w->o.nglobs; i++)
-		if (glob_match(w->o.globs[i], name))
+		if (util_glob_match(w->o.globs[i], name))
 			return 1;
 	return 0;
 }

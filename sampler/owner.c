@@ -202,7 +202,7 @@ static void find_pids(struct owner *o)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		long long pid;
-		if (int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || !pid_in_ns(o, (int)pid))
+		if (util_int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || !pid_in_ns(o, (int)pid))
 			continue;
 		if (o->npids == o->cappids) {
 			size_t cap = o->cappids ? o->cappids * 2 : 16;
@@ -242,7 +242,7 @@ static void sweep_list(struct owner *o)
 	o->listed = 1;
 	while ((de = readdir(o->sweep_dir))) {
 		long long fd;
-		if (int_parse(de->d_name, 0, INT_MAX, &fd) < 0)
+		if (util_int_parse(de->d_name, 0, INT_MAX, &fd) < 0)
 			continue;
 		if (o->nfds == o->capfds) {
 			size_t cap = o->capfds ? o->capfds * 2 : 64;

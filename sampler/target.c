@@ -198,7 +198,7 @@ int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
 	 * so /proc/pid read before a liveness check that follows is this process's.
 	 * poll, not pidfd_send_signal(0): signalling another user's process needs
 	 * CAP_KILL, which clawss does not keep (clawss(8), SECURITY) */
-	int64_t started = proc_start_ms(pid);
+	int64_t started = util_proc_start_ms(pid);
 	char nspath[64];
 	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/net", pid);
 	struct stat st;
@@ -265,7 +265,7 @@ static int resolve(const char *spec, const struct target_engine *eng, struct tar
 	target_init(t);
 	if (strncmp(spec, "pid:", 4) == 0) {
 		long long pid;
-		if (int_parse(spec + 4, 1, INT_MAX, &pid) < 0) {
+		if (util_int_parse(spec + 4, 1, INT_MAX, &pid) < 0) {
 			snprintf(err, errlen, "no such container or namespace: %s", spec);
 			errno = ENOENT;
 			return -1;
@@ -347,7 +347,7 @@ int target_pid_in_ns(uint64_t ino, int skip, struct target *t)
 		long long pid;
 		char path[64];
 		struct stat st;
-		if (int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || pid == skip)
+		if (util_int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || pid == skip)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lld/ns/net", pid);
 		if (stat(path, &st) < 0 || st.st_ino != ino)
@@ -429,7 +429,7 @@ int target_scan_all(int (*known)(void *arg, uint64_t ino),
 	while (rc == 0 && (de = readdir(d))) {
 		long long pid;
 		char path[64];
-		if (int_parse(de->d_name, 1, INT_MAX, &pid) < 0)
+		if (util_int_parse(de->d_name, 1, INT_MAX, &pid) < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lld/ns/net", pid);
 		if (stat(path, &st) < 0)

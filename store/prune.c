@@ -236,7 +236,7 @@ int store_prune_step(struct store *st, struct store_prune *p, int truncate_wal)
 
 	if (!db)
 		return prune_fail(p, "prune: no database");
-	if (boot_id_read(boot, sizeof(boot)) < 0)
+	if (util_boot_id_read(boot, sizeof(boot)) < 0)
 		return prune_fail(p, "prune: cannot read the boot id: %s", strerror(errno));
 	if (!sqlite3_get_autocommit(db))
 		return prune_fail(p, "prune: called inside a transaction");

@@ -174,7 +174,7 @@ int store_open(struct store **out, const char *path, enum store_mode mode,
 		goto fail;
 	}
 	st->mode = mode;
-	if (mode == STORE_WRITE && boot_id_read(st->boot_id, sizeof(st->boot_id)) < 0) {
+	if (mode == STORE_WRITE && util_boot_id_read(st->boot_id, sizeof(st->boot_id)) < 0) {
 		snprintf(why, sizeof(why), "cannot read the boot id: %s", strerror(errno));
 		goto fail;
 	}

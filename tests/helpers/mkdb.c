@@ -68,7 +68,7 @@ static int64_t num(const char *v)
 {
 	long long n;
 	int64_t ms;
-	if (int_parse(v, INT64_MIN, INT64_MAX, &n) == 0)
+	if (util_int_parse(v, INT64_MIN, INT64_MAX, &n) == 0)
 		return n;
 	if (duration_parse(v, &ms) == 0)
 		return ms;
@@ -115,7 +115,7 @@ static void endpoint(const char *text, uint8_t *addr, uint16_t *port, uint8_t *h
 	}
 	if (strcmp(p, "*") != 0) {
 		long long v;
-		if (int_parse(p, 0, 65535, &v) < 0)
+		if (util_int_parse(p, 0, 65535, &v) < 0)
 			die("bad port");
 		*port = (uint16_t)v;
 		*have |= pbit;

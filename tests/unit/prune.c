@@ -377,7 +377,7 @@ int main(void)
 {
 	umask(022);
 	snprintf(top, sizeof(top), "/tmp/clawss-prune-XXXXXX");
-	if (!mkdtemp(top) || boot_id_read(boot, sizeof(boot)) < 0) {
+	if (!mkdtemp(top) || util_boot_id_read(boot, sizeof(boot)) < 0) {
 		printf("Bail out! setup: %s\n", strerror(errno));
 		return 1;
 	}

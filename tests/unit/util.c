@@ -67,9 +67,9 @@ int main(void)
 		is_str(duration_error(whys[i].in), whys[i].why, "duration_error('%s')", whys[i].in);
 	ok(duration_error("5s") == NULL, "duration_error: a good duration has no error");
 	long long v;
-	is_int(int_parse("12", 0, 100, &v), 0, "int_parse");
-	is_int(int_parse("12x", 0, 100, &v), -1, "int_parse refuses trailing junk");
-	is_int(int_parse("101", 0, 100, &v), -1, "int_parse range");
+	is_int(util_int_parse("12", 0, 100, &v), 0, "util_int_parse");
+	is_int(util_int_parse("12x", 0, 100, &v), -1, "util_int_parse refuses trailing junk");
+	is_int(util_int_parse("101", 0, 100, &v), -1, "util_int_parse range");
 
 	/* util_grow: room for what is asked, contents kept, overflow refused */
 	int *arr = NULL;
