@@ -65,8 +65,10 @@ int report_aggregates(struct sqlite3 *db, const struct report_query *q,
 			.first_seen = sqlite3_column_int64(s, QA_FIRST_SEEN),
 			.last_seen = sqlite3_column_int64(s, QA_LAST_SEEN),
 		};
-		if (!a.proto_name || !a.family || !a.direction || !name_selected(q, a.container))
+		if (!a.proto_name || !a.family || !a.direction || !name_selected(q, a.container)) {
+			rc = SQLITE_OK;   /* not this report's: on to the next row */
 			continue;
+		}
 		int p = sk_proto_parse(a.proto_name);
 		a.proto = p < 0 ? 0 : p;
 		a.flags = agg_flags(q, &a);

@@ -46,6 +46,13 @@ test_expect_success 'report --by destination counts all 60 attempts' '
 	python3 -c "import json; g = json.load(open(\"cont.json\")); assert g[0][\"attempts\"] >= 60, g"
 '
 
+test_expect_success 'a --container that selects none of the aggregates: they are skipped, not an error' '
+	"$CLAWSS" report --container "no-such-*" --by destination --format json >none.json &&
+	test "$(cat none.json)" = "[]" &&
+	"$CLAWSS" report --container "$NS_TOOL" --by destination --format json >mine.json &&
+	test "$(attempts mine.json 192.0.2.2:9003)" = 60
+'
+
 test_expect_success 'one row per socket: report says how many it cannot show, and they can flag' '
 	"$CLAWSS" report --format json >rows.json 2>err &&
 	grep -q "^clawss: report: [1-9][0-9]* more connections were counted per destination" err &&
