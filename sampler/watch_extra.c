@@ -38,14 +38,14 @@ static unsigned dump_icmp(struct watch *w, struct wt *wt)
 		    icmp_parse(w->icmpbuf, fams[i], table_dump_sock, wt->tab) != 0) {
 			/* said once until it works again; its sockets are kept meanwhile
 			 * (the kind is not complete) */
-			if (!(wt->failing & (1u << SK_ICMP)))
+			if (!(wt->failing_sk & (1u << SK_ICMP)))
 				watch_log(w, WLOG_WARN, "%s: ping sockets: %s", wt->t.name,
 					  strerror(errno));
-			wt->failing |= 1u << SK_ICMP;
+			wt->failing_sk |= 1u << SK_ICMP;
 			return 0;
 		}
 	}
-	wt->failing &= ~(1u << SK_ICMP);
+	wt->failing_sk &= ~(1u << SK_ICMP);
 	return 1u << SK_ICMP;
 }
 
@@ -95,12 +95,12 @@ static unsigned dump_unix(struct watch *w, struct wt *wt)
 	w->nux = 0;
 	if (unixdiag_dump(wt->h.dump, collect_ux, w) < 0) {
 		/* a kernel without unix_diag: no unix rows, said once */
-		if (errno != ENOENT && !(wt->failing & (1u << SK_UNIX)))
+		if (errno != ENOENT && !(wt->failing_sk & (1u << SK_UNIX)))
 			watch_log(w, WLOG_WARN, "%s: unix dump: %s", wt->t.name, strerror(errno));
-		wt->failing |= 1u << SK_UNIX;
+		wt->failing_sk |= 1u << SK_UNIX;
 		return 0;
 	}
-	wt->failing &= ~(1u << SK_UNIX);
+	wt->failing_sk &= ~(1u << SK_UNIX);
 	int rc = unixdiag_outside(w->uxv, w->nux, outside_cb, &c);
 	if (w->capux > 4096) {
 		/* a namespace with many unix sockets: do not keep its buffer for all */
