@@ -9,11 +9,8 @@
 #include <stddef.h>
 #include "diag.h"
 
-/* Rereads fd from offset 0 into *buf, whatever the file's size: the buffer grows
- * (realloc) as needed and is NUL-terminated. *buf may be NULL with *cap 0 to start.
- * Returns the length, or -1 with errno (the buffer stays valid). A file that never ends
- * (over 256 MiB) is EFBIG. */
-long icmp_read_all(int fd, char **buf, size_t *cap);
+/* The most of a ping socket table read (procnet_read_all): one that never ends. */
+#define ICMP_READ_MAX ((size_t)256 << 20)
 
 /* Parses /proc/net/icmp (family SKF_IPV4) or icmp6 (SKF_IPV6) text; cb per socket, with
  * proto SK_ICMP, lport the echo identifier, rport 0, the remote address (once the

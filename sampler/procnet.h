@@ -22,9 +22,9 @@ struct procnet_buf {
 #define PROCNET_BUF_MIN (64u << 10)
 #define PROCNET_BUF_MAX (64u << 20)   /* about 450000 /proc/net/raw lines */
 /* Rereads the whole file at fd from offset 0 into b, growing it up to max bytes:
- * its length, or -1 with errno (EFBIG beyond max, ENOMEM). For /proc/net files, whose
- * size depends on what the container made: one that cannot be read whole is an error,
- * never a shorter list. */
+ * its length, or -1 with errno (EFBIG beyond max, ENOMEM; b->p, if any, stays a
+ * NUL-terminated string). For /proc/net files, whose size depends on what the
+ * container made: one that cannot be read whole is an error, never a shorter list. */
 long procnet_read_all(int fd, struct procnet_buf *b, size_t max);
 void procnet_buf_free(struct procnet_buf *b);
 /* The per-namespace socket counters of sockstat+sockstat6 text that move when a socket is

@@ -119,8 +119,7 @@ struct watch {
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];         /* sockstat, sockstat6 */
 	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
-	char *icmpbuf;            /* watch_extra.c: /proc/net/icmp{,6}, grown as needed */
-	size_t icmpcap;
+	struct procnet_buf icmpbuf;   /* watch_extra.c: /proc/net/icmp{,6} */
 	struct ux *uxv;           /* a namespace's unix sockets, during its dump */
 	size_t nux, capux;
 	struct diag *home_unix;   /* unix_diag in our own namespace: host peers' names */
