@@ -373,14 +373,8 @@ static int seen_add(struct ns_seen *s, uint64_t ino)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] == ino)
 			return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (util_grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
+		return -1;
 	s->v[s->n++] = ino;
 	return 1;
 }
