@@ -16,9 +16,11 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include "diag.h"
 #include "nft.h"
 
 #define NFT_BUF (64 << 10)
+#define NFT_FORGED_MAX 64      /* forged datagrams dropped per nft_events_drain */
 
 struct nft {
 	struct mnl_socket *nl;
@@ -28,22 +30,16 @@ struct nft {
 	char *buf;                /* only during a call: a thousand namespaces idle hold none */
 };
 
-/* The kernel is the only peer we hear: connect() makes the socket refuse datagrams from
- * any other sender (a process in the namespace could otherwise forge replies). */
-static int connect_kernel(int fd)
-{
-	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
-	return connect(fd, (struct sockaddr *)&k, sizeof(k));
-}
-
 struct nft *nft_open(const struct nft_opts *o)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	/* the kernel is the only peer we hear: a process in the namespace could otherwise
+	 * forge replies */
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    connect_kernel(mnl_socket_get_fd(n->nl)) < 0) {
+	    diag_connect_kernel(mnl_socket_get_fd(n->nl)) < 0) {
 		int e = errno;
 		nft_close(n);
 		errno = e;
@@ -234,13 +230,23 @@ static void put_rule(struct batch *bt, const char *chain, int kind, uint8_t l4, 
 	nftnl_rule_free(r);
 }
 
+/* The next reply from the kernel into n->buf; any other sender's is dropped. */
+static ssize_t recv_reply(struct nft *n)
+{
+	for (;;) {
+		ssize_t len = diag_recv_kernel(mnl_socket_get_fd(n->nl), n->buf, NFT_BUF, 0);
+		if (len >= 0 || errno != EPERM)
+			return len;
+	}
+}
+
 /* Reads the answers to a batch: one per message (all carry NLM_F_ACK), an error being
  * one of them. The first error is returned. */
 static int read_acks(struct nft *n, int msgs)
 {
 	int first = 0;
 	while (msgs > 0) {
-		ssize_t len = mnl_socket_recvfrom(n->nl, n->buf, NFT_BUF);
+		ssize_t len = recv_reply(n);
 		if (len < 0)
 			return -1;
 		for (const struct nlmsghdr *h = (const struct nlmsghdr *)n->buf;
@@ -393,7 +399,7 @@ static int dump(struct nft *n, uint16_t type, mnl_cb_t cb, struct print_ctx *p)
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(n->nl, n->buf, NFT_BUF);
+		ssize_t len = recv_reply(n);
 		if (len < 0)
 			return -1;
 		int rc = mnl_cb_run(n->buf, (size_t)len, seq, n->portid, cb, p);
@@ -467,7 +473,7 @@ int nft_events_open(void)
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || connect_kernel(fd) < 0) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || diag_connect_kernel(fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -476,23 +482,21 @@ int nft_events_open(void)
 	return fd;
 }
 
-/* recvmsg, not recv: the confined watcher's seccomp filter allows only recvmsg */
-static ssize_t recv_dontwait(int fd, void *buf, size_t len)
-{
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	return recvmsg(fd, &mh, MSG_DONTWAIT);
-}
-
 int nft_events_drain(int fd)
 {
 	char buf[8192];
-	int n = 0, lost = 0;
+	int n = 0, lost = 0, forged = 0;
 	for (;;) {
-		ssize_t len = recv_dontwait(fd, buf, sizeof(buf));
-		if (len > 0) {
+		ssize_t len = diag_recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* one cut short still says the ruleset changed */
+		if (len > 0 || (len < 0 && errno == ENOSPC)) {
 			n++;
 			continue;
+		}
+		if (len < 0 && errno == EPERM) {
+			if (++forged < NFT_FORGED_MAX)
+				continue;   /* not from the kernel: dropped */
+			break;              /* a flood of those: the rest at the next wakeup */
 		}
 		if (len < 0 && errno == ENOBUFS) {
 			lost = 1;
