@@ -27,7 +27,8 @@ struct engine {
 };
 
 /* e->err, formatted and escaped (engine_text_copy). */
-void engine_set_err(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void engine_set_err(struct engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Text that may quote the engine (container-made) into dst, escaped by lib/escape's
  * esc_text and cut to cap bytes at a character's start. */
 void engine_text_copy(char *dst, size_t cap, const char *s);

@@ -60,6 +60,14 @@ struct entry *table_entry_add(struct table *t, const struct sk *s)
 	return e;
 }
 
+void table_entry_close(struct entry *e, uint32_t close_gen, int64_t when)
+{
+	e->closed = 1;
+	e->close_gen = close_gen;
+	e->row.closed_at = when;
+	e->dirty = 1;
+}
+
 void table_entry_remove(struct table *t, struct entry *e)
 {
 	if (e->flow_row && t->nflowrows)
@@ -282,11 +290,8 @@ static void dump_seen(struct table *t, struct entry *e, const struct sk *s, char
 	if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
 		/* closed without a notification we read (sample, or lost ones) */
 		e->row.sk.state = SKS_TIME_WAIT;
-		e->closed = 1;
 		e->tw = 1;
-		e->close_gen = t->gen - 1;
-		e->row.closed_at = t->now;
-		e->dirty = 1;
+		table_entry_close(e, t->gen - 1, t->now);
 		return;
 	}
 	if (!same_endpoints(&e->row.sk, s)) {
@@ -365,11 +370,9 @@ int table_dump_end(struct table *t, unsigned sk_complete)
 			continue;
 		}
 		/* gone between two dumps without a notification (RAW, PACKET, TIME_WAIT
-		 * expiry, or notifications the kernel dropped) */
-		e->closed = 1;
-		e->close_gen = t->gen - 1;  /* a remnant would have been in this dump */
-		e->row.closed_at = t->now;
-		e->dirty = 1;
+		 * expiry, or notifications the kernel dropped); a remnant would have been
+		 * in this dump */
+		table_entry_close(e, t->gen - 1, t->now);
 	}
 	return rc;
 }
@@ -381,12 +384,9 @@ void table_close_all(struct table *t, int64_t when)
 		e->tw = 0;
 		if (e->closed)
 			continue;
-		e->closed = 1;
-		e->close_gen = t->gen - 1;  /* nothing can fold into it any more */
-		e->row.closed_at = when;
 		if (e->row.last_seen < when && e->row.seen_alive)
 			e->row.last_seen = when;
-		e->dirty = 1;
+		table_entry_close(e, t->gen - 1, when);  /* nothing can fold into it any more */
 	}
 }
 
@@ -453,10 +453,7 @@ void table_ref_close(struct table *t, struct table_ref *r, int64_t when)
 	struct entry *e = (struct entry *)r;
 	if (e->closed)
 		return;
-	e->closed = 1;
-	e->close_gen = t->gen - 1;   /* no TIME_WAIT remnant to wait for */
-	e->row.closed_at = when;
 	if (e->row.last_seen < when)
 		e->row.last_seen = when;
-	e->dirty = 1;
+	table_entry_close(e, t->gen - 1, when);   /* no TIME_WAIT remnant to wait for */
 }

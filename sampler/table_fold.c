@@ -152,11 +152,8 @@ int table_destroyed(struct table *t, const struct sk *s, int64_t now)
 			e->row.bytes_partial = 1;   /* a flow's counters are better (flow.c) */
 		table_take_bytes(e, s);
 	}
-	e->closed = 1;
-	e->close_gen = t->gen;
 	e->row.last_seen = now;
-	e->row.closed_at = now;
-	e->dirty = 1;
+	table_entry_close(e, t->gen, now);
 	table_fold_index(t, e);
 	return 0;
 }

@@ -74,6 +74,9 @@ struct table {
 
 /* table.c */
 struct entry *table_entry_add(struct table *t, const struct sk *s);
+/* Closed at when (a hard change); close_gen: the generation of the dump that could
+ * still show its TIME_WAIT remnant. */
+void table_entry_close(struct entry *e, uint32_t close_gen, int64_t when);
 void table_entry_remove(struct table *t, struct entry *e);
 /* The bytes a dump or notification shows, where they grew. */
 void table_take_bytes(struct entry *e, const struct sk *s);

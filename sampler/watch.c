@@ -64,7 +64,8 @@ struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 	watch_extra_init(w);
 	w->ev_timer.kind = WEV_TIMER;
 	w->ev_signal.kind = WEV_SIGNAL;
-	if (watch_ep_add(w, w->timerfd, &w->ev_timer) < 0 || watch_ep_add(w, w->sigfd, &w->ev_signal) < 0) {
+	if (watch_ep_add(w, w->timerfd, &w->ev_timer) < 0 ||
+	    watch_ep_add(w, w->sigfd, &w->ev_signal) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		watch_free(w);
 		return NULL;
