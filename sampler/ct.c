@@ -429,7 +429,7 @@ static int write_one(const char *path)
 int ct_sysctl_on(void)
 {
 	/* /proc/sys/net is the namespace of the thread that opens it: these are this
-	 * namespace's own (PLATFORM.md) */
+	 * namespace's own */
 	if (write_one("/proc/sys/net/netfilter/nf_conntrack_acct") < 0)
 		return -1;
 	return write_one("/proc/sys/net/netfilter/nf_conntrack_timestamp");

@@ -88,7 +88,7 @@ struct diag *diag_open_destroy(void)
 	if (!d)
 		return NULL;
 	int fd = mnl_socket_get_fd(d->nl);
-	/* a short connection flood outruns the default buffer (PLATFORM.md) */
+	/* a short connection flood outruns the default buffer */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (mnl_socket_bind(d->nl, groups, MNL_SOCKET_AUTOPID) < 0 ||
@@ -230,7 +230,7 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	if (proto == SK_TCP && s->state != SKS_LISTEN && s->rport == 0 &&
 	    !addr_is_zero(s->raddr)) {
 		/* reset by tcp_disconnect before it was freed (RST close): the remote port,
-		 * the local address and the byte counters are gone (PLATFORM.md) */
+		 * the local address and the byte counters are gone */
 		s->have &= ~(SK_HAVE_RPORT | SK_HAVE_LADDR | SK_HAVE_BYTES);
 	}
 	return 0;
@@ -300,7 +300,7 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* libmnl's default NLMSG_DONE handler drops the error the kernel puts there, so a dump
- * the kernel cannot do (no raw_diag) would look like "no sockets" (PLATFORM.md). */
+ * the kernel cannot do (no raw_diag) would look like "no sockets". */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
 	(void)data;

@@ -183,7 +183,8 @@ static int http_fail(struct engine *e, const char *path, long status)
 	return -1;
 }
 
-/* The socket to use, in SPEC.md's order. */
+/* The socket to use: the one named (host, else $DOCKER_HOST; unix:// or a path), else
+ * Docker's, else Podman's. */
 static int socket_resolve(const char *host, char *path, size_t cap, char *err, unsigned errlen)
 {
 	static const char *const defaults[] = { "/run/docker.sock", "/run/podman/podman.sock" };

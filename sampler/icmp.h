@@ -1,7 +1,7 @@
 /* Ping sockets (ICMP/ICMPv6 echo datagram sockets, socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP)): sock_diag has no handler for them, so they are read from
  * /proc/self/net/icmp and icmp6 opened inside the namespace (such an fd keeps reading
- * that namespace: PLATFORM.md). A ping socket shows there once it is bound, which its
+ * that namespace). A ping socket shows there once it is bound, which its
  * first send does. Library style: -1 and errno, never print. */
 #ifndef CLAWSS_ICMP_H
 #define CLAWSS_ICMP_H

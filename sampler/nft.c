@@ -84,7 +84,7 @@ static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
 }
 
 /* `ct state new`: a match with no statement. Referencing ct is what turns conntrack on
- * in the namespace (PLATFORM.md); the rule itself changes nothing. */
+ * in the namespace; the rule itself changes nothing. */
 static int rule_ct_new(struct nftnl_rule *r)
 {
 	struct nftnl_expr *ct = expr_new("ct"), *bw = expr_new("bitwise"), *cmp;

@@ -125,7 +125,7 @@ static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned procnet
 	return rc;
 }
 
-/* RAW: raw_diag where the kernel has it, else /proc/net/raw{,6} (PLATFORM.md). */
+/* RAW: raw_diag where the kernel has it, else /proc/net/raw{,6}. */
 static int dump_raw(struct watch *w, struct wt *wt, struct dump_fail *f)
 {
 	if (w->raw_diag >= 0) {

@@ -1,5 +1,5 @@
 /* What sock_diag cannot give on this kernel, read from /proc/self/net files opened inside
- * a namespace (such an fd keeps reading that namespace: PLATFORM.md). */
+ * a namespace (such an fd keeps reading that namespace). */
 #ifndef CLAWSS_PROCNET_H
 #define CLAWSS_PROCNET_H
 
@@ -35,7 +35,7 @@ unsigned long long procnet_sockstat_digest(const char *v4, const char *v6);
 
 /* Which dumps can show a socket, by the same counters: a kind whose count reads 0 has
  * no socket in the namespace's hash tables, so its dump would come back empty (and costs
- * a walk of the host-wide table: PLATFORM.md). TCP of either family also counts as
+ * a walk of the host-wide table). TCP of either family also counts as
  * present while sockstat's tw (per namespace, both families) is not 0. A kind whose count
  * cannot be read counts as present. */
 enum {
