@@ -16,11 +16,5 @@ static int fuzz_icmp_check(void *arg, const struct sk *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int family;
-	char *text = fuzz_proc_text(data, size, &family);
-	if (!text)
-		return 0;
-	icmp_parse(text, family, fuzz_icmp_check, NULL);
-	free(text);
-	return 0;
+	return fuzz_proc_table(data, size, icmp_parse, fuzz_icmp_check, NULL);
 }

@@ -13,14 +13,13 @@ static int fuzz_procnet_check(void *arg, const struct sk *s)
 	return 0;
 }
 
+static void fuzz_procnet_digest(const char *text)
+{
+	(void)procnet_sockstat_digest(text, text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int family;
-	char *text = fuzz_proc_text(data, size, &family);
-	if (!text)
-		return 0;
-	procnet_parse_raw(text, family, fuzz_procnet_check, NULL);
-	(void)procnet_sockstat_digest(text, text);
-	free(text);
-	return 0;
+	return fuzz_proc_table(data, size, procnet_parse_raw, fuzz_procnet_check,
+			       fuzz_procnet_digest);
 }
