@@ -8,6 +8,7 @@
 #include "agg.h"
 #include "table.h"
 #include "../lib/u64map.h"
+#include "../lib/util.h"      /* util_grow, for flush.c too */
 
 struct entry {
 	uint64_t key;             /* the cookie the kernel shows now */
