@@ -64,7 +64,7 @@ struct table {
 	int64_t hour_aggregated;  /* connections aggregated in it past the budget */
 	int64_t budget_rowid;     /* its row-budget activity row, once written */
 	size_t hold_max;          /* holding: never-written entries kept one by one */
-	int holding;              /* the database is full (watch.c) */
+	int holding;              /* the database is full (the watcher's hold.c) */
 	uint64_t aggregated, dropped;
 	/* the open transaction's writes, undone in memory if it fails */
 	struct entry **jrnl;

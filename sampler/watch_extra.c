@@ -1,6 +1,6 @@
 /* The watcher's sockets that the inet and packet dumps do not show: ping sockets
  * (/proc/net/icmp{,6}: icmp.h) and unix sockets connected outside the namespace
- * (unix_diag: unixdiag.h). Kept apart from watch.c's dump loop, which calls in here. */
+ * (unix_diag: unixdiag.h). Kept apart from poll.c's dump, which calls in here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
