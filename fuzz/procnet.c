@@ -1,8 +1,8 @@
 /* libFuzzer: the /proc/net/raw{,6} parser and the sockstat digest (sampler/procnet.h).
- * Byte 0: bit 0 picks IPv4 or IPv6; the rest is the file's text. */
+ * The input: proctext.h. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
+#include "proctext.h"
 #include "sampler/procnet.h"
 
 static int fuzz_procnet_check(void *arg, const struct sk *s)
@@ -13,17 +13,13 @@ static int fuzz_procnet_check(void *arg, const struct sk *s)
 	return 0;
 }
 
+static void fuzz_procnet_digest(const char *text)
+{
+	(void)procnet_sockstat_digest(text, text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	char *text = malloc(size);
-	if (!text)
-		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
-	procnet_parse_raw(text, data[0] & 1 ? SKF_IPV6 : SKF_IPV4, fuzz_procnet_check, NULL);
-	(void)procnet_sockstat_digest(text, text);
-	free(text);
-	return 0;
+	return fuzz_proc_table(data, size, procnet_parse_raw, fuzz_procnet_check,
+			       fuzz_procnet_digest);
 }

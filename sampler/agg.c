@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "agg.h"
 #include "../lib/u64map.h"
 
@@ -84,14 +85,8 @@ int aggs_add(struct aggs *a, const struct store_socket *row, int64_t count, int 
 			errno = ENOSPC;
 			return -1;
 		}
-		if (a->n == a->cap) {
-			size_t cap = a->cap ? a->cap * 2 : 16;
-			struct store_aggregate *v = realloc(a->v, cap * sizeof(*v));
-			if (!v)
-				return -1;
-			a->v = v;
-			a->cap = cap;
-		}
+		if (util_grow(&a->v, &a->cap, a->n + 1, sizeof(*a->v)) < 0)
+			return -1;
 		if (u64map_put(&a->index, key, (void *)(uintptr_t)(a->n + 1)) < 0)
 			return -1;
 		g = &a->v[a->n++];

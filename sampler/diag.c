@@ -88,7 +88,7 @@ struct diag *diag_open_destroy(void)
 	if (!d)
 		return NULL;
 	int fd = mnl_socket_get_fd(d->nl);
-	/* a short connection flood outruns the default buffer (PLATFORM.md) */
+	/* a short connection flood outruns the default buffer */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (mnl_socket_bind(d->nl, groups, MNL_SOCKET_AUTOPID) < 0 ||
@@ -135,7 +135,21 @@ static int addr_is_zero(const uint8_t *a)
  * libmnl's mnl_attr_for_each bounds them by the length rounded up to 4, which reads up to
  * three bytes past a buffer whose last message has an unaligned length (found by
  * fuzz/diag.c; the kernel always pads, a hostile or truncated buffer need not). */
-static size_t attrs_span(const struct nlmsghdr *nlh, size_t hdr, const void **start)
+const void *diag_msg_header(const struct nlmsghdr *nlh, size_t size)
+{
+	if (mnl_nlmsg_get_payload_len(nlh) < size) {
+		errno = EBADMSG;
+		return NULL;
+	}
+	return mnl_nlmsg_get_payload(nlh);
+}
+
+uint64_t diag_cookie(const uint32_t c[2])
+{
+	return (uint64_t)c[0] | (uint64_t)c[1] << 32;
+}
+
+size_t diag_attrs_span(const struct nlmsghdr *nlh, size_t hdr, const void **start)
 {
 	size_t off = MNL_NLMSG_HDRLEN + MNL_ALIGN(hdr);
 
@@ -152,14 +166,11 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	struct tcp_info ti;
 	size_t tilen = 0;
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
-		errno = EBADMSG;
+	if (!(m = diag_msg_header(nlh, sizeof(*m))))
 		return -1;
-	}
-	m = mnl_nlmsg_get_payload(nlh);
 	memset(s, 0, sizeof(*s));
 	memset(&ti, 0, sizeof(ti));
-	span = attrs_span(nlh, sizeof(*m), &attrs);
+	span = diag_attrs_span(nlh, sizeof(*m), &attrs);
 	mnl_attr_for_each_payload(attrs, span) {
 		if (mnl_attr_type_valid(attr, INET_DIAG_MAX) <= 0)
 			continue;
@@ -196,7 +207,7 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	s->proto = proto;
 	s->family = m->idiag_family == AF_INET ? SKF_IPV4 : SKF_IPV6;
 	s->state = m->idiag_state;
-	s->cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+	s->cookie = diag_cookie(m->id.idiag_cookie);
 	copy_addr(s->laddr, m->id.idiag_src, s->family);
 	copy_addr(s->raddr, m->id.idiag_dst, s->family);
 	s->lport = ntohs(m->id.idiag_sport);
@@ -219,7 +230,7 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	if (proto == SK_TCP && s->state != SKS_LISTEN && s->rport == 0 &&
 	    !addr_is_zero(s->raddr)) {
 		/* reset by tcp_disconnect before it was freed (RST close): the remote port,
-		 * the local address and the byte counters are gone (PLATFORM.md) */
+		 * the local address and the byte counters are gone */
 		s->have &= ~(SK_HAVE_RPORT | SK_HAVE_LADDR | SK_HAVE_BYTES);
 	}
 	return 0;
@@ -232,11 +243,8 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
 	const void *attrs;
 	size_t span;
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
-		errno = EBADMSG;
+	if (!(m = diag_msg_header(nlh, sizeof(*m))))
 		return -1;
-	}
-	m = mnl_nlmsg_get_payload(nlh);
 	if (m->pdiag_family != AF_PACKET) {
 		errno = EAFNOSUPPORT;
 		return -1;
@@ -245,11 +253,11 @@ static int parse_packet(const struct nlmsghdr *nlh, struct sk *s)
 	s->proto = SK_PACKET;
 	s->family = SKF_PACKET;
 	s->state = SKS_CLOSE;
-	s->cookie = (uint64_t)m->pdiag_cookie[0] | (uint64_t)m->pdiag_cookie[1] << 32;
+	s->cookie = diag_cookie(m->pdiag_cookie);
 	s->lport = m->pdiag_num;  /* packet_diag already gives host order */
 	s->inode = m->pdiag_ino;
 	s->have = SK_HAVE_LPORT | SK_HAVE_INODE;
-	span = attrs_span(nlh, sizeof(*m), &attrs);
+	span = diag_attrs_span(nlh, sizeof(*m), &attrs);
 	mnl_attr_for_each_payload(attrs, span) {
 		if (mnl_attr_type_valid(attr, PACKET_DIAG_MAX) <= 0)
 			continue;
@@ -292,7 +300,7 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* libmnl's default NLMSG_DONE handler drops the error the kernel puts there, so a dump
- * the kernel cannot do (no raw_diag) would look like "no sockets" (PLATFORM.md). */
+ * the kernel cannot do (no raw_diag) would look like "no sockets". */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
 	(void)data;

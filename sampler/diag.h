@@ -29,6 +29,16 @@ void diag_close(struct diag *d);
  * datagram consumed) when it did not come from the kernel (nl_pid != 0); ENOSPC when
  * it was truncated; else recvmsg's result. */
 int diag_connect_kernel(int fd);
+/* The parts of decoding a sock_diag message that every family shares (diag.c,
+ * unixdiag.c). diag_msg_header: its fixed header of size bytes, or NULL with EBADMSG
+ * when it is shorter; diag_attrs_span: the attributes after a header of hdr bytes,
+ * bounded by the message's own length (not rounded up to the alignment): their length,
+ * *start the first; diag_cookie: a socket cookie as the kernel gives it (two u32, low
+ * first) as one number. */
+struct nlmsghdr;
+const void *diag_msg_header(const struct nlmsghdr *nlh, size_t size);
+size_t diag_attrs_span(const struct nlmsghdr *nlh, size_t hdr, const void **start);
+uint64_t diag_cookie(const uint32_t c[2]);
 ssize_t diag_recv_kernel(int fd, void *buf, size_t len, int flags);
 /* Datagrams this socket dropped because they were not from the kernel. */
 uint64_t diag_forged(const struct diag *d);

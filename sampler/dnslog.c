@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include "../lib/util.h"
+#include "diag.h"
 #include "dnslog.h"
 
 #define RCVBUF (256 << 10)
@@ -44,7 +45,10 @@ static int log_config(struct dnslog *d, int cmd)
 	}
 	if (mnl_socket_sendto(d->log, h, h->nlmsg_len) < 0)
 		return -1;
-	ssize_t n = mnl_socket_recvfrom(d->log, buf, sizeof(buf));
+	ssize_t n;
+	do   /* the acknowledgement: from the kernel, others' dropped */
+		n = diag_recv_kernel(mnl_socket_get_fd(d->log), buf, sizeof(buf), 0);
+	while (n < 0 && errno == EPERM);
 	if (n < 0)
 		return -1;
 	return mnl_cb_run(buf, (size_t)n, h->nlmsg_seq, mnl_socket_get_portid(d->log), NULL,
@@ -58,7 +62,9 @@ static int open_inside(struct dnslog *d)
 	/* the rules that log DNS packets to the group are in the namespace's table
 	 * (sampler/nft.c, nft_opts.dns_log_group); this only binds the group */
 	d->log = mnl_socket_open(NETLINK_NETFILTER);
-	if (!d->log || mnl_socket_bind(d->log, 0, MNL_SOCKET_AUTOPID) < 0)
+	/* the kernel is the only peer we hear: no one in the namespace forges packets */
+	if (!d->log || mnl_socket_bind(d->log, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    diag_connect_kernel(mnl_socket_get_fd(d->log)) < 0)
 		return -1;
 	/* acknowledgements come at once; the timeout only guards against a lost one */
 	setsockopt(mnl_socket_get_fd(d->log), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -155,12 +161,14 @@ int dnslog_read(struct dnslog *d, dnslog_cb cb, void *arg, int *lost)
 
 	*lost = 0;
 	for (int i = 0; i < READS_PER_CALL; i++) {
-		ssize_t n = mnl_socket_recvfrom(d->log, d->buf, cap);
+		ssize_t n = diag_recv_kernel(mnl_socket_get_fd(d->log), d->buf, cap, 0);
 		if (n < 0) {
 			if (errno == ENOBUFS) {
 				*lost = 1;
 				continue;
 			}
+			if (errno == EPERM)
+				continue;   /* not from the kernel: dropped */
 			if (errno == EAGAIN && c.n)
 				break;
 			return c.n ? c.n : -1;

@@ -72,19 +72,10 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len, int64_t t)
 	int answer = p.sport == 53 && m.qr;
 	if (!answer && !(p.dport == 53 && !m.qr))
 		return;
-	if (w->n == w->cap) {
-		if (w->cap >= DNSW_QUEUE_MAX) {
-			w->over_queue++;
-			return;
-		}
-		size_t cap = w->cap ? w->cap * 2 : 8;
-		struct dnsw_ev *q = realloc(w->q, cap * sizeof(*q));
-		if (!q) {
-			w->over_queue++;
-			return;
-		}
-		w->q = q;
-		w->cap = cap;
+	if (w->n == w->cap && (w->cap >= DNSW_QUEUE_MAX ||
+			       util_grow(&w->q, &w->cap, w->n + 1, sizeof(*w->q)) < 0)) {
+		w->over_queue++;
+		return;
 	}
 	struct dnsw_ev *e = &w->q[w->n++];
 	e->t = t;

@@ -321,16 +321,8 @@ int engine_stream_feed(struct engine_stream *s, const void *data, size_t n)
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + n)
-			cap *= 2;
-		char *b = realloc(s->buf, cap);
-		if (!b)
-			return -1;
-		s->buf = b;
-		s->cap = cap;
-	}
+	if (util_grow(&s->buf, &s->cap, s->len + n, 1) < 0)
+		return -1;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	/* The unfinished tail: over the limit, drop it and the rest of its line. */

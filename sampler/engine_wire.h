@@ -1,5 +1,6 @@
 /* Private to sampler/engine*.c: the engine's wire decoding (JSON with json-c, the
- * newline-delimited event stream) shared with the HTTP side in engine.c. */
+ * newline-delimited event stream), shared by the requests (engine.c) and the event
+ * stream (engine_events.c). */
 #ifndef CLAWSS_ENGINE_WIRE_H
 #define CLAWSS_ENGINE_WIRE_H
 

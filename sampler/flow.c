@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/sock.h"
+#include "../lib/u64map.h"
+#include "../lib/util.h"
 #include "flow.h"
 
 /* A socket closed this long before a flow's start cannot be its socket (clocks: the
@@ -20,14 +22,12 @@ struct fl {
 	uint8_t ticks;            /* join passes since then */
 	uint64_t base_sent, base_recvd; /* a UDP socket's bytes from its earlier flows */
 	size_t idx;               /* in flows.all */
-	struct fl *next;          /* hash chain */
 };
 
 struct flows {
 	struct fl **all;
 	size_t n, cap;
-	struct fl **bucket;
-	size_t nbucket;
+	struct u64map index;      /* key -> flow */
 	flows_local_fn local;
 	void *local_arg;
 	size_t waiting;           /* flows with no ref, or destroyed with one */
@@ -52,21 +52,12 @@ static uint64_t flow_key(const struct ctflow *f)
 	h = mix(h, f->dst, 16);
 	h = mix(h, &f->sport, 2);
 	h = mix(h, &f->dport, 2);
-	return h;
+	return h | 1;   /* never 0: u64map's empty slot */
 }
 
 struct flows *flows_new(void)
 {
-	struct flows *fs = calloc(1, sizeof(*fs));
-	if (!fs)
-		return NULL;
-	fs->nbucket = 64;
-	fs->bucket = calloc(fs->nbucket, sizeof(*fs->bucket));
-	if (!fs->bucket) {
-		free(fs);
-		return NULL;
-	}
-	return fs;
+	return calloc(1, sizeof(struct flows));
 }
 
 void flows_free(struct flows *fs)
@@ -76,7 +67,7 @@ void flows_free(struct flows *fs)
 	for (size_t i = 0; i < fs->n; i++)
 		free(fs->all[i]);
 	free(fs->all);
-	free(fs->bucket);
+	u64map_free(&fs->index);
 	free(fs);
 }
 
@@ -97,65 +88,29 @@ void flows_stats(const struct flows *fs, struct flows_stats *out)
 	out->live = fs->n;
 }
 
-static struct fl *find(const struct flows *fs, uint64_t key)
-{
-	for (struct fl *x = fs->bucket[key & (fs->nbucket - 1)]; x; x = x->next)
-		if (x->key == key)
-			return x;
-	return NULL;
-}
-
-static int rehash(struct flows *fs)
-{
-	size_t nb = fs->nbucket * 2;
-	struct fl **b = calloc(nb, sizeof(*b));
-	if (!b)
-		return -1;
-	for (size_t i = 0; i < fs->n; i++) {
-		struct fl *x = fs->all[i];
-		x->next = b[x->key & (nb - 1)];
-		b[x->key & (nb - 1)] = x;
-	}
-	free(fs->bucket);
-	fs->bucket = b;
-	fs->nbucket = nb;
-	return 0;
-}
-
 static struct fl *add(struct flows *fs, const struct ctflow *f, uint64_t key, int64_t now)
 {
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 16;
-		struct fl **v = realloc(fs->all, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		fs->all = v;
-		fs->cap = cap;
-	}
-	if (fs->n >= fs->nbucket && rehash(fs) < 0)
+	if (util_grow(&fs->all, &fs->cap, fs->n + 1, sizeof(*fs->all)) < 0)
 		return NULL;
 	struct fl *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
+	if (u64map_put(&fs->index, key, x) < 0) {
+		free(x);
+		return NULL;
+	}
 	x->f = *f;
 	x->key = key;
 	x->read_ms = now;
 	x->idx = fs->n;
 	fs->all[fs->n++] = x;
-	x->next = fs->bucket[key & (fs->nbucket - 1)];
-	fs->bucket[key & (fs->nbucket - 1)] = x;
 	fs->waiting++;
 	return x;
 }
 
 static void drop(struct flows *fs, struct fl *x)
 {
-	for (struct fl **p = &fs->bucket[x->key & (fs->nbucket - 1)]; *p; p = &(*p)->next) {
-		if (*p == x) {
-			*p = x->next;
-			break;
-		}
-	}
+	u64map_del(&fs->index, x->key, x);
 	struct fl *last = fs->all[--fs->n];
 	last->idx = x->idx;
 	fs->all[x->idx] = last;
@@ -167,7 +122,7 @@ static void fill(struct fl *x, int final);
 int flows_event(struct flows *fs, const struct ctflow *f, int64_t now)
 {
 	uint64_t key = flow_key(f);
-	struct fl *x = find(fs, key);
+	struct fl *x = u64map_get(&fs->index, key);
 	fs->st.events++;
 	if (f->event == CT_UPDATE) {
 		/* fresh counters of a flow we hold; one we do not is gone or not ours */

@@ -39,14 +39,8 @@ static int journal(struct table *t, struct entry *e)
 {
 	if (e->jr)
 		return 0;
-	if (t->njrnl == t->capjrnl) {
-		size_t cap = t->capjrnl ? t->capjrnl * 2 : 64;
-		struct entry **v = realloc(t->jrnl, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		t->jrnl = v;
-		t->capjrnl = cap;
-	}
+	if (util_grow(&t->jrnl, &t->capjrnl, t->njrnl + 1, sizeof(*t->jrnl)) < 0)
+		return -1;
 	e->jr = 1;
 	e->j_inserted = e->inserted;
 	e->j_dirty = e->dirty;

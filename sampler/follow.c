@@ -8,19 +8,25 @@
 #include "../lib/util.h"
 #include "watch_int.h"
 
+/* What target.c needs to know of a container. */
+static void hit_of(const struct engine_container *c, struct target_engine_hit *hit)
+{
+	memset(hit, 0, sizeof(*hit));
+	snprintf(hit->id, sizeof(hit->id), "%s", c->id);
+	snprintf(hit->name, sizeof(hit->name), "%s", c->name);
+	snprintf(hit->image, sizeof(hit->image), "%s", c->image);
+	hit->pid = c->running ? c->pid : 0;
+	hit->started = c->started_ms;
+	hit->host_network = c->host_network;
+}
+
 int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit *hit)
 {
 	struct engine_container c = { 0 };
 	int rc = engine_inspect(engine, name, &c);
 	if (rc != 0)
 		return rc;
-	memset(hit, 0, sizeof(*hit));
-	snprintf(hit->id, sizeof(hit->id), "%s", c.id);
-	snprintf(hit->name, sizeof(hit->name), "%s", c.name);
-	snprintf(hit->image, sizeof(hit->image), "%s", c.image);
-	hit->pid = c.running ? c.pid : 0;
-	hit->started = c.started_ms;
-	hit->host_network = c.host_network;
+	hit_of(&c, hit);
 	engine_container_clear(&c);
 	return 0;
 }
@@ -59,6 +65,19 @@ static int container_selected(const struct watch *w, const struct engine_contain
 	       engine_labels_match(c, w->o.labels, w->o.nlabels);
 }
 
+/* Attaches t unless its namespace is watched already (another container sharing a
+ * watched one: --network container:). */
+static void attach_new(struct watch *w, struct target *t)
+{
+	char err[512];
+	if (find_ino(w, t->ns_ino)) {
+		target_close(t);
+		return;
+	}
+	if (watch_add(w, t, err, sizeof(err)) < 0)
+		watch_log(w, WLOG_WARN, "%s", err);
+}
+
 static void attach_engine(struct watch *w, const struct engine_container *c)
 {
 	struct target t;
@@ -70,13 +89,7 @@ static void attach_engine(struct watch *w, const struct engine_container *c)
 		watch_log(w, WLOG_WARN, "%s: %s", c->name, err);
 		return;
 	}
-	if (find_ino(w, t.ns_ino)) {
-		/* another container sharing a watched namespace (--network container:) */
-		target_close(&t);
-		return;
-	}
-	if (watch_add(w, &t, err, sizeof(err)) < 0)
-		watch_log(w, WLOG_WARN, "%s", err);
+	attach_new(w, &t);
 }
 
 static int engine_scan_cb(const struct engine_container *c, void *arg)
@@ -88,7 +101,7 @@ static int engine_scan_cb(const struct engine_container *c, void *arg)
 }
 
 /* Named namespaces under /run/netns that the name patterns select. */
-void follow_netns_scan(struct watch *w)
+static void netns_scan(struct watch *w)
 {
 	DIR *d;
 	struct dirent *de;
@@ -102,62 +115,21 @@ void follow_netns_scan(struct watch *w)
 		struct target t;
 		if (de->d_name[0] == '.' || !name_selected(w, de->d_name))
 			continue;
-		if (target_netns_name(de->d_name, &t, err, sizeof(err)) < 0)
-			continue;
-		if (find_ino(w, t.ns_ino)) {
-			target_close(&t);
-			continue;
-		}
-		if (watch_add(w, &t, err, sizeof(err)) < 0)
-			watch_log(w, WLOG_WARN, "%s", err);
+		if (target_netns_name(de->d_name, &t, err, sizeof(err)) == 0)
+			attach_new(w, &t);
 	}
 	closedir(d);
 }
 
-void follow_select_scan(struct watch *w)
+/* What the --follow/--label selectors match now: engine containers, then /run/netns
+ * names. */
+static void select_scan(struct watch *w)
 {
 	if (w->o.engine && engine_list(w->o.engine, engine_scan_cb, w) < 0)
 		watch_log(w, WLOG_WARN, "listing containers: %s", engine_error(w->o.engine));
-	follow_netns_scan(w);
+	netns_scan(w);
 }
 
-
-static void exec_event(struct watch *w, struct wt *wt, const struct engine_event *ev)
-{
-	int64_t now = ev->time_ms ? ev->time_ms : time_now_ms();
-	if (store_begin(w->st) < 0)
-		return;
-	if (ev->kind == ENGINE_EV_EXEC_START) {
-		if (wt->nexecs == MAX_EXECS) {
-			/* too many open windows: the oldest ends now */
-			store_activity_close(w->st, wt->execs[0].rowid, now);
-			memmove(wt->execs, wt->execs + 1, sizeof(wt->execs[0]) * (MAX_EXECS - 1));
-			wt->nexecs--;
-		}
-		struct exec_win *x = &wt->execs[wt->nexecs];
-		if (store_activity_open(w->st, wt->sc.id, "exec", now, 0, -1,
-					ev->exec_id[0] ? ev->exec_id : NULL, &x->rowid) == 0) {
-			snprintf(x->id, sizeof(x->id), "%s", ev->exec_id);
-			wt->nexecs++;
-		}
-	} else {
-		/* the window this exec opened; engines that give no exec id close the oldest */
-		int i = 0;
-		if (ev->exec_id[0])
-			for (i = 0; i < wt->nexecs && strcmp(wt->execs[i].id, ev->exec_id); i++)
-				;
-		if (i < wt->nexecs) {
-			store_activity_close(w->st, wt->execs[i].rowid, now);
-			memmove(wt->execs + i, wt->execs + i + 1,
-				sizeof(wt->execs[0]) * (size_t)(wt->nexecs - i - 1));
-			wt->nexecs--;
-		}
-	}
-	if (store_commit(w->st) < 0)
-		store_rollback(w->st);
-	watch_log(w, WLOG_VERBOSE, "%s: exec %s", wt->t.name,
-	     ev->kind == ENGINE_EV_EXEC_START ? "started" : "ended");
-}
 
 int follow_engine_event(const struct engine_event *ev, void *arg)
 {
@@ -182,12 +154,12 @@ int follow_engine_event(const struct engine_event *ev, void *arg)
 	case ENGINE_EV_EXEC_START:
 	case ENGINE_EV_EXEC_DIE:
 		if (wt)
-			exec_event(w, wt, ev);
+			watch_exec_event(w, wt, ev);
 		break;
 	case ENGINE_EV_CONNECTED:
 		watch_log(w, WLOG_VERBOSE, "engine events connected");
 		if (w->o.select)
-			follow_select_scan(w);
+			select_scan(w);
 		break;
 	case ENGINE_EV_DISCONNECTED:
 		watch_log(w, WLOG_WARN, "engine events lost (%s); reconnecting",
@@ -195,15 +167,6 @@ int follow_engine_event(const struct engine_event *ev, void *arg)
 		break;
 	}
 	return w->fatal ? -1 : 0;
-}
-
-static int rescan_known(void *arg, uint64_t ino)
-{
-	struct watch *w = arg;
-	for (struct wt *wt = w->targets; wt; wt = wt->next)
-		if (wt->h.ino == ino)
-			return 1;
-	return 0;
 }
 
 struct pidmap {
@@ -227,22 +190,11 @@ static int pidmap_cb(const struct engine_container *c, void *arg)
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", c->pid);
 	if (netns_ino_of(path, &ino) < 0)
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		struct pidmap *m = realloc(r->m, cap * sizeof(*m));
-		if (!m)
-			return 0;
-		r->m = m;
-		r->cap = cap;
-	}
+	if (util_grow(&r->m, &r->cap, r->n + 1, sizeof(*r->m)) < 0)
+		return 0;
 	struct pidmap *p = &r->m[r->n++];
-	memset(p, 0, sizeof(*p));
 	p->ino = ino;
-	snprintf(p->hit.id, sizeof(p->hit.id), "%s", c->id);
-	snprintf(p->hit.name, sizeof(p->hit.name), "%s", c->name);
-	snprintf(p->hit.image, sizeof(p->hit.image), "%s", c->image);
-	p->hit.pid = c->pid;
-	p->hit.started = c->started_ms;
+	hit_of(c, &p->hit);
 	return 0;
 }
 
@@ -275,18 +227,33 @@ static int rescan_add(void *arg, struct target *t)
 	return w->fatal ? -1 : 0;
 }
 
-static int rescan_known_ctx(void *arg, uint64_t ino)
+static int rescan_known(void *arg, uint64_t ino)
 {
 	struct rescan_ctx *r = arg;
-	return rescan_known(r->w, ino);
+	return find_ino(r->w, ino) != NULL;
 }
 
-void follow_rescan_all(struct watch *w, int64_t now)
+/* --all: every namespace but the host's, named by the engine where it knows them. */
+static void rescan_all(struct watch *w)
 {
 	struct rescan_ctx r = { .w = w };
-	w->last_rescan = now;
 	if (w->o.engine)
 		engine_list(w->o.engine, pidmap_cb, &r);
-	target_scan_all(rescan_known_ctx, rescan_add, &r);
+	target_scan_all(rescan_known, rescan_add, &r);
 	free(r.m);
+}
+
+void follow_rescan(struct watch *w, int64_t now, int first)
+{
+	/* named namespaces have no event stream: looked for again while following */
+	int names = w->o.select && (first || (w->o.keep_running && !w->o.all));
+	if (!first && (now - w->last_rescan < w->o.rescan_ms || (!w->o.all && !names)))
+		return;
+	w->last_rescan = now;
+	if (w->o.all)
+		rescan_all(w);
+	if (names && first)
+		select_scan(w);
+	else if (names)
+		netns_scan(w);
 }

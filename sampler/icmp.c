@@ -5,40 +5,6 @@
 #include <unistd.h>
 #include "icmp.h"
 
-#define ICMP_READ_MAX ((size_t)256 << 20)
-
-long icmp_read_all(int fd, char **buf, size_t *cap)
-{
-	size_t off = 0;
-	for (;;) {
-		if (off + 1 >= *cap) {
-			/* a seq_file hands out at most a page or so per read: grow and go on */
-			size_t ncap = *cap ? *cap * 2 : 4096;
-			if (ncap > ICMP_READ_MAX) {
-				errno = EFBIG;
-				return -1;
-			}
-			char *nb = realloc(*buf, ncap);
-			if (!nb)
-				return -1;
-			*buf = nb;
-			*cap = ncap;
-		}
-		ssize_t n = pread(fd, *buf + off, *cap - 1 - off, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			(*buf)[off] = '\0';
-			return -1;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	(*buf)[off] = '\0';
-	return (long)off;
-}
-
 /* /proc prints each 32-bit word of an address as the host-order value of its
  * network-order bytes. */
 static int hex_addr(const char *p, size_t len, uint8_t *out)

@@ -1,7 +1,7 @@
 /* Ping sockets (ICMP/ICMPv6 echo datagram sockets, socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP)): sock_diag has no handler for them, so they are read from
  * /proc/self/net/icmp and icmp6 opened inside the namespace (such an fd keeps reading
- * that namespace: PLATFORM.md). A ping socket shows there once it is bound, which its
+ * that namespace). A ping socket shows there once it is bound, which its
  * first send does. Library style: -1 and errno, never print. */
 #ifndef CLAWSS_ICMP_H
 #define CLAWSS_ICMP_H
@@ -9,11 +9,8 @@
 #include <stddef.h>
 #include "diag.h"
 
-/* Rereads fd from offset 0 into *buf, whatever the file's size: the buffer grows
- * (realloc) as needed and is NUL-terminated. *buf may be NULL with *cap 0 to start.
- * Returns the length, or -1 with errno (the buffer stays valid). A file that never ends
- * (over 256 MiB) is EFBIG. */
-long icmp_read_all(int fd, char **buf, size_t *cap);
+/* The most of a ping socket table read (procnet_read_all): one that never ends. */
+#define ICMP_READ_MAX ((size_t)256 << 20)
 
 /* Parses /proc/net/icmp (family SKF_IPV4) or icmp6 (SKF_IPV6) text; cb per socket, with
  * proto SK_ICMP, lport the echo identifier, rport 0, the remote address (once the

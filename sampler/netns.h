@@ -1,5 +1,5 @@
 /* The handles clawss keeps for one watched network namespace, all created inside it with
- * one setns in and one back, so no poll ever needs setns again (PLATFORM.md). */
+ * one setns in and one back, so no poll ever needs setns again. */
 #ifndef CLAWSS_NETNS_H
 #define CLAWSS_NETNS_H
 

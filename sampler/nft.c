@@ -16,9 +16,11 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include "diag.h"
 #include "nft.h"
 
 #define NFT_BUF (64 << 10)
+#define NFT_FORGED_MAX 64      /* forged datagrams dropped per nft_events_drain */
 
 struct nft {
 	struct mnl_socket *nl;
@@ -28,22 +30,16 @@ struct nft {
 	char *buf;                /* only during a call: a thousand namespaces idle hold none */
 };
 
-/* The kernel is the only peer we hear: connect() makes the socket refuse datagrams from
- * any other sender (a process in the namespace could otherwise forge replies). */
-static int connect_kernel(int fd)
-{
-	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
-	return connect(fd, (struct sockaddr *)&k, sizeof(k));
-}
-
 struct nft *nft_open(const struct nft_opts *o)
 {
 	struct nft *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	/* the kernel is the only peer we hear: a process in the namespace could otherwise
+	 * forge replies */
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    connect_kernel(mnl_socket_get_fd(n->nl)) < 0) {
+	    diag_connect_kernel(mnl_socket_get_fd(n->nl)) < 0) {
 		int e = errno;
 		nft_close(n);
 		errno = e;
@@ -71,77 +67,70 @@ void nft_close(struct nft *n)
 
 /* ---- Building the batch ------------------------------------------------------------ */
 
-static struct nftnl_expr *expr_new(const char *name)
+struct u32_attr {
+	uint16_t type;
+	uint32_t val;
+};
+
+/* Appends expression name with n u32 attributes to r: the expression (more attributes
+ * may still be set), or NULL when out of memory. */
+static struct nftnl_expr *rule_expr(struct nftnl_rule *r, const char *name,
+				    const struct u32_attr *a, size_t n)
 {
-	return nftnl_expr_alloc(name);
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		nftnl_expr_set_u32(e, a[i].type, a[i].val);
+	nftnl_rule_add_expr(r, e);
+	return e;
 }
 
-static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
+#define RULE_EXPR(r, name, ...)                                                           \
+	rule_expr(r, name, (const struct u32_attr[]){ __VA_ARGS__ },                      \
+		  sizeof((const struct u32_attr[]){ __VA_ARGS__ }) / sizeof(struct u32_attr))
+
+/* Register 1 compared (op) with data; -1 when out of memory. */
+static int add_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = expr_new("cmp");
+	struct nftnl_expr *e = RULE_EXPR(r, "cmp", { NFTNL_EXPR_CMP_SREG, NFT_REG_1 },
+					 { NFTNL_EXPR_CMP_OP, op });
 	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		return -1;
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
+	return 0;
 }
 
 /* `ct state new`: a match with no statement. Referencing ct is what turns conntrack on
- * in the namespace (PLATFORM.md); the rule itself changes nothing. */
+ * in the namespace; the rule itself changes nothing. */
 static int rule_ct_new(struct nftnl_rule *r)
 {
-	struct nftnl_expr *ct = expr_new("ct"), *bw = expr_new("bitwise"), *cmp;
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
-	if (!ct || !bw)
-		goto fail;
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, ct);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	struct nftnl_expr *bw;
+	if (!RULE_EXPR(r, "ct", { NFTNL_EXPR_CT_KEY, NFT_CT_STATE },
+		       { NFTNL_EXPR_CT_DREG, NFT_REG_1 }) ||
+	    !(bw = RULE_EXPR(r, "bitwise", { NFTNL_EXPR_BITWISE_SREG, NFT_REG_1 },
+			     { NFTNL_EXPR_BITWISE_DREG, NFT_REG_1 },
+			     { NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t) })))
+		return -1;
 	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	nftnl_rule_add_expr(r, bw);
-	cmp = expr_new("cmp");
-	if (!cmp)
-		return -1;
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
-	nftnl_rule_add_expr(r, cmp);
-	return 0;
-fail:
-	if (ct)
-		nftnl_expr_free(ct);
-	if (bw)
-		nftnl_expr_free(bw);
-	return -1;
+	return add_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
 /* `meta l4proto P th sport|dport 53 log group G`: hands DNS packets to nfnetlink_log. */
 static int rule_dns_log(struct nftnl_rule *r, uint8_t l4, int dport, uint16_t group)
 {
-	struct nftnl_expr *meta = expr_new("meta"), *pl, *log;
 	uint16_t port = htons(53);
-	if (!meta)
-		return -1;
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, meta);
-	add_cmp(r, &l4, sizeof(l4));
-	pl = expr_new("payload");
-	if (!pl)
-		return -1;
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, dport ? 2 : 0);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, sizeof(port));
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, pl);
-	add_cmp(r, &port, sizeof(port));
-	log = expr_new("log");
-	if (!log)
+	struct nftnl_expr *log;
+	if (!RULE_EXPR(r, "meta", { NFTNL_EXPR_META_KEY, NFT_META_L4PROTO },
+		       { NFTNL_EXPR_META_DREG, NFT_REG_1 }) ||
+	    add_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4)) < 0 ||
+	    !RULE_EXPR(r, "payload", { NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER },
+		       { NFTNL_EXPR_PAYLOAD_OFFSET, dport ? 2 : 0 },
+		       { NFTNL_EXPR_PAYLOAD_LEN, sizeof(port) },
+		       { NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1 }) ||
+	    add_cmp(r, NFT_CMP_EQ, &port, sizeof(port)) < 0 || !(log = nftnl_expr_alloc("log")))
 		return -1;
 	nftnl_expr_set_u16(log, NFTNL_EXPR_LOG_GROUP, group);
 	nftnl_rule_add_expr(r, log);
@@ -234,13 +223,23 @@ static void put_rule(struct batch *bt, const char *chain, int kind, uint8_t l4, 
 	nftnl_rule_free(r);
 }
 
+/* The next reply from the kernel into n->buf; any other sender's is dropped. */
+static ssize_t recv_reply(struct nft *n)
+{
+	for (;;) {
+		ssize_t len = diag_recv_kernel(mnl_socket_get_fd(n->nl), n->buf, NFT_BUF, 0);
+		if (len >= 0 || errno != EPERM)
+			return len;
+	}
+}
+
 /* Reads the answers to a batch: one per message (all carry NLM_F_ACK), an error being
  * one of them. The first error is returned. */
 static int read_acks(struct nft *n, int msgs)
 {
 	int first = 0;
 	while (msgs > 0) {
-		ssize_t len = mnl_socket_recvfrom(n->nl, n->buf, NFT_BUF);
+		ssize_t len = recv_reply(n);
 		if (len < 0)
 			return -1;
 		for (const struct nlmsghdr *h = (const struct nlmsghdr *)n->buf;
@@ -393,7 +392,7 @@ static int dump(struct nft *n, uint16_t type, mnl_cb_t cb, struct print_ctx *p)
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(n->nl, n->buf, NFT_BUF);
+		ssize_t len = recv_reply(n);
 		if (len < 0)
 			return -1;
 		int rc = mnl_cb_run(n->buf, (size_t)len, seq, n->portid, cb, p);
@@ -467,7 +466,7 @@ int nft_events_open(void)
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || connect_kernel(fd) < 0) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || diag_connect_kernel(fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -476,23 +475,21 @@ int nft_events_open(void)
 	return fd;
 }
 
-/* recvmsg, not recv: the confined watcher's seccomp filter allows only recvmsg */
-static ssize_t recv_dontwait(int fd, void *buf, size_t len)
-{
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	return recvmsg(fd, &mh, MSG_DONTWAIT);
-}
-
 int nft_events_drain(int fd)
 {
 	char buf[8192];
-	int n = 0, lost = 0;
+	int n = 0, lost = 0, forged = 0;
 	for (;;) {
-		ssize_t len = recv_dontwait(fd, buf, sizeof(buf));
-		if (len > 0) {
+		ssize_t len = diag_recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* one cut short still says the ruleset changed */
+		if (len > 0 || (len < 0 && errno == ENOSPC)) {
 			n++;
 			continue;
+		}
+		if (len < 0 && errno == EPERM) {
+			if (++forged < NFT_FORGED_MAX)
+				continue;   /* not from the kernel: dropped */
+			break;              /* a flood of those: the rest at the next wakeup */
 		}
 		if (len < 0 && errno == ENOBUFS) {
 			lost = 1;

@@ -137,14 +137,8 @@ static void read_comm(int pid, char *comm)
 
 static int add_slot(struct owner *o, uint32_t inode, int pid, const char *comm)
 {
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct slot *v = realloc(o->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		o->v = v;
-		o->cap = cap;
-	}
+	if (util_grow(&o->v, &o->cap, o->n + 1, sizeof(*o->v)) < 0)
+		return -1;
 	struct slot *s = &o->v[o->n++];
 	s->inode = inode;
 	s->pid = pid;
@@ -152,10 +146,28 @@ static int add_slot(struct owner *o, uint32_t inode, int pid, const char *comm)
 	return 0;
 }
 
+/* The socket inode fd name (in the fd directory dfd) is a link to: 1, or 0 when it is
+ * no socket. Counted as a link read. */
+static int socket_inode(struct owner *o, int dfd, const char *name, uint32_t *inode)
+{
+	char link[64];
+	unsigned long ino;
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+	o->st.fds_read++;
+	if (n <= 8)
+		return 0;
+	link[n] = '\0';
+	/* "socket:[12345]" */
+	if (strncmp(link, "socket:[", 8) != 0 || sscanf(link + 8, "%lu]", &ino) != 1)
+		return 0;
+	*inode = (uint32_t)ino;
+	return 1;
+}
+
 /* Adds every socket inode process pid holds. */
 static void scan_fds(struct owner *o, int pid)
 {
-	char path[64], link[64], comm[16];
+	char path[64], comm[16];
 	int have_comm = 0;
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	DIR *d = opendir(path);
@@ -163,22 +175,14 @@ static void scan_fds(struct owner *o, int pid)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		ssize_t n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-		o->st.fds_read++;
-		if (n <= 8)
-			continue;
-		link[n] = '\0';
-		unsigned long inode;
-		/* "socket:[12345]" */
-		if (strncmp(link, "socket:[", 8) != 0 || sscanf(link + 8, "%lu]", &inode) != 1)
+		uint32_t inode;
+		if (de->d_name[0] == '.' || !socket_inode(o, dirfd(d), de->d_name, &inode))
 			continue;
 		if (!have_comm) {
 			read_comm(pid, comm);
 			have_comm = 1;
 		}
-		add_slot(o, (uint32_t)inode, pid, comm);
+		add_slot(o, inode, pid, comm);
 	}
 	closedir(d);
 }
@@ -204,14 +208,8 @@ static void find_pids(struct owner *o)
 		long long pid;
 		if (util_int_parse(de->d_name, 1, INT_MAX, &pid) < 0 || !pid_in_ns(o, (int)pid))
 			continue;
-		if (o->npids == o->cappids) {
-			size_t cap = o->cappids ? o->cappids * 2 : 16;
-			int *v = realloc(o->pids, cap * sizeof(*v));
-			if (!v)
-				break;
-			o->pids = v;
-			o->cappids = cap;
-		}
+		if (util_grow(&o->pids, &o->cappids, o->npids + 1, sizeof(*o->pids)) < 0)
+			break;
 		o->pids[o->npids++] = (int)pid;
 	}
 	closedir(d);
@@ -244,14 +242,8 @@ static void sweep_list(struct owner *o)
 		long long fd;
 		if (util_int_parse(de->d_name, 0, INT_MAX, &fd) < 0)
 			continue;
-		if (o->nfds == o->capfds) {
-			size_t cap = o->capfds ? o->capfds * 2 : 64;
-			int *v = realloc(o->fds, cap * sizeof(*v));
-			if (!v)
-				break;
-			o->fds = v;
-			o->capfds = cap;
-		}
+		if (util_grow(&o->fds, &o->capfds, o->nfds + 1, sizeof(*o->fds)) < 0)
+			break;
 		o->fds[o->nfds++] = (int)fd;
 	}
 }
@@ -267,24 +259,18 @@ static int is_recent(const struct owner *o, int pid, int fd)
 /* Reads fd of the process the sweep is at into the cache; 1 when it is want. */
 static int sweep_read(struct owner *o, int fd, uint32_t want)
 {
-	char link[64], name[16];
+	char name[16];
+	uint32_t inode;
 	int pid = o->pids[o->sweep_pid];
 	snprintf(name, sizeof(name), "%d", fd);
-	ssize_t n = readlinkat(dirfd(o->sweep_dir), name, link, sizeof(link) - 1);
-	o->st.fds_read++;
-	if (n <= 8)
-		return 0;
-	link[n] = '\0';
-	unsigned long inode;
-	/* "socket:[12345]" */
-	if (strncmp(link, "socket:[", 8) != 0 || sscanf(link + 8, "%lu]", &inode) != 1)
+	if (!socket_inode(o, dirfd(o->sweep_dir), name, &inode))
 		return 0;
 	if (!o->sweep_have_comm) {
 		read_comm(pid, o->sweep_comm);
 		o->sweep_have_comm = 1;
 	}
-	add_slot(o, (uint32_t)inode, pid, o->sweep_comm);
-	if ((uint32_t)inode != want)
+	add_slot(o, inode, pid, o->sweep_comm);
+	if (inode != want)
 		return 0;
 	if (!is_recent(o, pid, fd)) {
 		o->recent[o->recent_next].pid = pid;

@@ -60,15 +60,15 @@ static int dump_raw_proc(struct watch *w, struct wt *wt)
 
 /* What one dump could not complete: per kind, the first error. */
 struct dump_fail {
-	unsigned kinds;           /* 1 << SK_* */
+	unsigned sk_kinds;        /* 1 << SK_* */
 	int err[SK_PROTO_MAX + 1];
 };
 
 static void dump_failed(struct dump_fail *f, int proto, int err)
 {
-	if (!(f->kinds & (1u << proto)))
+	if (!(f->sk_kinds & (1u << proto)))
 		f->err[proto] = err;
-	f->kinds |= 1u << proto;
+	f->sk_kinds |= 1u << proto;
 }
 
 /* A kind whose dump fails is never silent: an incident (stderr and an activity row) when
@@ -79,22 +79,23 @@ static void dump_report(struct watch *w, struct wt *wt, int64_t now, const struc
 {
 	for (int p = 1; p <= SK_PROTO_MAX; p++) {
 		unsigned bit = 1u << p;
-		if ((f->kinds & bit) && !(wt->failing & bit))
+		if ((f->sk_kinds & bit) && !(wt->failing_sk & bit))
 			poll_incident(w, wt, now, "dump-failed", "%s dump failed: %s; its sockets "
 				      "are kept as the last complete dump showed them",
 				      sk_proto_name(p), strerror(f->err[p]));
-		else if (!(f->kinds & bit) && (wt->failing & bit) && (attempted & bit))
+		else if (!(f->sk_kinds & bit) && (wt->failing_sk & bit) && (attempted & bit))
 			watch_log(w, WLOG_INFO, "%s: %s dump works again", wt->t.name,
 				  sk_proto_name(p));
 	}
-	wt->failing = (wt->failing & ~attempted) | f->kinds;
+	wt->failing_sk = (wt->failing_sk & ~attempted) | f->sk_kinds;
 }
 
 /* One TCP or UDP pass: both families in one walk where the kernel can, else each. */
-static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned kinds,
+static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned procnet_kinds,
 		     const unsigned bits[2], unsigned states, struct dump_fail *f)
 {
-	if (proto == SK_TCP && w->tcp_both >= 0 && (kinds & bits[0]) && (kinds & bits[1])) {
+	if (proto == SK_TCP && w->tcp_both >= 0 && (procnet_kinds & bits[0]) &&
+	    (procnet_kinds & bits[1])) {
 		/* both families in one walk of the host-wide TCP tables */
 		if (diag_dump_states(wt->h.dump, SK_TCP, DIAG_BOTH_FAMILIES, states,
 				     table_dump_sock, wt->tab) == 0) {
@@ -113,7 +114,7 @@ static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned kinds,
 	int rc = 0;
 	for (int i = 0; i < 2; i++) {
 		int fam = i ? SKF_IPV6 : SKF_IPV4;
-		if (!(kinds & bits[i]))
+		if (!(procnet_kinds & bits[i]))
 			continue;
 		if (diag_dump_states(wt->h.dump, proto, fam, states, table_dump_sock, wt->tab) < 0 &&
 		    !(fam == SKF_IPV6 && (errno == EAFNOSUPPORT || errno == ENOENT))) {
@@ -124,7 +125,7 @@ static int dump_inet(struct watch *w, struct wt *wt, int proto, unsigned kinds,
 	return rc;
 }
 
-/* RAW: raw_diag where the kernel has it, else /proc/net/raw{,6} (PLATFORM.md). */
+/* RAW: raw_diag where the kernel has it, else /proc/net/raw{,6}. */
 static int dump_raw(struct watch *w, struct wt *wt, struct dump_fail *f)
 {
 	if (w->raw_diag >= 0) {
@@ -158,16 +159,16 @@ void poll_refresh_listeners(struct watch *w, struct wt *wt, int64_t now)
 	table_dump_begin(wt->tab, now);
 	table_dump_listeners_only(wt->tab);
 	/* the families sockstat counts sockets in (the table's listeners are among them) */
-	dump_inet(w, wt, SK_TCP, wt->kinds, tcp_bits, DIAG_TCP_LISTEN_ONLY, &f);
-	if (table_dump_end(wt->tab, (1u << SK_TCP) & ~f.kinds) < 0)
+	dump_inet(w, wt, SK_TCP, wt->procnet_kinds, tcp_bits, DIAG_TCP_LISTEN_ONLY, &f);
+	if (table_dump_end(wt->tab, (1u << SK_TCP) & ~f.sk_kinds) < 0)
 		poll_incident(w, wt, now, "dump-failed", "out of memory recording sockets");
 	dump_report(w, wt, now, &f, 1u << SK_TCP);
 	w->stats.listener_refreshes++;
 }
 
-/* kinds: the PROCNET_* kinds to dump; the others have no socket (their sockstat counts
- * read 0), which makes their dumps complete without the cost of a kernel walk. */
-void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
+/* procnet_kinds: the PROCNET_* kinds to dump; the others have no socket (their sockstat
+ * counts read 0), which makes their dumps complete without the cost of a kernel walk. */
+void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned procnet_kinds)
 {
 	static const unsigned tcp_bits[2] = { PROCNET_TCP4, PROCNET_TCP6 };
 	static const unsigned udp_bits[2] = { PROCNET_UDP4, PROCNET_UDP6 };
@@ -175,11 +176,11 @@ void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	unsigned attempted = 1u << SK_TCP | 1u << SK_UDP | 1u << SK_PACKET;
 
 	table_dump_begin(wt->tab, now);
-	dump_inet(w, wt, SK_TCP, kinds, tcp_bits, ~0u, &f);
-	dump_inet(w, wt, SK_UDP, kinds, udp_bits, ~0u, &f);
+	dump_inet(w, wt, SK_TCP, procnet_kinds, tcp_bits, ~0u, &f);
+	dump_inet(w, wt, SK_UDP, procnet_kinds, udp_bits, ~0u, &f);
 	if (diag_dump(wt->h.dump, SK_PACKET, 0, table_dump_sock, wt->tab) < 0)
 		dump_failed(&f, SK_PACKET, errno);  /* ENOENT too: no packet_diag, none seen */
-	if (kinds & (PROCNET_RAW4 | PROCNET_RAW6)) {
+	if (procnet_kinds & (PROCNET_RAW4 | PROCNET_RAW6)) {
 		attempted |= 1u << SK_RAW;
 		dump_raw(w, wt, &f);
 	}
@@ -187,7 +188,7 @@ void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds)
 	owner_round(wt->owner);
 	/* the kinds dumped, or absent (no socket to miss), minus those that failed */
 	unsigned complete = ((1u << SK_TCP | 1u << SK_UDP | 1u << SK_PACKET | 1u << SK_RAW) &
-			     ~f.kinds) | extra;
+			     ~f.sk_kinds) | extra;
 	if (table_dump_end(wt->tab, complete) < 0)
 		poll_incident(w, wt, now, "dump-failed", "out of memory recording sockets");
 	dump_report(w, wt, now, &f, attempted);

@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../lib/util.h"
 #include "procnet.h"
 
-long procnet_read(int fd, char *buf, size_t len)
+/* Reads fd on from offset off into buf (len bytes) until the file ends or buf is full
+ * (off + 1 == len): the offset reached, or -1. */
+static long read_on(int fd, char *buf, size_t len, size_t off)
 {
-	size_t off = 0;
-	for (;;) {
-		if (off + 1 >= len) {
-			errno = EFBIG;
-			return -1;
-		}
+	while (off + 1 < len) {
 		ssize_t n = pread(fd, buf + off, len - 1 - off, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -23,40 +21,50 @@ long procnet_read(int fd, char *buf, size_t len)
 			break;
 		off += (size_t)n;
 	}
-	buf[off] = '\0';
 	return (long)off;
+}
+
+long procnet_read(int fd, char *buf, size_t len)
+{
+	long off = read_on(fd, buf, len, 0);
+	if (off < 0)
+		return -1;
+	if ((size_t)off + 1 >= len) {
+		errno = EFBIG;
+		return -1;
+	}
+	buf[off] = '\0';
+	return off;
 }
 
 long procnet_read_all(int fd, struct procnet_buf *b, size_t max)
 {
-	size_t off = 0;
+	long off = 0;
 	for (;;) {
-		if (off + 1 >= b->cap) {
-			/* a file that outgrew the buffer is read on, never cut short */
-			size_t cap = b->cap ? b->cap * 2 : PROCNET_BUF_MIN;
-			if (cap > max) {
+		if ((size_t)off + 1 >= b->cap) {
+			/* a file that outgrew the buffer is read on, never cut short (a
+			 * seq_file hands out about a page a read) */
+			size_t need = b->cap ? b->cap * 2 : PROCNET_BUF_MIN;
+			if (need > max) {
 				errno = EFBIG;
-				return -1;
+				break;
 			}
-			char *p = realloc(b->p, cap);
-			if (!p)
-				return -1;
-			b->p = p;
-			b->cap = cap;
+			if (util_grow(&b->p, &b->cap, need, 1) < 0)
+				break;
 		}
-		ssize_t n = pread(fd, b->p + off, b->cap - 1 - off, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
+		long n = read_on(fd, b->p, b->cap, (size_t)off);
+		if (n < 0)
 			break;
-		off += (size_t)n;
+		off = n;
+		if ((size_t)off + 1 < b->cap) {
+			b->p[off] = '\0';
+			b->len = (size_t)off;
+			return off;
+		}
 	}
-	b->p[off] = '\0';
-	b->len = off;
-	return (long)off;
+	if (b->p)
+		b->p[off] = '\0';   /* the buffer stays a string */
+	return -1;
 }
 
 void procnet_buf_free(struct procnet_buf *b)

@@ -1,5 +1,5 @@
 /* What sock_diag cannot give on this kernel, read from /proc/self/net files opened inside
- * a namespace (such an fd keeps reading that namespace: PLATFORM.md). */
+ * a namespace (such an fd keeps reading that namespace). */
 #ifndef CLAWSS_PROCNET_H
 #define CLAWSS_PROCNET_H
 
@@ -22,9 +22,9 @@ struct procnet_buf {
 #define PROCNET_BUF_MIN (64u << 10)
 #define PROCNET_BUF_MAX (64u << 20)   /* about 450000 /proc/net/raw lines */
 /* Rereads the whole file at fd from offset 0 into b, growing it up to max bytes:
- * its length, or -1 with errno (EFBIG beyond max, ENOMEM). For /proc/net files, whose
- * size depends on what the container made: one that cannot be read whole is an error,
- * never a shorter list. */
+ * its length, or -1 with errno (EFBIG beyond max, ENOMEM; b->p, if any, stays a
+ * NUL-terminated string). For /proc/net files, whose size depends on what the
+ * container made: one that cannot be read whole is an error, never a shorter list. */
 long procnet_read_all(int fd, struct procnet_buf *b, size_t max);
 void procnet_buf_free(struct procnet_buf *b);
 /* The per-namespace socket counters of sockstat+sockstat6 text that move when a socket is
@@ -35,7 +35,7 @@ unsigned long long procnet_sockstat_digest(const char *v4, const char *v6);
 
 /* Which dumps can show a socket, by the same counters: a kind whose count reads 0 has
  * no socket in the namespace's hash tables, so its dump would come back empty (and costs
- * a walk of the host-wide table: PLATFORM.md). TCP of either family also counts as
+ * a walk of the host-wide table). TCP of either family also counts as
  * present while sockstat's tw (per namespace, both families) is not 0. A kind whose count
  * cannot be read counts as present. */
 enum {

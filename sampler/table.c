@@ -1,32 +1,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "table.h"
 #include "table_int.h"
-
-static int full_tuple(const struct sk *s)
-{
-	unsigned need = SK_HAVE_LADDR | SK_HAVE_RADDR | SK_HAVE_LPORT | SK_HAVE_RPORT;
-	return s->proto == SK_TCP && (s->have & need) == need && s->rport != 0;
-}
-
-static uint64_t tuple_hash(const struct sk *s)
-{
-	/* FNV-1a over the 4-tuple, addresses normalised so v4-mapped == v4 */
-	uint8_t la[16], ra[16];
-	uint64_t h = 0xcbf29ce484222325ULL;
-	memcpy(la, s->laddr, 16);
-	memcpy(ra, s->raddr, 16);
-	sk_addr_normalise(s->family, la);
-	sk_addr_normalise(s->family, ra);
-	const uint8_t *parts[2] = { la, ra };
-	for (int p = 0; p < 2; p++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ parts[p][i]) * 0x100000001b3ULL;
-	h = (h ^ s->lport) * 0x100000001b3ULL;
-	h = (h ^ s->rport) * 0x100000001b3ULL;
-	return h | 1;
-}
 
 struct table *table_new(int64_t container_id, int64_t refresh_ms)
 {
@@ -54,8 +31,7 @@ void table_free(struct table *t)
 	}
 	free(t->all);
 	for (size_t i = 0; i < t->nscratch; i++)
-		free(t->scratch_name[i]);
-	free(t->scratch_name);
+		free(t->scratch[i].name);
 	u64map_free(&t->keys);
 	u64map_free(&t->tuples);
 	aggs_free(t->aggs);
@@ -65,16 +41,10 @@ void table_free(struct table *t)
 	free(t);
 }
 
-static struct entry *entry_add(struct table *t, const struct sk *s)
+struct entry *table_entry_add(struct table *t, const struct sk *s)
 {
-	if (t->nall == t->capall) {
-		size_t cap = t->capall ? t->capall * 2 : 64;
-		struct entry **all = realloc(t->all, cap * sizeof(*all));
-		if (!all)
-			return NULL;
-		t->all = all;
-		t->capall = cap;
-	}
+	if (util_grow(&t->all, &t->capall, t->nall + 1, sizeof(*t->all)) < 0)
+		return NULL;
 	struct entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -90,6 +60,14 @@ static struct entry *entry_add(struct table *t, const struct sk *s)
 	return e;
 }
 
+void table_entry_close(struct entry *e, uint32_t close_gen, int64_t when)
+{
+	e->closed = 1;
+	e->close_gen = close_gen;
+	e->row.closed_at = when;
+	e->dirty = 1;
+}
+
 void table_entry_remove(struct table *t, struct entry *e)
 {
 	if (e->flow_row && t->nflowrows)
@@ -102,24 +80,6 @@ void table_entry_remove(struct table *t, struct entry *e)
 	t->all[e->idx] = last;
 	free(e->rname);
 	free(e);
-}
-
-static void fold_index(struct table *t, struct entry *e)
-{
-	if (!full_tuple(&e->row.sk))
-		return;
-	if (e->tuple)
-		u64map_del(&t->tuples, e->tuple, e);
-	e->tuple = tuple_hash(&e->row.sk);
-	if (u64map_put(&t->tuples, e->tuple, e) < 0)
-		e->tuple = 0;
-}
-
-static void fold_unindex(struct table *t, struct entry *e)
-{
-	if (e->tuple)
-		u64map_del(&t->tuples, e->tuple, e);
-	e->tuple = 0;
 }
 
 /* Normalised local address (v4-mapped folded) and whether it is the unspecified one. */
@@ -154,7 +114,7 @@ int table_direction(const struct table_listener *ls, size_t n, const struct sk *
 	return SKD_OUT;
 }
 
-static int direction_of(const struct table *t, const struct sk *s, uint32_t first_gen)
+int table_direction_of(const struct table *t, const struct sk *s, uint32_t first_gen)
 {
 	return table_direction(t->ls, t->nls, s, first_gen);
 }
@@ -164,14 +124,8 @@ static void listeners_note(struct table *t, const struct sk *s)
 {
 	if (s->proto != SK_TCP || s->state != SKS_LISTEN || !(s->have & SK_HAVE_LPORT))
 		return;
-	if (t->nls == t->capls) {
-		size_t c = t->capls ? t->capls * 2 : 8;
-		struct table_listener *v = realloc(t->ls, c * sizeof(*v));
-		if (!v)
-			return;
-		t->ls = v;
-		t->capls = c;
-	}
+	if (util_grow(&t->ls, &t->capls, t->nls + 1, sizeof(*t->ls)) < 0)
+		return;
 	const struct entry *e = u64map_get(&t->keys, s->cookie);
 	struct table_listener *l = &t->ls[t->nls++];
 	l->family = s->family;
@@ -189,13 +143,12 @@ static void owner_fill(struct table *t, struct entry *e)
 	e->row.comm = e->comm[0] ? e->comm : NULL;
 }
 
-int table_seed(struct table *t, const struct store_socket *s)
+/* An entry for a row the store has already: inserted, written when it was last seen. */
+static struct entry *entry_from_row(struct table *t, const struct store_socket *s)
 {
-	if (u64map_get(&t->keys, s->sk.cookie))
-		return 0;
-	struct entry *e = entry_add(t, &s->sk);
+	struct entry *e = table_entry_add(t, &s->sk);
 	if (!e)
-		return -1;
+		return NULL;
 	e->row = *s;
 	e->row.comm = NULL;
 	if (s->comm) {
@@ -209,29 +162,31 @@ int table_seed(struct table *t, const struct store_socket *s)
 	}
 	e->inserted = 1;
 	e->written_at = s->last_seen;
+	return e;
+}
+
+int table_seed(struct table *t, const struct store_socket *s)
+{
+	if (u64map_get(&t->keys, s->sk.cookie))
+		return 0;
+	struct entry *e = entry_from_row(t, s);
+	if (!e)
+		return -1;
 	listeners_note(t, &e->row.sk);
 	return 0;
 }
 
 int table_seed_closed(struct table *t, const struct store_socket *s)
 {
-	if (!full_tuple(&s->sk) || u64map_get(&t->keys, s->sk.cookie))
+	if (!table_full_tuple(&s->sk) || u64map_get(&t->keys, s->sk.cookie))
 		return 0;
-	struct entry *e = entry_add(t, &s->sk);
+	struct entry *e = entry_from_row(t, s);
 	if (!e)
 		return -1;
-	e->row = *s;
-	e->row.comm = NULL;
-	if (s->comm) {
-		strncpy(e->comm, s->comm, sizeof(e->comm) - 1);
-		e->row.comm = e->comm;
-	}
 	/* written and closed: it stays only if the first dump shows its remnant */
-	e->inserted = 1;
 	e->closed = 1;
 	e->close_gen = t->gen;
-	e->written_at = s->last_seen;
-	fold_index(t, e);
+	table_fold_index(t, e);
 	return 0;
 }
 
@@ -241,29 +196,19 @@ void table_dump_begin(struct table *t, int64_t now)
 	t->gen++;
 	t->listeners_only = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
-		free(t->scratch_name[i]);
+		free(t->scratch[i].name);
 	t->nscratch = 0;
 }
 
 int table_dump_named(struct table *t, const struct sk *s, const char *rname)
 {
-	if (t->nscratch == t->capscratch) {
-		size_t cap = t->capscratch ? t->capscratch * 2 : 32;
-		struct sk *v = realloc(t->scratch, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		t->scratch = v;
-		char **nv = realloc(t->scratch_name, cap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		t->scratch_name = nv;
-		t->capscratch = cap;
-	}
+	if (util_grow(&t->scratch, &t->capscratch, t->nscratch + 1, sizeof(*t->scratch)) < 0)
+		return -1;
 	char *name = NULL;
 	if (rname && !(name = strdup(rname)))
 		return -1;
-	t->scratch_name[t->nscratch] = name;
-	t->scratch[t->nscratch++] = *s;
+	t->scratch[t->nscratch].name = name;
+	t->scratch[t->nscratch++].sk = *s;
 	return 0;
 }
 
@@ -293,7 +238,7 @@ static int same_endpoints(const struct sk *a, const struct sk *b)
 	       memcmp(a->laddr, b->laddr, 16) == 0 && memcmp(a->raddr, b->raddr, 16) == 0;
 }
 
-static void take_bytes(struct entry *e, const struct sk *s)
+void table_take_bytes(struct entry *e, const struct sk *s)
 {
 	if (!(s->have & SK_HAVE_BYTES))
 		return;
@@ -310,91 +255,44 @@ static void take_bytes(struct entry *e, const struct sk *s)
 	}
 }
 
-static int dump_one(struct table *t, const struct sk *s, char **name)
+/* A socket no entry knows: a new one. */
+static int dump_new(struct table *t, const struct sk *s, char **name)
 {
-	struct entry *e = u64map_get(&t->keys, s->cookie);
-
-	if (!e && s->proto == SK_TCP && s->state == SKS_TIME_WAIT && full_tuple(s)) {
-		/* a TIME_WAIT remnant may carry a new cookie (cookies are lazy): it belongs
-		 * to the connection whose destroy notification we already have */
-		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
-		/* or the row its flow made, when no poll or notification showed it */
-		if (c && (c->closed || c->flow_row)) {
-			u64map_del(&t->keys, c->key, c);
-			c->key = s->cookie;
-			if (u64map_put(&t->keys, c->key, c) < 0)
-				return -1;
-			fold_unindex(t, c);
-			e = c;
-			t->folded++;
-		}
-	}
-	if (!e && s->proto == SK_TCP && full_tuple(s)) {
-		/* a socket a dump shows only after its flow became a row of its own (a
-		 * refused connection whose process still holds it): that row is this one */
-		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
-		if (c && c->flow_row) {
-			u64map_del(&t->keys, c->key, c);
-			c->key = s->cookie;
-			if (u64map_put(&t->keys, c->key, c) < 0)
-				return -1;
-			fold_unindex(t, c);
-			c->flow_row = 0;
-			if (t->nflowrows)
-				t->nflowrows--;
-			c->row.flow = STORE_FLOW_JOINED;
-			c->dirty = 1;
-			e = c;
-			t->folded++;
-		}
-	}
-	if (!e) {
-		e = entry_add(t, s);
-		if (!e)
-			return -1;
-		e->first_gen = t->gen;
-		e->row.direction = direction_of(t, s, e->first_gen);
-		e->row.first_seen = e->row.last_seen = t->now;
-		e->row.seen_alive = 1;
-		e->seen_gen = t->gen;
-		e->dirty = 1;
-		t->created++;
-		take_name(e, name);
-		owner_fill(t, e);
-		if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
-			/* only a remnant is left: the connection itself is already closed
-			 * (its notification may still be on its way: keep it foldable) */
-			fold_index(t, e);
-			e->closed = 1;
-			e->tw = 1;
-			e->close_gen = t->gen;
-			e->row.closed_at = t->now;
-		}
-		return 0;
-	}
+	struct entry *e = table_entry_add(t, s);
+	if (!e)
+		return -1;
+	e->first_gen = t->gen;
+	e->row.direction = table_direction_of(t, s, e->first_gen);
+	e->row.first_seen = e->row.last_seen = t->now;
+	e->row.seen_alive = 1;
 	e->seen_gen = t->gen;
-	if (e->closed) {
-		/* the TIME_WAIT remnant of a connection that is already closed */
-		if (s->state == SKS_TIME_WAIT) {
-			e->tw = 1;
-			if (e->row.sk.state != SKS_TIME_WAIT) {
-				e->row.sk.state = SKS_TIME_WAIT;
-				e->dirty = 1;
-			}
-		}
-		return 0;
+	e->dirty = 1;
+	t->created++;
+	take_name(e, name);
+	owner_fill(t, e);
+	if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
+		/* only a remnant is left: the connection itself is already closed
+		 * (its notification may still be on its way: keep it foldable) */
+		table_fold_index(t, e);
+		e->closed = 1;
+		e->tw = 1;
+		e->close_gen = t->gen;
+		e->row.closed_at = t->now;
 	}
+	return 0;
+}
+
+/* A socket an open entry knows: still alive, closed into TIME_WAIT, or changed. */
+static void dump_seen(struct table *t, struct entry *e, const struct sk *s, char **name)
+{
 	e->row.last_seen = t->now;
 	e->soft = 1;
 	if (s->proto == SK_TCP && s->state == SKS_TIME_WAIT) {
 		/* closed without a notification we read (sample, or lost ones) */
 		e->row.sk.state = SKS_TIME_WAIT;
-		e->closed = 1;
 		e->tw = 1;
-		e->close_gen = t->gen - 1;
-		e->row.closed_at = t->now;
-		e->dirty = 1;
-		return 0;
+		table_entry_close(e, t->gen - 1, t->now);
+		return;
 	}
 	if (!same_endpoints(&e->row.sk, s)) {
 		/* a state change, or a UDP socket that connected: a hard change */
@@ -407,7 +305,7 @@ static int dump_one(struct table *t, const struct sk *s, char **name)
 		e->row.sk.bytes_sent = sent;
 		e->row.sk.bytes_received = recvd;
 		if (e->row.direction != SKD_IN)
-			e->row.direction = direction_of(t, s, e->first_gen);
+			e->row.direction = table_direction_of(t, s, e->first_gen);
 		e->dirty = 1;
 	}
 	if (!e->row.seen_alive) {
@@ -416,7 +314,30 @@ static int dump_one(struct table *t, const struct sk *s, char **name)
 	}
 	take_name(e, name);
 	owner_fill(t, e);
-	take_bytes(e, s);
+	table_take_bytes(e, s);
+}
+
+static int dump_one(struct table *t, const struct sk *s, char **name)
+{
+	struct entry *e = u64map_get(&t->keys, s->cookie);
+
+	if (!e && table_fold_dumped(t, s, &e) < 0)
+		return -1;
+	if (!e)
+		return dump_new(t, s, name);
+	e->seen_gen = t->gen;
+	if (!e->closed) {
+		dump_seen(t, e, s, name);
+		return 0;
+	}
+	/* the TIME_WAIT remnant of a connection that is already closed */
+	if (s->state == SKS_TIME_WAIT) {
+		e->tw = 1;
+		if (e->row.sk.state != SKS_TIME_WAIT) {
+			e->row.sk.state = SKS_TIME_WAIT;
+			e->dirty = 1;
+		}
+	}
 	return 0;
 }
 
@@ -425,23 +346,23 @@ void table_dump_listeners_only(struct table *t)
 	t->listeners_only = 1;
 }
 
-int table_dump_end(struct table *t, unsigned kinds_complete)
+int table_dump_end(struct table *t, unsigned sk_complete)
 {
 	int rc = 0;
 
 	/* listeners first, so that connections accepted from them read as "in" */
 	t->nls = 0;
 	for (size_t i = 0; i < t->nscratch; i++)
-		listeners_note(t, &t->scratch[i]);
+		listeners_note(t, &t->scratch[i].sk);
 	for (size_t i = 0; i < t->nscratch; i++) {
-		if (dump_one(t, &t->scratch[i], &t->scratch_name[i]) < 0)
+		if (dump_one(t, &t->scratch[i].sk, &t->scratch[i].name) < 0)
 			rc = -1;
-		free(t->scratch_name[i]);
+		free(t->scratch[i].name);
 	}
 	t->nscratch = 0;
 	for (size_t i = 0; i < t->nall; i++) {
 		struct entry *e = t->all[i];
-		if (e->seen_gen == t->gen || !(kinds_complete & (1u << e->row.sk.proto)) ||
+		if (e->seen_gen == t->gen || !(sk_complete & (1u << e->row.sk.proto)) ||
 		    e->flow_row || (t->listeners_only && e->row.sk.state != SKS_LISTEN))
 			continue;
 		if (e->closed) {
@@ -449,95 +370,11 @@ int table_dump_end(struct table *t, unsigned kinds_complete)
 			continue;
 		}
 		/* gone between two dumps without a notification (RAW, PACKET, TIME_WAIT
-		 * expiry, or notifications the kernel dropped) */
-		e->closed = 1;
-		e->close_gen = t->gen - 1;  /* a remnant would have been in this dump */
-		e->row.closed_at = t->now;
-		e->dirty = 1;
+		 * expiry, or notifications the kernel dropped); a remnant would have been
+		 * in this dump */
+		table_entry_close(e, t->gen - 1, t->now);
 	}
 	return rc;
-}
-
-/* The flow row of the connection a partial notification (RST: no remote port, no local
- * address) comes from: same protocol, local port and remote address. */
-static struct entry *flow_row_of(const struct table *t, const struct sk *s)
-{
-	if (!t->nflowrows || !(s->have & SK_HAVE_LPORT) || !(s->have & SK_HAVE_RADDR))
-		return NULL;
-	for (size_t i = 0; i < t->nall; i++) {
-		struct entry *e = t->all[i];
-		const struct sk *k = &e->row.sk;
-		if (!e->flow_row || k->proto != s->proto || k->lport != s->lport ||
-		    e->row.direction != SKD_OUT)
-			continue;
-		uint8_t a[16], b[16];
-		memcpy(a, k->raddr, 16);
-		memcpy(b, s->raddr, 16);
-		if (sk_addr_normalise(k->family, a) != sk_addr_normalise(s->family, b) ||
-		    memcmp(a, b, 16) != 0)
-			continue;
-		if ((s->have & SK_HAVE_RPORT) && s->rport && k->rport != s->rport)
-			continue;
-		return e;
-	}
-	return NULL;
-}
-
-int table_destroyed(struct table *t, const struct sk *s, int64_t now)
-{
-	struct entry *e = u64map_get(&t->keys, s->cookie);
-
-	if (!e && full_tuple(s)) {
-		struct entry *c = u64map_get(&t->tuples, tuple_hash(s));
-		/* a TIME_WAIT remnant dumped before its connection's notification arrived */
-		if (c && c->tw && c->row.sk.state == SKS_TIME_WAIT) {
-			fold_unindex(t, c);
-			take_bytes(c, s);
-			c->dirty = 1;
-			t->folded++;
-			return 0;
-		}
-	}
-	if (!e && (e = flow_row_of(t, s)) != NULL) {
-		/* its flow was written as socketless before this notification came: one
-		 * connection, one row (the flow's, which knows more) */
-		t->folded++;
-		return 0;
-	}
-	if (!e) {
-		e = entry_add(t, s);
-		if (!e)
-			return -1;
-		/* never seen alive: it appeared after the last dump, so every listener that
-		 * dump showed held its port before it (a port-range guess would be the
-		 * container's to steer: a socket bound to port 80 that connects out) */
-		e->first_gen = t->gen + 1;
-		e->row.direction = direction_of(t, s, e->first_gen);
-		e->row.first_seen = now;
-		e->row.seen_alive = 0;
-		t->created++;
-	} else if (e->closed) {
-		take_bytes(e, s);
-		return 0;
-	} else {
-		if (e->row.sk.state != SKS_TIME_WAIT)
-			e->row.sk.state = s->state;
-		/* what the notification still knows: an RST close keeps only part of it */
-		if ((s->have & SK_HAVE_RPORT) && !(e->row.sk.have & SK_HAVE_RPORT)) {
-			e->row.sk.rport = s->rport;
-			e->row.sk.have |= SK_HAVE_RPORT;
-		}
-		if (s->proto == SK_TCP && !(s->have & SK_HAVE_BYTES))
-			e->row.bytes_partial = 1;   /* a flow's counters are better (flow.c) */
-		take_bytes(e, s);
-	}
-	e->closed = 1;
-	e->close_gen = t->gen;
-	e->row.last_seen = now;
-	e->row.closed_at = now;
-	e->dirty = 1;
-	fold_index(t, e);
-	return 0;
 }
 
 void table_close_all(struct table *t, int64_t when)
@@ -547,12 +384,9 @@ void table_close_all(struct table *t, int64_t when)
 		e->tw = 0;
 		if (e->closed)
 			continue;
-		e->closed = 1;
-		e->close_gen = t->gen - 1;  /* nothing can fold into it any more */
-		e->row.closed_at = when;
 		if (e->row.last_seen < when && e->row.seen_alive)
 			e->row.last_seen = when;
-		e->dirty = 1;
+		table_entry_close(e, t->gen - 1, when);  /* nothing can fold into it any more */
 	}
 }
 
@@ -599,7 +433,7 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	struct entry *e = u64map_get(&t->keys, row->sk.cookie);
 	if (e)
 		return (struct table_ref *)e;
-	e = entry_add(t, &row->sk);
+	e = table_entry_add(t, &row->sk);
 	if (!e)
 		return NULL;
 	e->row = *row;
@@ -607,7 +441,7 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	e->row.comm = NULL;
 	e->flow_row = 1;
 	e->dirty = 1;
-	fold_index(t, e);   /* a TIME_WAIT remnant or late notification finds it */
+	table_fold_index(t, e);   /* a TIME_WAIT remnant or late notification finds it */
 	t->nflowrows++;
 	e->seen_gen = t->gen;
 	t->created++;
@@ -619,10 +453,7 @@ void table_ref_close(struct table *t, struct table_ref *r, int64_t when)
 	struct entry *e = (struct entry *)r;
 	if (e->closed)
 		return;
-	e->closed = 1;
-	e->close_gen = t->gen - 1;   /* no TIME_WAIT remnant to wait for */
-	e->row.closed_at = when;
 	if (e->row.last_seen < when)
 		e->row.last_seen = when;
-	e->dirty = 1;
+	table_entry_close(e, t->gen - 1, when);   /* no TIME_WAIT remnant to wait for */
 }

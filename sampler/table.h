@@ -48,13 +48,13 @@ int table_seed(struct table *t, const struct store_socket *s);
 int table_seed_closed(struct table *t, const struct store_socket *s);
 
 /* A dump: begin, one table_dump_sock per socket (a diag_cb: arg is the table), end with
- * the set of kinds (1 << SK_TCP | ...) whose dumps completed: only sockets of those kinds
- * that the dump did not show are taken as gone. */
+ * sk_complete, the kinds (1 << SK_TCP | ...) whose dumps completed: only sockets of
+ * those kinds that the dump did not show are taken as gone. */
 void table_dump_begin(struct table *t, int64_t now);
 int table_dump_sock(void *table, const struct sk *s);
 /* The same, with a remote name that is no address (a unix peer's path; NULL: none). */
 int table_dump_named(struct table *t, const struct sk *s, const char *rname);
-int table_dump_end(struct table *t, unsigned kinds_complete);
+int table_dump_end(struct table *t, unsigned sk_complete);
 
 /* A destroy notification read at now. */
 int table_destroyed(struct table *t, const struct sk *s, int64_t now);

@@ -1,12 +1,14 @@
-/* Private to sampler/table.c and sampler/flush.c: the socket table's insides. table.c
- * keeps it up to date from dumps and notifications; flush.c writes it to the store,
- * under the row budget, and undoes its bookkeeping when a transaction fails. */
+/* Private to sampler/table*.c and sampler/flush.c: the socket table's insides. table.c
+ * keeps it up to date from dumps, table_fold.c from notifications and through the fold
+ * index; flush.c writes it to the store, under the row budget, and undoes its
+ * bookkeeping when a transaction fails. */
 #ifndef CLAWSS_TABLE_INT_H
 #define CLAWSS_TABLE_INT_H
 
 #include "agg.h"
 #include "table.h"
 #include "../lib/u64map.h"
+#include "../lib/util.h"      /* util_grow, for flush.c too */
 
 struct entry {
 	uint64_t key;             /* the cookie the kernel shows now */
@@ -44,8 +46,10 @@ struct table {
 	struct u64map tuples;        /* TCP 4-tuple -> closed connection, for TIME_WAIT folding */
 	struct entry **all;
 	size_t nall, capall;
-	struct sk *scratch;       /* this dump's sockets, processed at table_dump_end */
-	char **scratch_name;      /* and their remote names (table_dump_named), or NULL */
+	struct {
+		struct sk sk;
+		char *name;       /* its remote name (table_dump_named), or NULL */
+	} *scratch;               /* this dump's sockets, processed at table_dump_end */
 	size_t nscratch, capscratch;
 	struct table_listener *ls;  /* the listeners of the last dump */
 	size_t nls, capls;
@@ -60,7 +64,7 @@ struct table {
 	int64_t hour_aggregated;  /* connections aggregated in it past the budget */
 	int64_t budget_rowid;     /* its row-budget activity row, once written */
 	size_t hold_max;          /* holding: never-written entries kept one by one */
-	int holding;              /* the database is full (watch.c) */
+	int holding;              /* the database is full (the watcher's hold.c) */
 	uint64_t aggregated, dropped;
 	/* the open transaction's writes, undone in memory if it fails */
 	struct entry **jrnl;
@@ -69,6 +73,22 @@ struct table {
 	int flushed;
 };
 
+/* table.c */
+struct entry *table_entry_add(struct table *t, const struct sk *s);
+/* Closed at when (a hard change); close_gen: the generation of the dump that could
+ * still show its TIME_WAIT remnant. */
+void table_entry_close(struct entry *e, uint32_t close_gen, int64_t when);
 void table_entry_remove(struct table *t, struct entry *e);
+/* The bytes a dump or notification shows, where they grew. */
+void table_take_bytes(struct entry *e, const struct sk *s);
+int table_direction_of(const struct table *t, const struct sk *s, uint32_t first_gen);
+/* table_fold.c */
+/* A TCP socket with both addresses and ports: one the fold index can hold. */
+int table_full_tuple(const struct sk *s);
+/* Puts a closed (or flow) entry in the fold index under its 4-tuple. */
+void table_fold_index(struct table *t, struct entry *e);
+/* *out: the entry a dumped socket no cookie matched belongs to (re-keyed to its cookie),
+ * or NULL. -1 when out of memory. */
+int table_fold_dumped(struct table *t, const struct sk *s, struct entry **out);
 
 #endif

@@ -33,11 +33,17 @@ void target_close(struct target *t)
 	t->nsfd = t->pidfd = -1;
 }
 
-static int fail(char *err, unsigned errlen, int e, const char *what)
+/* err: "what: why"; -1 with errno e. */
+static int fail_why(char *err, unsigned errlen, int e, const char *what, const char *why)
 {
-	snprintf(err, errlen, "%s: %s", what, strerror(e));
+	snprintf(err, errlen, "%s: %s", what, why);
 	errno = e;
 	return -1;
+}
+
+static int fail(char *err, unsigned errlen, int e, const char *what)
+{
+	return fail_why(err, errlen, e, what, strerror(e));
 }
 
 /* fd must be a network namespace file, nothing else: a regular file or another kind of
@@ -110,16 +116,10 @@ static int resolve_netns_name(const char *name, struct target *t, char *err, uns
 	close(dfd);
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
 	if (fd < 0) {
-		if (e == ELOOP) {
-			snprintf(err, errlen, "%s: refusing a symbolic link", path);
-			errno = e;
-			return -1;
-		}
-		if (e == EINVAL) {
-			snprintf(err, errlen, "%s: not a network namespace", path);
-			errno = e;
-			return -1;
-		}
+		if (e == ELOOP)
+			return fail_why(err, errlen, e, path, "refusing a symbolic link");
+		if (e == EINVAL)
+			return fail_why(err, errlen, e, path, "not a network namespace");
 		errno = e;
 		return -1;
 	}
@@ -156,10 +156,8 @@ static int resolve_netns_path(const char *spec, struct target *t, char *err, uns
 			errno = ENOENT;
 			return -1;
 		}
-		if (errno == EINVAL) {
-			snprintf(err, errlen, "%s: not a network namespace", path);
-			return -1;
-		}
+		if (errno == EINVAL)
+			return fail_why(err, errlen, EINVAL, path, "not a network namespace");
 		return fail(err, errlen, errno, path);
 	}
 	base = base && base[1] ? base + 1 : path;
@@ -373,14 +371,8 @@ static int seen_add(struct ns_seen *s, uint64_t ino)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] == ino)
 			return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (util_grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
+		return -1;
 	s->v[s->n++] = ino;
 	return 1;
 }

@@ -29,11 +29,21 @@ static void name_text(struct ux *u, const char *p, size_t n)
 	u->name[o] = '\0';
 }
 
+/* A u32 attribute's value; -1 with EBADMSG when it is not one. */
+static int attr_u32(const struct nlattr *attr, uint32_t *out)
+{
+	if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*out = mnl_attr_get_u32(attr);
+	return 0;
+}
+
 int unixdiag_decode(const void *buf, size_t len, struct ux *u)
 {
 	const struct nlmsghdr *nlh = buf;
 	const struct unix_diag_msg *m;
-	size_t off = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*m));
 
 	if (len < sizeof(*nlh) || nlh->nlmsg_len > len || nlh->nlmsg_len < sizeof(*nlh)) {
 		errno = EBADMSG;
@@ -41,25 +51,20 @@ int unixdiag_decode(const void *buf, size_t len, struct ux *u)
 	}
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return 0;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
-		errno = EBADMSG;
+	if (!(m = diag_msg_header(nlh, sizeof(*m))))
 		return -1;
-	}
-	m = mnl_nlmsg_get_payload(nlh);
 	if (m->udiag_family != AF_UNIX) {
 		errno = EBADMSG;
 		return -1;
 	}
 	memset(u, 0, sizeof(*u));
 	u->ino = m->udiag_ino;
-	u->cookie = (uint64_t)m->udiag_cookie[0] | (uint64_t)m->udiag_cookie[1] << 32;
+	u->cookie = diag_cookie(m->udiag_cookie);
 	u->type = m->udiag_type;
 	u->state = m->udiag_state;
-	/* the attributes, bounded by the message's own length (not rounded up: see
-	 * attrs_span in diag.c) */
 	const struct nlattr *attr;
-	const void *attrs = (const char *)nlh + off;
-	size_t span = nlh->nlmsg_len > off ? nlh->nlmsg_len - off : 0;
+	const void *attrs;
+	size_t span = diag_attrs_span(nlh, sizeof(*m), &attrs);
 	mnl_attr_for_each_payload(attrs, span) {
 		if (mnl_attr_type_valid(attr, UNIX_DIAG_MAX) <= 0)
 			continue;
@@ -80,18 +85,12 @@ int unixdiag_decode(const void *buf, size_t len, struct ux *u)
 			}
 			break;
 		case UNIX_DIAG_PEER:
-			if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0) {
-				errno = EBADMSG;
+			if (attr_u32(attr, &u->peer) < 0)
 				return -1;
-			}
-			u->peer = mnl_attr_get_u32(attr);
 			break;
 		case UNIX_DIAG_UID:
-			if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0) {
-				errno = EBADMSG;
+			if (attr_u32(attr, &u->uid) < 0)
 				return -1;
-			}
-			u->uid = mnl_attr_get_u32(attr);
 			u->have_uid = 1;
 			break;
 		}

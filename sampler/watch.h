@@ -51,7 +51,8 @@ struct watch_stats {
 
 struct watch;
 
-/* home_fd: this process's own network namespace, opened before anything else. */
+/* Opens this process's own network namespace first: the way back after entering each
+ * target's. */
 struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
 			unsigned errlen);
 /* Takes ownership of t (closed on failure too). */

@@ -1,10 +1,12 @@
 /* The watcher's sockets that the inet and packet dumps do not show: ping sockets
  * (/proc/net/icmp{,6}: icmp.h) and unix sockets connected outside the namespace
- * (unix_diag: unixdiag.h). Kept apart from watch.c's dump loop, which calls in here. */
+ * (unix_diag: unixdiag.h). Kept apart from poll.c's dump, which calls in here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../lib/util.h"
 #include "icmp.h"
+#include "procnet.h"
 #include "table.h"
 #include "unixdiag.h"
 #include "watch_int.h"
@@ -18,11 +20,11 @@ unsigned long long watch_extra_digest(struct watch *w, struct wt *wt)
 	for (int i = 0; i < 2; i++) {
 		if (wt->h.icmp_fd[i] < 0)
 			continue;
-		long n = icmp_read_all(wt->h.icmp_fd[i], &w->icmpbuf, &w->icmpcap);
+		long n = procnet_read_all(wt->h.icmp_fd[i], &w->icmpbuf, ICMP_READ_MAX);
 		if (n < 0)
 			return 0;   /* unreadable: "moved", so the dump tries again */
 		for (long k = 0; k < n; k++)
-			h = (h ^ (unsigned char)w->icmpbuf[k]) * 0x100000001b3ULL;
+			h = (h ^ (unsigned char)w->icmpbuf.p[k]) * 0x100000001b3ULL;
 		h = (h ^ (unsigned)i) * 0x100000001b3ULL;
 	}
 	return h | 1;
@@ -34,32 +36,26 @@ static unsigned dump_icmp(struct watch *w, struct wt *wt)
 	for (int i = 0; i < 2; i++) {
 		if (wt->h.icmp_fd[i] < 0)
 			continue;
-		if (icmp_read_all(wt->h.icmp_fd[i], &w->icmpbuf, &w->icmpcap) < 0 ||
-		    icmp_parse(w->icmpbuf, fams[i], table_dump_sock, wt->tab) != 0) {
+		if (procnet_read_all(wt->h.icmp_fd[i], &w->icmpbuf, ICMP_READ_MAX) < 0 ||
+		    icmp_parse(w->icmpbuf.p, fams[i], table_dump_sock, wt->tab) != 0) {
 			/* said once until it works again; its sockets are kept meanwhile
 			 * (the kind is not complete) */
-			if (!(wt->failing & (1u << SK_ICMP)))
+			if (!(wt->failing_sk & (1u << SK_ICMP)))
 				watch_log(w, WLOG_WARN, "%s: ping sockets: %s", wt->t.name,
 					  strerror(errno));
-			wt->failing |= 1u << SK_ICMP;
+			wt->failing_sk |= 1u << SK_ICMP;
 			return 0;
 		}
 	}
-	wt->failing &= ~(1u << SK_ICMP);
+	wt->failing_sk &= ~(1u << SK_ICMP);
 	return 1u << SK_ICMP;
 }
 
 static int collect_ux(void *arg, const struct ux *u)
 {
 	struct watch *w = arg;
-	if (w->nux == w->capux) {
-		size_t cap = w->capux ? w->capux * 2 : 64;
-		struct ux *v = realloc(w->uxv, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		w->uxv = v;
-		w->capux = cap;
-	}
+	if (util_grow(&w->uxv, &w->capux, w->nux + 1, sizeof(*w->uxv)) < 0)
+		return -1;
 	w->uxv[w->nux++] = *u;
 	return 0;
 }
@@ -95,12 +91,12 @@ static unsigned dump_unix(struct watch *w, struct wt *wt)
 	w->nux = 0;
 	if (unixdiag_dump(wt->h.dump, collect_ux, w) < 0) {
 		/* a kernel without unix_diag: no unix rows, said once */
-		if (errno != ENOENT && !(wt->failing & (1u << SK_UNIX)))
+		if (errno != ENOENT && !(wt->failing_sk & (1u << SK_UNIX)))
 			watch_log(w, WLOG_WARN, "%s: unix dump: %s", wt->t.name, strerror(errno));
-		wt->failing |= 1u << SK_UNIX;
+		wt->failing_sk |= 1u << SK_UNIX;
 		return 0;
 	}
-	wt->failing &= ~(1u << SK_UNIX);
+	wt->failing_sk &= ~(1u << SK_UNIX);
 	int rc = unixdiag_outside(w->uxv, w->nux, outside_cb, &c);
 	if (w->capux > 4096) {
 		/* a namespace with many unix sockets: do not keep its buffer for all */
@@ -127,7 +123,7 @@ void watch_extra_init(struct watch *w)
 
 void watch_extra_free(struct watch *w)
 {
-	free(w->icmpbuf);
+	procnet_buf_free(&w->icmpbuf);
 	free(w->uxv);
 	diag_close(w->home_unix);
 }

@@ -11,12 +11,6 @@
 #include "../store/store.h"
 #include "watch_int.h"
 
-static int ep_add(struct watch *w, int fd, struct ev *ev)
-{
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
-	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e);
-}
-
 static void say_off(struct watch *w, struct wt *wt, const char *why)
 {
 	if (!w->flows_said_off++)
@@ -58,12 +52,12 @@ void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd)
 		say_off(w, wt, why);
 		return;
 	}
-	wt->ev_ct.kind = EV_CT;
+	wt->ev_ct.kind = WEV_CT;
 	wt->ev_ct.wt = wt;
-	wt->ev_nft.kind = EV_NFT;
+	wt->ev_nft.kind = WEV_NFT;
 	wt->ev_nft.wt = wt;
-	if (ep_add(w, ct_fd(wt->fl.ct), &wt->ev_ct) < 0 ||
-	    ep_add(w, wt->fl.nft_events, &wt->ev_nft) < 0) {
+	if (watch_ep_add(w, ct_fd(wt->fl.ct), &wt->ev_ct) < 0 ||
+	    watch_ep_add(w, wt->fl.nft_events, &wt->ev_nft) < 0) {
 		say_off(w, wt, strerror(errno));
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ct_fd(wt->fl.ct), NULL);
 		flowns_close(&wt->fl, 1);

@@ -1,6 +1,6 @@
-/* Private to sampler/watch.c and sampler/follow.c: the watcher's state, shared by the
- * event loop (watch.c) and what attaches and detaches targets on the way (follow.c:
- * engine events, --follow and --label selectors, --all rescans). */
+/* Private to the watcher (sampler/watch*.c, follow.c, poll.c, hold.c): its state. The
+ * calls go one way: the event loop (watch.c) calls follow.c (scans, engine events),
+ * and both call watch_target.c (a target's life), which calls neither. */
 #ifndef CLAWSS_WATCH_INT_H
 #define CLAWSS_WATCH_INT_H
 
@@ -41,8 +41,9 @@
 
 #define MAX_EXECS 32           /* open exec windows tracked per container */
 
-enum ev_kind { EV_TIMER = 1, EV_SIGNAL, EV_DESTROY, EV_PIDFD, EV_ENGINE, EV_CT, EV_NFT,
-	EV_DNS };
+/* What an epoll event of the watch's is about. */
+enum wev_kind { WEV_TIMER = 1, WEV_SIGNAL, WEV_DESTROY, WEV_PIDFD, WEV_ENGINE, WEV_CT, WEV_NFT,
+	WEV_DNS };
 
 struct exec_win {
 	char id[ENGINE_ID_LEN + 1];
@@ -56,7 +57,7 @@ struct incident {
 	char detail[160];
 };
 
-struct ev {
+struct wev {
 	int kind;
 	struct wt *wt;
 };
@@ -68,32 +69,32 @@ struct wt {
 	struct table *tab;
 	struct owner *owner;
 	struct store_container sc;
-	struct ev ev_destroy, ev_pid;
+	struct wev ev_destroy, ev_pid;
 	struct dnsw *dns;         /* DNS seen in the namespace (names), or NULL */
-	struct ev ev_dns;
+	struct wev ev_dns;
 	int64_t last_dump;
 	int64_t last_look;          /* last dump, or refresh that found nothing to dump */
 	int64_t last_container_write;
 	unsigned long long sockstat;  /* digest of its sockstat counters */
 	unsigned long long extra_digest;  /* and of its ping socket tables (watch_extra) */
-	unsigned kinds;           /* PROCNET_* kinds sockstat last said may exist */
+	unsigned procnet_kinds;   /* PROCNET_* kinds sockstat last said may exist */
 	int dumped;               /* at least one dump done */
 	int pending;              /* destroy notifications since the last dump */
 	int need_dump;            /* resynchronise (lost notifications) */
 	int ending;               /* the target ended; finish at end_at */
 	int by_ino;               /* --all found it through a process: outlives that one */
 	int64_t end_at;
-	unsigned failing;         /* 1 << SK_*: kinds whose last dump failed */
+	unsigned failing_sk;      /* 1 << SK_*: kinds whose last dump failed */
 	struct incident inc[MAX_INCIDENTS];
 	int ninc;
 	uint64_t forged;          /* netlink datagrams dropped: not from the kernel */
 	int tick_rows;            /* rows its last flush wrote */
 	uint64_t full_agg0, full_drop0;   /* aggregated, dropped when the disk filled */
-	struct exec_win execs[MAX_EXECS];
+	struct exec_win execs[MAX_EXECS];   /* watch_target.c's alone */
 	int nexecs;
 	/* the flow view (watch_flow.c); flows_on 0 when off for this namespace */
 	struct flowns fl;
-	struct ev ev_ct, ev_nft;
+	struct wev ev_ct, ev_nft;
 	int flows_on;
 	int flow_activity;        /* conntrack events since the last dump */
 	int nft_check;            /* nftables changed in the namespace: look at our table */
@@ -107,18 +108,18 @@ struct watch {
 	uint64_t home_ino;        /* our own namespace: no flow view there */
 	int epfd, timerfd, sigfd;
 	sigset_t oldmask;
-	struct ev ev_timer, ev_signal, ev_engine;
+	struct wev ev_timer, ev_signal, ev_engine;
 	struct wt *targets;
 	int ntargets;
 	int stop;
 	int raw_diag;             /* 1 works, 0 untried, -1 missing: use /proc */
 	int tcp_both;             /* DIAG_BOTH_FAMILIES: 1 works, 0 untried, -1 refused */
-	int64_t started, last_rescan;
+	int64_t started;
+	int64_t last_rescan;      /* set by follow_rescan alone */
 	int scanned;              /* the first --all / selector scan is done */
 	char *procbuf[2];         /* sockstat, sockstat6 */
 	struct procnet_buf rawbuf[2];  /* raw, raw6: as large as they are */
-	char *icmpbuf;            /* watch_extra.c: /proc/net/icmp{,6}, grown as needed */
-	size_t icmpcap;
+	struct procnet_buf icmpbuf;   /* watch_extra.c: /proc/net/icmp{,6} */
 	struct ux *uxv;           /* a namespace's unix sockets, during its dump */
 	size_t nux, capux;
 	struct diag *home_unix;   /* unix_diag in our own namespace: host peers' names */
@@ -132,19 +133,34 @@ struct watch {
 	char full_why[200];
 };
 
+/* watch_target.c: a target's life */
 void watch_log(struct watch *w, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int watch_ep_add(struct watch *w, int fd, struct wev *ev);
 /* A stop signal arrived (read without blocking from the signalfd): long scans ask this
  * between attaches, so SIGTERM is answered while hundreds of namespaces are entered. */
 int watch_signalled(struct watch *w);
+void watch_target_free(struct wt *wt);
+/* Reads the destroy notifications that are queued (a batch); lost ones are an incident
+ * and a dump. */
+void watch_read_destroy(struct watch *w, struct wt *wt, int64_t now);
+void watch_drain_destroy(struct watch *w, struct wt *wt, int64_t now);
+/* An engine's exec start or end: the container's exec window opens or closes. */
+void watch_exec_event(struct watch *w, struct wt *wt, const struct engine_event *ev);
 /* The target ended (or its container died): finish it at when. */
 void watch_end_target(struct wt *wt, int64_t when);
+/* Its process ended: held on through another in the namespace (--all), or ended. */
+void watch_target_exited(struct watch *w, struct wt *wt, int64_t now);
+/* The target ended: last dump, last notifications, close what is left (its exec
+ * windows too), record the end, free it. On a full disk it stays, ending, and is tried
+ * again at the next tick. -1 on a store failure. */
+int watch_target_finish(struct watch *w, struct wt *wt, int64_t now);
 
 /* poll.c */
-/* Dumps every kind the PROCNET_* kinds say may have a socket into the namespace's table;
- * a kind that could not be dumped completely is an incident, and its sockets are not
- * taken as closed. */
-void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned kinds);
+/* Dumps every kind procnet_kinds (PROCNET_*) says may have a socket into the namespace's
+ * table; a kind that could not be dumped completely is an incident, and its sockets are
+ * not taken as closed. */
+void poll_dump(struct watch *w, struct wt *wt, int64_t now, unsigned procnet_kinds);
 void poll_refresh_listeners(struct watch *w, struct wt *wt, int64_t now);
 /* An incident: a warning line now, an activity row (kind: static text) at the
  * namespace's next poll_incidents_write, inside the caller's transaction. */
@@ -191,13 +207,9 @@ void watch_extra_init(struct watch *w);
 void watch_extra_free(struct watch *w);
 
 /* follow.c */
-/* Attach what the --follow/--label selectors match now: engine containers, then
- * /run/netns names. */
-void follow_select_scan(struct watch *w);
-/* Named namespaces under /run/netns that the name patterns select. */
-void follow_netns_scan(struct watch *w);
-/* --all: every namespace but the host's, named by the engine where it knows them. */
-void follow_rescan_all(struct watch *w, int64_t now);
+/* --all and the --follow/--label selectors: the first scan (first: watch_scan), then
+ * at most one every rescan_ms (at the ticks). */
+void follow_rescan(struct watch *w, int64_t now, int first);
 /* An engine_event_cb (arg: the watch). */
 int follow_engine_event(const struct engine_event *ev, void *arg);
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "sampler/diag.h"
 #include "sampler/icmp.h"
+#include "sampler/procnet.h"
 #include "sampler/unixdiag.h"
 
 struct ns {
@@ -136,8 +137,7 @@ int main(int argc, char **argv)
 		if (!v[i].d)
 			die("diag");
 	}
-	char *buf = NULL;
-	size_t cap = 0;
+	struct procnet_buf pb = { 0 };
 	static const char *const names[] = { "sockstat", "icmp", "icmp-parse", "unix", "tcp+udp" };
 	double us[5];
 	long seen[5] = { 0 };
@@ -150,19 +150,19 @@ int main(int argc, char **argv)
 			for (int i = 0; i < n; i++) {
 				switch (k) {
 				case 0:
-					icmp_read_all(v[i].ss[0], &buf, &cap);
-					icmp_read_all(v[i].ss[1], &buf, &cap);
+					procnet_read_all(v[i].ss[0], &pb, ICMP_READ_MAX);
+					procnet_read_all(v[i].ss[1], &pb, ICMP_READ_MAX);
 					break;
 				case 1:
 				case 2:
 					for (int f = 0; f < 2; f++) {
-						long len = icmp_read_all(v[i].icmp[f], &buf, &cap);
+						long len = procnet_read_all(v[i].icmp[f], &pb, ICMP_READ_MAX);
 						unsigned long long h = 0xcbf29ce484222325ULL;
 						for (long b = 0; b < len; b++)
-							h = (h ^ (unsigned char)buf[b]) * 0x100000001b3ULL;
+							h = (h ^ (unsigned char)pb.p[b]) * 0x100000001b3ULL;
 						seen[k] += h == 1;
 						if (k == 2)
-							icmp_parse(buf, f ? SKF_IPV6 : SKF_IPV4, count_sk,
+							icmp_parse(pb.p, f ? SKF_IPV6 : SKF_IPV4, count_sk,
 								   &seen[k]);
 					}
 					break;
@@ -193,6 +193,6 @@ int main(int argc, char **argv)
 		kill(v[i].pid, SIGKILL);
 		waitpid(v[i].pid, NULL, 0);
 	}
-	free(buf);
+	procnet_buf_free(&pb);
 	return 0;
 }

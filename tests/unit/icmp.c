@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "../tap.h"
 #include "sampler/icmp.h"
+#include "sampler/procnet.h"
 
 static struct sk got[4];
 static int ngot;
@@ -127,27 +128,24 @@ static void huge(void)
 			     i % 64, i & 0xffff, 100000 + i);
 	size_t len = (size_t)(p - text);
 	ok(fd >= 0 && write(fd, text, len) == (ssize_t)len, "a %zu-byte table written", len);
-	char *buf = NULL;
-	size_t bcap = 0;
-	long got_len = icmp_read_all(fd, &buf, &bcap);
+	struct procnet_buf b = { 0 };
+	long got_len = procnet_read_all(fd, &b, ICMP_READ_MAX);
 	is_int(got_len, (long long)len, "read whole (not cut at 64 KiB)");
-	ok(buf && memcmp(buf, text, len) == 0 && buf[len] == '\0', "same bytes, NUL-terminated");
+	ok(b.p && memcmp(b.p, text, len) == 0 && b.p[len] == '\0', "same bytes, NUL-terminated");
 	ngot = 0;
-	is_int(icmp_parse(buf, SKF_IPV4, collect, NULL), 0, "parses");
+	is_int(icmp_parse(b.p, SKF_IPV4, collect, NULL), 0, "parses");
 	is_int(ngot, nsock, "every socket of the huge table");
 	/* read again from the start: the fd is reread with pread, the buffer reused */
-	is_int(icmp_read_all(fd, &buf, &bcap), (long long)len, "reread from offset 0");
+	is_int(procnet_read_all(fd, &b, ICMP_READ_MAX), (long long)len, "reread from offset 0");
 	int calls = 0;
-	is_int(icmp_parse(buf, SKF_IPV4, stop_cb, &calls), 7, "a callback's stop is returned");
+	is_int(icmp_parse(b.p, SKF_IPV4, stop_cb, &calls), 7, "a callback's stop is returned");
 	is_int(calls, 3, "and stops the walk");
-	free(buf);
+	procnet_buf_free(&b);
 	free(text);
 	close(fd);
 	unlink(path);
-	buf = NULL;
-	bcap = 0;
-	is_int(icmp_read_all(-1, &buf, &bcap), -1, "a bad fd fails");
-	free(buf);
+	is_int(procnet_read_all(-1, &b, ICMP_READ_MAX), -1, "a bad fd fails");
+	procnet_buf_free(&b);
 }
 
 int main(void)
