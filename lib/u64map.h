@@ -1,6 +1,7 @@
 /* u64 -> pointer map, open addressing with linear probing; key 0 is the empty slot
  * (the kernel never hands out cookie 0; callers force their hashes odd). Used by the
- * socket table (cookies, 4-tuples) and its aggregates (destinations). */
+ * socket table (cookies, 4-tuples), its aggregates (destinations) and the flows of a
+ * namespace (conntrack ids). */
 #ifndef CLAWSS_U64MAP_H
 #define CLAWSS_U64MAP_H
 

@@ -61,7 +61,7 @@ static int open_inside(struct dnslog *d)
 	struct timeval tv = { 2, 0 };
 	/* the rules that log DNS packets to the group are in the namespace's table
 	 * (sampler/nft.c, nft_opts.dns_log_group); this only binds the group */
-	d->log = mnl_socket_open(NETLINK_NETFILTER);
+	d->log = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	/* the kernel is the only peer we hear: no one in the namespace forges packets */
 	if (!d->log || mnl_socket_bind(d->log, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    diag_connect_kernel(mnl_socket_get_fd(d->log)) < 0)

@@ -58,9 +58,9 @@ void engine_set_err(struct engine *e, const char *fmt, ...)
 }
 
 /* err says why (escaped: the text may be DOCKER_HOST's); -1 with errno e. */
-static int resolve_fail(char *err, unsigned errlen, int e, const char *fmt, ...)
+static int resolve_fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int resolve_fail(char *err, unsigned errlen, int e, const char *fmt, ...)
+static int resolve_fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -185,7 +185,7 @@ static int http_fail(struct engine *e, const char *path, long status)
 
 /* The socket to use: the one named (host, else $DOCKER_HOST; unix:// or a path), else
  * Docker's, else Podman's. */
-static int socket_resolve(const char *host, char *path, size_t cap, char *err, unsigned errlen)
+static int socket_resolve(const char *host, char *path, size_t cap, char *err, size_t errlen)
 {
 	static const char *const defaults[] = { "/run/docker.sock", "/run/podman/podman.sock" };
 	const char *what = host ? "engine host" : "DOCKER_HOST";
@@ -239,7 +239,7 @@ static void version_choose(struct engine *e)
 	snprintf(e->version, sizeof(e->version), "1.%u", minor > API_MAX_MINOR ? API_MAX_MINOR : minor);
 }
 
-int engine_open(struct engine **out, const char *host, char *err, unsigned errlen)
+int engine_open(struct engine **out, const char *host, char *err, size_t errlen)
 {
 	char path[SOCK_MAX];
 	long status = 0;

@@ -45,7 +45,7 @@ void engine_container_clear(struct engine_container *c);
  * /_ping) to learn the API version and the engine's kind. errno ENOENT when no engine
  * socket exists (the caller falls back to /run/netns names); other errno values when
  * one exists but does not answer. err gets "what: why" in both cases. */
-int engine_open(struct engine **out, const char *host, char *err, unsigned errlen);
+int engine_open(struct engine **out, const char *host, char *err, size_t errlen);
 void engine_close(struct engine *e);
 const char *engine_error(const struct engine *e);
 const char *engine_socket_path(const struct engine *e);

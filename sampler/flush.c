@@ -9,7 +9,7 @@
 #include "table_int.h"
 
 /* How long, and how many, closed flow rows stay in memory after they are written, for a
- * late destroy notification of their socket to fold into (flow_row_of in table.c). */
+ * late destroy notification of their socket to fold into (flow_row_of in table_fold.c). */
 #define FLOW_ROW_KEEP_MS 10000
 #define FLOW_ROW_KEEP_MAX 4096
 

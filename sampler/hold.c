@@ -63,7 +63,7 @@ int watch_txn_failed(struct watch *w, int in_txn, int64_t now)
 }
 
 
-void watch_hold_lost(struct watch *w, char *err, unsigned errlen)
+void watch_hold_lost(struct watch *w, char *err, size_t errlen)
 {
 	size_t held = 0;
 	struct table_stats ts;

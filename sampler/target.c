@@ -34,14 +34,14 @@ void target_close(struct target *t)
 }
 
 /* err: "what: why"; -1 with errno e. */
-static int fail_why(char *err, unsigned errlen, int e, const char *what, const char *why)
+static int fail_why(char *err, size_t errlen, int e, const char *what, const char *why)
 {
 	snprintf(err, errlen, "%s: %s", what, why);
 	errno = e;
 	return -1;
 }
 
-static int fail(char *err, unsigned errlen, int e, const char *what)
+static int fail(char *err, size_t errlen, int e, const char *what)
 {
 	return fail_why(err, errlen, e, what, strerror(e));
 }
@@ -61,7 +61,7 @@ static int is_netns_fd(int fd, uint64_t *ino)
 }
 
 static int from_file(int fd, const char *path, const char *name, int kind, struct target *t,
-		     char *err, unsigned errlen)
+		     char *err, size_t errlen)
 {
 	if (!is_netns_fd(fd, &t->ns_ino)) {
 		close(fd);
@@ -96,7 +96,7 @@ static int open_ns_file(int dfd, const char *name)
 	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
-static int resolve_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
+static int resolve_netns_name(const char *name, struct target *t, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
@@ -129,7 +129,7 @@ static int resolve_netns_name(const char *name, struct target *t, char *err, uns
 /* netns:PATH. A path in /run/netns is a name there (no symbolic link); elsewhere a
  * symbolic link is followed, by design: /proc/PID/ns/net is one. Never blocks on a FIFO
  * and opens no device: only a regular file (as nsfs files are) is opened. */
-static int resolve_netns_path(const char *spec, struct target *t, char *err, unsigned errlen)
+static int resolve_netns_path(const char *spec, struct target *t, char *err, size_t errlen)
 {
 	const char *path = spec + 6;
 	const char *base = strrchr(path, '/');
@@ -181,7 +181,7 @@ static int is_host_netns(uint64_t ino)
 	       (stat("/proc/self/ns/net", &st) == 0 && st.st_ino == ino);
 }
 
-int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
+int target_from_pid(int pid, struct target *t, char *err, size_t errlen)
 {
 	char what[32];
 	snprintf(what, sizeof(what), "pid:%d", pid);
@@ -221,7 +221,7 @@ int target_from_pid(int pid, struct target *t, char *err, unsigned errlen)
 }
 
 static int resolve_engine(const char *name, const struct target_engine *eng, struct target *t,
-			  char *err, unsigned errlen)
+			  char *err, size_t errlen)
 {
 	struct target_engine_hit hit, again;
 	int rc = eng->lookup(eng->arg, name, &hit);
@@ -258,7 +258,7 @@ static int resolve_engine(const char *name, const struct target_engine *eng, str
 }
 
 static int resolve(const char *spec, const struct target_engine *eng, struct target *t,
-		   char *err, unsigned errlen)
+		   char *err, size_t errlen)
 {
 	target_init(t);
 	if (strncmp(spec, "pid:", 4) == 0) {
@@ -292,7 +292,7 @@ static int resolve(const char *spec, const struct target_engine *eng, struct tar
 }
 
 int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
-		   char *err, unsigned errlen)
+		   char *err, size_t errlen)
 {
 	if (resolve(spec, eng, t, err, errlen) < 0)
 		return -1;
@@ -306,7 +306,7 @@ int target_resolve(const char *spec, const struct target_engine *eng, struct tar
 	return 0;
 }
 
-int target_netns_name(const char *name, struct target *t, char *err, unsigned errlen)
+int target_netns_name(const char *name, struct target *t, char *err, size_t errlen)
 {
 	target_init(t);
 	if (resolve_netns_name(name, t, err, errlen) == 0) {

@@ -46,11 +46,11 @@ struct target_engine {
  * target in the host's network namespace (pid 1's, or ours) is refused (EINVAL), by
  * whichever route it was named. */
 int target_resolve(const char *spec, const struct target_engine *eng, struct target *t,
-		   char *err, unsigned errlen);
+		   char *err, size_t errlen);
 /* A target for the named namespace /run/netns/NAME (symbolic links refused). */
-int target_netns_name(const char *name, struct target *t, char *err, unsigned errlen);
+int target_netns_name(const char *name, struct target *t, char *err, size_t errlen);
 /* A target for process pid (pidfd first, then its start time, then liveness again). */
-int target_from_pid(int pid, struct target *t, char *err, unsigned errlen);
+int target_from_pid(int pid, struct target *t, char *err, size_t errlen);
 /* 1 while the namespace file of a NAME/PATH target still names the same namespace. */
 int target_file_alive(const struct target *t);
 void target_close(struct target *t);

@@ -18,7 +18,7 @@
 #include "watch_int.h"
 
 struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
-			unsigned errlen)
+			size_t errlen)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -199,19 +199,19 @@ static int tick(struct watch *w, int64_t now, int force)
 	return 0;
 }
 
-static int fatal(struct watch *w, char *err, unsigned errlen)
+static int fatal(struct watch *w, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s", w->fatal_msg);
 	return -1;
 }
 
-static int store_failed(struct watch *w, char *err, unsigned errlen)
+static int store_failed(struct watch *w, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s", store_errmsg(w->st));
 	return -1;
 }
 
-int watch_scan(struct watch *w, char *err, unsigned errlen)
+int watch_scan(struct watch *w, char *err, size_t errlen)
 {
 	w->scanned = 1;
 	follow_rescan(w, time_now_ms(), 1);
@@ -310,7 +310,7 @@ static int dispatch(struct watch *w, const struct wev *ev, int64_t now)
 
 /* One turn of the loop: wait, dispatch, finish the targets whose end came. -1 with err;
  * 1 when the watch is done (--for ran out, or no target is left to wait for). */
-static int turn(struct watch *w, int64_t deadline, char *err, unsigned errlen)
+static int turn(struct watch *w, int64_t deadline, char *err, size_t errlen)
 {
 	struct epoll_event evs[64];
 	int n = epoll_wait(w->epfd, evs, 64, wait_timeout(w, deadline));
@@ -335,7 +335,7 @@ static int turn(struct watch *w, int64_t deadline, char *err, unsigned errlen)
 	return !w->targets && !w->o.keep_running && !w->o.all;
 }
 
-int watch_run(struct watch *w, char *err, unsigned errlen)
+int watch_run(struct watch *w, char *err, size_t errlen)
 {
 	int64_t deadline = w->o.for_ms ? time_mono_ms() + w->o.for_ms : 0;
 

@@ -54,18 +54,18 @@ struct watch;
 /* Opens this process's own network namespace first: the way back after entering each
  * target's. */
 struct watch *watch_new(struct store *st, const struct watch_opts *o, char *err,
-			unsigned errlen);
+			size_t errlen);
 /* Takes ownership of t (closed on failure too). */
-int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen);
+int watch_add(struct watch *w, struct target *t, char *err, size_t errlen);
 /* The first --all / --follow / --label scan, entering every namespace there is now;
  * watch_run does it if it was not done. For entering them before the process narrows
  * its privileges (clawss(8), SECURITY). -1 with err when stranded in another namespace,
  * or (errno EPERM) when a namespace found could not be entered for want of privilege:
  * a watcher started without CAP_SYS_ADMIN must fail, not run blind. */
-int watch_scan(struct watch *w, char *err, unsigned errlen);
+int watch_scan(struct watch *w, char *err, size_t errlen);
 /* Runs until done; 0, or -1 with err (a store failure, or being stranded in another
  * namespace, which is fatal). */
-int watch_run(struct watch *w, char *err, unsigned errlen);
+int watch_run(struct watch *w, char *err, size_t errlen);
 /* A target_engine lookup over engine_inspect (arg: struct engine *). */
 int watch_engine_lookup(void *engine, const char *name, struct target_engine_hit *hit);
 void watch_get_stats(const struct watch *w, struct watch_stats *out);

@@ -178,7 +178,7 @@ void watch_hold_end(struct watch *w, int64_t now);
  * (held through), -1 for any other failure. */
 int watch_txn_failed(struct watch *w, int in_txn, int64_t now);
 /* Stopping while still full: err says what is lost. */
-void watch_hold_lost(struct watch *w, char *err, unsigned errlen);
+void watch_hold_lost(struct watch *w, char *err, size_t errlen);
 /* watch_flow.c: the flow view's hooks in the event loop */
 /* Inside nsfd's namespace: the table, the event sockets; says once when flows are off. */
 void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd);

@@ -60,7 +60,7 @@ void watch_target_free(struct wt *wt)
 
 /* Enters the target's namespace for its sockets and checks that it is the one that was
  * resolved. -1 with err and errno. */
-static int wt_enter(struct watch *w, struct wt *wt, char *err, unsigned errlen)
+static int wt_enter(struct watch *w, struct wt *wt, char *err, size_t errlen)
 {
 	int stranded;
 	if (netns_open(w->home_fd, wt->t.nsfd, &wt->h, &stranded) < 0) {
@@ -155,7 +155,7 @@ static int wt_fail(struct wt *wt)
 	return -1;
 }
 
-int watch_add(struct watch *w, struct target *t, char *err, unsigned errlen)
+int watch_add(struct watch *w, struct target *t, char *err, size_t errlen)
 {
 	struct wt *wt = calloc(1, sizeof(*wt));
 	int64_t now = time_now_ms();

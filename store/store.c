@@ -158,7 +158,7 @@ int64_t store_rows_written(const struct store *st)
 }
 
 int store_open(struct store **out, const char *path, enum store_mode mode,
-	       char *err, unsigned errlen)
+	       char *err, size_t errlen)
 {
 	char why[400];
 	struct store *st = NULL;

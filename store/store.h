@@ -19,7 +19,7 @@ enum store_mode {
  * truncated), or whose schema is newer than this binary knows, is refused and left
  * byte-for-byte untouched. On failure *out is NULL and err holds "path: why". */
 int store_open(struct store **out, const char *path, enum store_mode mode,
-	       char *err, unsigned errlen);
+	       char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_errmsg(const struct store *st);
 /* The connection, for report/ queries (read side). */
