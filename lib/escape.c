@@ -233,6 +233,15 @@ void esc_json(struct rbuf *b, const char *s, size_t n)
 	rbuf_putc(b, '"');
 }
 
+/* Room for extra more bytes after the field that starts at start (the field is then
+ * rewritten from the back, in place); NULL when out of memory. */
+static char *widen(struct rbuf *b, size_t start, size_t extra)
+{
+	for (size_t i = 0; i < extra; i++)
+		rbuf_putc(b, ' ');
+	return b->oom ? NULL : b->p + start;
+}
+
 void esc_csv(struct rbuf *b, const char *s, size_t n)
 {
 	size_t start = b->len;
@@ -256,11 +265,9 @@ void esc_csv(struct rbuf *b, const char *s, size_t n)
 		quotes += f[i] == '"';
 	/* grow in place: shift the field right and double its quotes from the back */
 	size_t extra = 2 + quotes + (size_t)formula;
-	for (size_t i = 0; i < extra; i++)
-		rbuf_putc(b, ' ');
-	if (b->oom)
+	char *q = widen(b, start, extra);
+	if (!q)
 		return;
-	char *q = b->p + start;
 	size_t w = flen + extra;
 	q[--w] = '"';
 	for (size_t i = flen; i-- > 0;) {
@@ -290,11 +297,9 @@ void esc_html(struct rbuf *b, const char *s, size_t n)
 	if (!extra)
 		return;
 	/* grow in place and rewrite from the back, as esc_csv does */
-	for (size_t i = 0; i < extra; i++)
-		rbuf_putc(b, ' ');
-	if (b->oom)
+	char *q = widen(b, start, extra);
+	if (!q)
 		return;
-	char *q = b->p + start;
 	size_t w = flen + extra;
 	for (size_t i = flen; i-- > 0;) {
 		const char *rep = NULL;
