@@ -271,6 +271,22 @@ static int is_local(const struct flows *fs, int family, const uint8_t *a)
 	return fs->local && fs->local(fs->local_arg, family, a) == 1;
 }
 
+/* The ping socket an echo flow came from: an ICMP socket of the flow's family whose
+ * local port (the echo identifier the kernel gave it) is the flow's identifier and that
+ * has no other peer; one alive is preferred to one closed. */
+static int score_ping(void *arg, const struct store_socket *r, int closed, unsigned pins)
+{
+	const struct ctflow *f = arg;
+	const struct sk *k = &r->sk;
+	(void)pins;
+	if (k->proto != SK_ICMP || !(k->have & SK_HAVE_LPORT) || k->lport != f->sport ||
+	    k->family != f->family ||
+	    ((k->have & SK_HAVE_RADDR) && !zero(k->raddr) &&
+	     !addr_eq(k->family, k->raddr, f->family, f->dst)))
+		return 0;
+	return closed ? 1 : 2;
+}
+
 static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t, int64_t now)
 {
 	const struct ctflow *f = &x->f;
@@ -295,6 +311,15 @@ static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t
 	r.first_seen = f->start_ms ? f->start_ms : x->read_ms;
 	r.last_seen = f->stop_ms ? f->stop_ms : now;
 	r.flow = STORE_FLOW_ONLY;
+	if (f->proto == SK_ICMP && !in) {
+		/* an unconnected ping socket sends to many hosts: each echo flow is a row of
+		 * its own, with the socket's owner */
+		struct table_ref *ping = table_find(t, score_ping, (void *)f);
+		if (ping) {
+			r.pid = table_ref_row(ping)->pid;
+			r.comm = table_ref_row(ping)->comm;
+		}
+	}
 	x->side = (uint8_t)in;
 	x->own = 1;
 	return table_flow_row(t, &r);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/util.h"
@@ -439,6 +440,11 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	e->row = *row;
 	e->row.container_id = t->container_id;
 	e->row.comm = NULL;
+	if (row->comm) {
+		/* the owner of the socket it came from (a ping socket's echo flows) */
+		snprintf(e->comm, sizeof(e->comm), "%s", row->comm);
+		e->row.comm = e->comm;
+	}
 	e->flow_row = 1;
 	e->dirty = 1;
 	table_fold_index(t, e);   /* a TIME_WAIT remnant or late notification finds it */

@@ -94,7 +94,8 @@ struct store_socket *table_ref_row(struct table_ref *r);
 void table_ref_changed(struct table_ref *r);
 void table_ref_pin(struct table_ref *r, int delta);
 /* The row of a flow with no socket (row->sk.cookie in the SK_COOKIE_FLOW space): added,
- * or the one of that cookie already there. Dumps never close it: table_ref_close does. */
+ * or the one of that cookie already there (row->comm is copied). Dumps never close it:
+ * table_ref_close does. */
 struct table_ref *table_flow_row(struct table *t, const struct store_socket *row);
 void table_ref_close(struct table *t, struct table_ref *r, int64_t when);
 

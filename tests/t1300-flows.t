@@ -136,6 +136,21 @@ test_expect_success 'a sendto after the tamper is still recorded' '
 	wait_for 20 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE remote_addr = '\''192.0.2.3'\'' AND remote_port = 6000\")\" = 1"
 '
 
+# one unconnected ping socket, alive long enough for a poll, pings two hosts: each echo
+# is a flow row of its own, and both carry the socket's owner
+test_expect_success 'echo flows of a ping socket a poll saw have its owner' '
+	tool_py "import os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.sendto(struct.pack(\"!BBHHH\", 8, 0, 0, 0, 1) + b\"o\" * 8, (\"192.0.2.2\", 0))
+print(s.getsockname()[1], os.getpid(), flush=True)
+time.sleep(1.5)
+s.sendto(struct.pack(\"!BBHHH\", 8, 0, 0, 0, 2) + b\"o\" * 8, (\"192.0.2.3\", 0))
+time.sleep(1.5)" >ping.out &&
+	read ID PID <ping.out &&
+	wait_for 20 sh -c "test \"\$(sqlite3 \"$CLAWSS_DB\" \"SELECT count(*) FROM sockets WHERE proto = '\''icmp'\'' AND local_port = $ID AND remote_addr IN ('\''192.0.2.2'\'', '\''192.0.2.3'\'')\")\" = 2" &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE proto = '\''icmp'\'' AND local_port = $ID AND remote_addr IN ('\''192.0.2.2'\'', '\''192.0.2.3'\'') AND pid = $PID AND comm = '\''python3'\''")" = 2
+'
+
 test_expect_success 'when watch stops, the namespace lives on and the table is gone' '
 	kill -TERM $WATCH && wait $WATCH &&
 	! has_table
