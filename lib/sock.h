@@ -15,7 +15,8 @@ enum sk_family { SKF_UNIX = 1, SKF_IPV4 = 4, SKF_IPV6 = 6, SKF_PACKET = 17 };
 enum sk_dir { SKD_OUT = 0, SKD_IN = 1, SKD_LISTEN = 2 };
 
 /* Which fields the kernel actually told us. An RST-closed TCP socket seen only at its
- * destruction has lost its remote port, local address and byte counters (PLATFORM.md). */
+ * destruction has lost its remote port, local address and byte counters (README,
+ * Design notes: "Sockets seen only at their end"). */
 #define SK_HAVE_LADDR  0x01u
 #define SK_HAVE_RADDR  0x02u
 #define SK_HAVE_LPORT  0x04u
