@@ -308,6 +308,10 @@ int util_grow(void *arr, size_t *cap, size_t need, size_t size)
 		}
 		n *= 2;
 	}
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;   /* said here, not left to the allocator (ASan aborts) */
+		return -1;
+	}
 	void *q = reallocarray(*p, n, size);
 	if (!q) {
 		errno = ENOMEM;
