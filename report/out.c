@@ -225,7 +225,9 @@ static void json_value(struct out *o, struct rbuf *b, const struct oval *v)
 
 static int flush_line(struct out *o)
 {
-	if (o->line.oom || fwrite(o->line.p, 1, o->line.len, o->f) != o->line.len)
+	/* an empty line has no buffer yet: fwrite(NULL, ...) is undefined */
+	if (o->line.oom ||
+	    (o->line.len && fwrite(o->line.p, 1, o->line.len, o->f) != o->line.len))
 		o->failed = 1;
 	rbuf_reset(&o->line);
 	return o->failed ? -1 : 0;

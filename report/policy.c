@@ -141,7 +141,8 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 			    x->skipped);
 	if (x->n == 0)
 		rbuf_puts(&b, "# no destinations\n");
-	qsort(x->d, x->n, sizeof(*x->d), dest_cmp);
+	if (x->n)   /* qsort(NULL, 0, ...) is undefined */
+		qsort(x->d, x->n, sizeof(*x->d), dest_cmp);
 	for (size_t i = 0; i < x->n; i++) {
 		int w = (int)strlen(x->d[i].addr);
 		if (w > aw)
