@@ -32,8 +32,10 @@ int cmd_prune(int argc, char **argv, const struct global *g);
 int cmd_export(int argc, char **argv, const struct global *g);
 
 /* Acquire, then narrow (lib/confine.h): read-only commands call cmd_confine_reader
- * first thing; watch and sample call cmd_confine_watcher once their namespaces are
- * entered and the store is open. 0, or EXIT_TROUBLE after one line on stderr. */
+ * once they hold what they read and write (the database; export its cursor file, prune
+ * the file's size), before they read a row; watch and sample call cmd_confine_watcher
+ * once their namespaces are entered and the store is open. 0, or EXIT_TROUBLE after
+ * one line on stderr. */
 int cmd_confine_reader(const char *cmd, const struct global *g);
 int cmd_confine_watcher(const char *cmd, unsigned flags, const struct global *g);
 

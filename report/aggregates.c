@@ -8,16 +8,6 @@
 #include "allow.h"
 #include "out.h"
 
-static int name_selected(const struct report_query *q, const char *name)
-{
-	if (q->ncontainers == 0)
-		return 1;
-	for (size_t i = 0; i < q->ncontainers; i++)
-		if (name && util_glob_match(q->containers[i], name))
-			return 1;
-	return 0;
-}
-
 static int64_t opt64(sqlite3_stmt *s, int i)
 {
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
@@ -65,7 +55,7 @@ int report_aggregates(struct sqlite3 *db, const struct report_query *q,
 			.first_seen = sqlite3_column_int64(s, QA_FIRST_SEEN),
 			.last_seen = sqlite3_column_int64(s, QA_LAST_SEEN),
 		};
-		if (!a.proto_name || !a.family || !a.direction || !name_selected(q, a.container)) {
+		if (!a.proto_name || !a.family || !a.direction || !report_selected(q, a.container, 0)) {
 			rc = SQLITE_OK;   /* not this report's: on to the next row */
 			continue;
 		}

@@ -102,15 +102,15 @@ static int report_kind(sqlite3_stmt *st, int *dir, const char **raddr)
 	return proto;
 }
 
-static int selected(const struct report_query *q, const char *name)
+int report_selected(const struct report_query *q, const char *name, int count)
 {
 	int any = 0;
 	if (q->ncontainers == 0)
 		return 1;
-	for (size_t i = 0; i < q->ncontainers; i++) {
+	for (size_t i = 0; name && i < q->ncontainers; i++) {
 		if (util_glob_match(q->containers[i], name)) {
 			any = 1;
-			if (q->matched)
+			if (count && q->matched)
 				q->matched[i]++;
 		}
 	}
@@ -152,7 +152,7 @@ static int load_containers(struct walk *k)
 		}
 		if (names.oom)
 			goto nomem;
-		c->selected = selected(k->q, name ? name : "");
+		c->selected = report_selected(k->q, name ? name : "", 1);
 		if (c->pub.started <= 0)
 			c->pub.started = -1;
 		c->pub.start = c->pub.started >= 0 ? c->pub.started : c->pub.first_seen;

@@ -88,6 +88,9 @@ struct report_walker {
 
 /* 0 on success. -1 on failure with err set ("database: why"), or when a callback
  * returned nonzero (err left as the callback set it, else a generic message). */
+/* Whether the container called name is one q selects (every one when q names none);
+ * count: add it to q->matched (once per container: the walk does). name NULL: no. */
+int report_selected(const struct report_query *q, const char *name, int count);
 int report_walk(struct sqlite3 *db, const struct report_query *q,
 		const struct report_walker *w, char *err, size_t errlen);
 

@@ -31,8 +31,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
 };
 
 /* The "why" of "path: why"; a message cut short at len is still a message. */
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
+static void open_why(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void open_why(char *why, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -72,16 +72,16 @@ static int file_check(const char *path, enum file_kind *kind, char *why, size_t 
 			return 0;
 		}
 		if (errno == ELOOP && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
-			say(why, len, "is a symbolic link: refused (give the file's real path)");
+			open_why(why, len, "is a symbolic link: refused (give the file's real path)");
 		else
-			say(why, len, "%s", strerror(errno));
+			open_why(why, len, "%s", strerror(errno));
 		return -1;
 	}
 	struct stat sb;
 	unsigned char h[108];
 	ssize_t n = 0;
 	if (fstat(fd, &sb) < 0) {
-		say(why, len, "%s", strerror(errno));
+		open_why(why, len, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -90,11 +90,11 @@ static int file_check(const char *path, enum file_kind *kind, char *why, size_t 
 	int saved = errno;
 	close(fd);
 	if (S_ISDIR(sb.st_mode)) {
-		say(why, len, "is a directory");
+		open_why(why, len, "is a directory");
 		return -1;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		say(why, len, "not a regular file");
+		open_why(why, len, "not a regular file");
 		return -1;
 	}
 	if (sb.st_size == 0) {
@@ -102,7 +102,7 @@ static int file_check(const char *path, enum file_kind *kind, char *why, size_t 
 		return 0;
 	}
 	if (n < 0) {
-		say(why, len, "%s", strerror(saved));
+		open_why(why, len, "%s", strerror(saved));
 		return -1;
 	}
 	if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
@@ -116,7 +116,7 @@ static int file_check(const char *path, enum file_kind *kind, char *why, size_t 
 		/* The header's page count is valid when its two change counters agree. */
 		int64_t want = be32(h + 24) == be32(h + 92) ? (int64_t)be32(h + 28) * page : 0;
 		if (sb.st_size % page != 0 || sb.st_size < want) {
-			say(why, len, "truncated database file (%" PRId64 " bytes)",
+			open_why(why, len, "truncated database file (%" PRId64 " bytes)",
 			    (int64_t)sb.st_size);
 			return -1;
 		}
@@ -129,14 +129,14 @@ static int file_check(const char *path, enum file_kind *kind, char *why, size_t 
 	if (app != STORE_APPLICATION_ID)
 		goto foreign;
 	if (version > STORE_SCHEMA_VERSION) {
-		say(why, len, "database schema version %" PRIu32 " is newer than this clawss (%d)",
+		open_why(why, len, "database schema version %" PRIu32 " is newer than this clawss (%d)",
 		    version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	*kind = F_OURS;
 	return 0;
 foreign:
-	say(why, len, "not a clawss database");
+	open_why(why, len, "not a clawss database");
 	return -1;
 }
 
@@ -145,7 +145,7 @@ static int make_parents(const char *path, char *why, size_t len)
 {
 	char dir[PATH_MAX];
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
-		say(why, len, "path too long");
+		open_why(why, len, "path too long");
 		return -1;
 	}
 	char *slash = strrchr(dir, '/');
@@ -158,7 +158,7 @@ static int make_parents(const char *path, char *why, size_t len)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			say(why, len, "cannot create directory %s: %s", dir, strerror(errno));
+			open_why(why, len, "cannot create directory %s: %s", dir, strerror(errno));
 			return -1;
 		}
 		*p = c;
@@ -167,7 +167,7 @@ static int make_parents(const char *path, char *why, size_t len)
 	}
 	struct stat sb;
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		say(why, len, "%s: not a directory", dir);
+		open_why(why, len, "%s: not a directory", dir);
 		return -1;
 	}
 	return 0;
@@ -192,25 +192,25 @@ static int dir_check(const char *path, char *why, size_t len)
 	struct stat sb;
 	dir_of(path, dir, sizeof(dir));
 	if (lstat(dir, &sb) < 0) {
-		say(why, len, "directory %s: %s", dir, strerror(errno));
+		open_why(why, len, "directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (S_ISLNK(sb.st_mode)) {
-		say(why, len, "directory %s is a symbolic link: refused (give the real path)", dir);
+		open_why(why, len, "directory %s is a symbolic link: refused (give the real path)", dir);
 		return -1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		say(why, len, "%s: not a directory", dir);
+		open_why(why, len, "%s: not a directory", dir);
 		return -1;
 	}
 	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
-		say(why, len, "directory %s belongs to uid %u, who could replace the database: "
+		open_why(why, len, "directory %s belongs to uid %u, who could replace the database: "
 		    "refused (use a directory of root's, such as /var/lib/clawss)", dir,
 		    (unsigned)sb.st_uid);
 		return -1;
 	}
 	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-		say(why, len, "directory %s is writable by %s (mode %04o), who could replace the "
+		open_why(why, len, "directory %s is writable by %s (mode %04o), who could replace the "
 		    "database or plant its -wal file: refused (use a directory only root can "
 		    "write, such as /var/lib/clawss)", dir,
 		    sb.st_mode & S_IWOTH ? "others" : "its group", (unsigned)(sb.st_mode & 07777));
@@ -232,12 +232,12 @@ static int create_file(const char *path, enum file_kind *kind, char *why, size_t
 	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
 		char dir[PATH_MAX];
 		dir_of(path, dir, sizeof(dir));
-		say(why, len, "cannot create the database: directory %s is not writable (%s)", dir,
+		open_why(why, len, "cannot create the database: directory %s is not writable (%s)", dir,
 		    strerror(errno));
 		return -1;
 	}
 	if (fd < 0) {
-		say(why, len, "%s", strerror(errno));
+		open_why(why, len, "%s", strerror(errno));
 		return -1;
 	}
 	int rc = fchmod(fd, 0600);
@@ -245,7 +245,7 @@ static int create_file(const char *path, enum file_kind *kind, char *why, size_t
 	close(fd);
 	if (rc < 0) {
 		unlink(path);
-		say(why, len, "chmod 0600: %s", strerror(e));
+		open_why(why, len, "chmod 0600: %s", strerror(e));
 		return -1;
 	}
 	*kind = F_EMPTY;
@@ -258,7 +258,7 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 	/* This SQLite reads "file:..." as a URI; a relative path that looks like one is not. */
 	if (strncmp(path, "file:", 5) == 0) {
 		if (snprintf(buf, sizeof(buf), "./%s", path) >= (int)sizeof(buf)) {
-			say(why, len, "path too long");
+			open_why(why, len, "path too long");
 			return -1;
 		}
 		path = buf;
@@ -267,7 +267,7 @@ static int db_open(struct sqlite3 **db, const char *path, int flags, char *why, 
 	int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW,
 				 NULL);
 	if (rc != SQLITE_OK) {
-		say(why, len, "%s", *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+		open_why(why, len, "%s", *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
 		sqlite3_close(*db);
 		*db = NULL;
 		return -1;
@@ -279,7 +279,7 @@ static int query_int(struct sqlite3 *db, const char *sql, int64_t *out, char *wh
 {
 	if (store_sql_i64(db, sql, out) == SQLITE_ROW)
 		return 0;
-	say(why, len, "%s", sqlite3_errmsg(db));
+	open_why(why, len, "%s", sqlite3_errmsg(db));
 	return -1;
 }
 
@@ -295,11 +295,11 @@ static int db_check(struct sqlite3 *db, int64_t *version, char *why, size_t len)
 	if (app == 0 && *version == 0 && objects == 0)
 		return 0;
 	if (app != STORE_APPLICATION_ID || *version < 1 || objects == 0) {
-		say(why, len, "not a clawss database");
+		open_why(why, len, "not a clawss database");
 		return -1;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
-		say(why, len, "database schema version %" PRId64 " is newer than this clawss (%d)",
+		open_why(why, len, "database schema version %" PRId64 " is newer than this clawss (%d)",
 		    *version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
@@ -310,7 +310,7 @@ static int exec(struct sqlite3 *db, const char *sql, char *why, size_t len)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		say(why, len, "%s", msg ? msg : sqlite3_errmsg(db));
+		open_why(why, len, "%s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -329,7 +329,7 @@ static int meta_put(struct sqlite3 *db, const char *key, const char *value, char
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	if (rc != SQLITE_OK)
-		say(why, len, "meta %s: %s", key, sqlite3_errmsg(db));
+		open_why(why, len, "meta %s: %s", key, sqlite3_errmsg(db));
 	sqlite3_finalize(s);
 	return rc == SQLITE_OK ? 0 : -1;
 }
@@ -389,13 +389,13 @@ static int pragma_text(struct sqlite3 *db, const char *sql, const char *want, ch
 	int ret = -1;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		say(why, len, "%s: %s", sql, sqlite3_errmsg(db));
+		open_why(why, len, "%s: %s", sql, sqlite3_errmsg(db));
 	} else {
 		const char *got = (const char *)sqlite3_column_text(s, 0);
 		if (got && strcmp(got, want) == 0)
 			ret = 0;
 		else
-			say(why, len, "%s gave %s", sql, got ? got : "NULL");
+			open_why(why, len, "%s gave %s", sql, got ? got : "NULL");
 	}
 	sqlite3_finalize(s);
 	return ret;
@@ -409,7 +409,7 @@ static int open_checked(struct sqlite3 **db, const char *path, int flags, int bu
 	if (db_open(db, path, flags, why, len) < 0)
 		return -1;
 	if (sqlite3_busy_timeout(*db, busy_ms) != SQLITE_OK)
-		say(why, len, "%s", sqlite3_errmsg(*db));
+		open_why(why, len, "%s", sqlite3_errmsg(*db));
 	else if (db_check(*db, version, why, len) == 0)
 		return 0;
 	sqlite3_close(*db);
@@ -422,21 +422,21 @@ static int open_reader(struct sqlite3 **db, const char *path, enum file_kind kin
 {
 	int64_t version;
 	if (kind == F_MISSING) {
-		say(why, len, "no such database");
+		open_why(why, len, "no such database");
 		return -1;
 	}
 	if (kind == F_EMPTY) {
-		say(why, len, "not a clawss database (empty file)");
+		open_why(why, len, "not a clawss database (empty file)");
 		return -1;
 	}
 	if (open_checked(db, path, SQLITE_OPEN_READONLY, READER_BUSY_MS, &version, why, len) < 0)
 		return -1;
 	if (version == 0) {
-		say(why, len, "not a clawss database (empty)");
+		open_why(why, len, "not a clawss database (empty)");
 		goto fail;
 	}
 	if (version < STORE_SCHEMA_VERSION) {
-		say(why, len, "database schema version %" PRId64 " is older than this clawss (%d): "
+		open_why(why, len, "database schema version %" PRId64 " is older than this clawss (%d): "
 		    "open it once for writing to upgrade", version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
