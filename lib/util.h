@@ -48,6 +48,9 @@ int util_int_parse(const char *s, long long min, long long max, long long *out);
 /* Shell-style glob match (fnmatch without flags); 1 on match. */
 int util_glob_match(const char *pattern, const char *s);
 
+/* qsort, which may be handed an empty array whose pointer is NULL (qsort(NULL, 0, ...)
+ * is undefined: UBSan says so under check-sanitize). */
+void util_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 /* qsort comparator for int64_t. */
 int util_cmp_i64(const void *a, const void *b);
 /* Makes room for need elements of size bytes in the array *arr (capacity *cap):

@@ -143,8 +143,7 @@ static int container_globs(struct ex *x, char ***out, size_t *nout)
 		return oom(x);
 	for (size_t i = 0; i < x->n; i++)
 		ids[i] = x->e[i].container;
-	if (x->n)   /* qsort(NULL, 0, ...) is undefined */
-		qsort(ids, x->n, sizeof(*ids), util_cmp_i64);
+	util_qsort(ids, x->n, sizeof(*ids), util_cmp_i64);
 	for (size_t i = 0; i < x->n; i++)
 		if (i == 0 || ids[i] != ids[n - 1])
 			ids[n++] = ids[i];
@@ -262,8 +261,7 @@ static int print_rows(struct ex *x, const char *host, FILE *f, int64_t *rows)
 	struct rbuf ep = { 0 };
 	int ret = -1;
 
-	if (x->n)   /* qsort(NULL, 0, ...) is undefined */
-		qsort(x->e, x->n, sizeof(*x->e), by_updated);
+	util_qsort(x->e, x->n, sizeof(*x->e), by_updated);
 	if (!o)
 		return oom(x);
 	if (store_read_begin(x->db) != SQLITE_OK) {
@@ -337,8 +335,7 @@ int report_export(struct sqlite3 *db, const struct export_query *q, FILE *f,
 	}
 	if (container_globs(&x, &globs, &nglobs) < 0)
 		goto out;
-	if (x.n)   /* qsort(NULL, 0, ...) is undefined */
-		qsort(x.e, x.n, sizeof(*x.e), by_id);
+	util_qsort(x.e, x.n, sizeof(*x.e), by_id);
 	struct report_query rq = {
 		.idle = q->idle, .containers = globs, .ncontainers = nglobs,
 		.since = REPORT_TIME_MIN, .until = REPORT_TIME_MAX,

@@ -141,8 +141,7 @@ static void print_policy(struct policy_ctx *x, const struct report_query *q, FIL
 			    x->skipped);
 	if (x->n == 0)
 		rbuf_puts(&b, "# no destinations\n");
-	if (x->n)   /* qsort(NULL, 0, ...) is undefined */
-		qsort(x->d, x->n, sizeof(*x->d), dest_cmp);
+	util_qsort(x->d, x->n, sizeof(*x->d), dest_cmp);
 	for (size_t i = 0; i < x->n; i++) {
 		int w = (int)strlen(x->d[i].addr);
 		if (w > aw)

@@ -250,8 +250,7 @@ static int group_cmp(const void *a, const void *b)
 
 static int groups_print(struct print_ctx *x)
 {
-	if (x->ngroups)   /* qsort(NULL, 0, ...) is undefined */
-		qsort(x->groups, x->ngroups, sizeof(*x->groups), group_cmp);
+	util_qsort(x->groups, x->ngroups, sizeof(*x->groups), group_cmp);
 	for (size_t i = 0; i < x->ngroups; i++) {
 		const struct print_group *g = &x->groups[i];
 		struct oval v[GF_N];

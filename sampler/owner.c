@@ -325,8 +325,7 @@ static int sweep(struct owner *o, uint32_t want)
 
 static void sort_cache(struct owner *o)
 {
-	if (o->n)   /* qsort(NULL, 0, ...) is undefined (UBSan, check-sanitize) */
-		qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
+	util_qsort(o->v, o->n, sizeof(*o->v), cmp_slot);
 	o->nsorted = o->n;
 }
 
