@@ -207,6 +207,10 @@ static int parse_inet(const struct nlmsghdr *nlh, int proto, struct sk *s)
 	s->proto = proto;
 	s->family = m->idiag_family == AF_INET ? SKF_IPV4 : SKF_IPV6;
 	s->state = m->idiag_state;
+	/* a timewait socket (timer 3, theirs alone) in its FIN_WAIT2 substate: a closed
+	 * connection's remnant, the peer not closed yet. As TIME_WAIT it folds (table.c) */
+	if (proto == SK_TCP && m->idiag_timer == 3 && m->idiag_state == SKS_FIN_WAIT2)
+		s->state = SKS_TIME_WAIT;
 	s->cookie = diag_cookie(m->id.idiag_cookie);
 	copy_addr(s->laddr, m->id.idiag_src, s->family);
 	copy_addr(s->raddr, m->id.idiag_dst, s->family);

@@ -56,4 +56,24 @@ test_expect_success 'sample then sample: the remnant it recorded itself is one r
 	test -z "$(dups 9006)"
 '
 
+# The peer never closes: the tool's side of each connection waits in FIN_WAIT2 as a
+# remnant (a timewait socket in its FIN_WAIT2 substate), not in TIME_WAIT.
+test_expect_success 'a peer that never closes: FIN_WAIT2 remnants fold too, one row each' '
+	bg_ns $NS_EXT $TRAFFIC listen 192.0.2.2 7700 --for 600 >listen.out &&
+	wait_for 10 grep -q listening listen.out &&
+	bg "$CLAWSS" -q watch --interval 100ms $NS_TOOL &&
+	W=$BG &&
+	in_ns $NS_TOOL $HOSTILE flood 8 192.0.2.2 7700 --for 0 >flood3.out &&
+	grep -q flood-done flood3.out &&
+	wait_for 20 db_has "SELECT count(*) >= 8 FROM sockets WHERE remote_port = 7700 AND closed_at IS NOT NULL" &&
+	test "$(in_ns $NS_TOOL ss -Htn state fin-wait-2 "( dport = :7700 )" | wc -l)" = 8 &&
+	# a few dumps see the remnants
+	"$CLAWSS" -q sample $NS_TOOL &&
+	kill -TERM $W && wait $W &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 7700")" = 8 &&
+	test -z "$(dups 7700)" &&
+	"$CLAWSS" -q sample $NS_TOOL &&
+	test "$(sql "SELECT count(*) FROM sockets WHERE remote_port = 7700")" = 8
+'
+
 test_done

@@ -69,7 +69,7 @@ int main(void)
 	char a[64];
 	const struct sk *s;
 
-	tap_plan(34);
+	tap_plan(36);
 	is_int(replay("tcp4", SK_TCP, &g), 0, "tcp4 fixture decodes");
 	is_int(g.n, 5, "tcp4: a listener, two connections, two accepted");
 	s = find(&g, SKS_LISTEN, 7000, -1);
@@ -160,6 +160,32 @@ int main(void)
 	   (g.v[0].have & SK_HAVE_INODE), "cookie and inode");
 	is_str(g.n ? sk_addr_text(g.v[0].family, g.v[0].laddr, a, sizeof(a)) : NULL,
 	       "127.0.0.1", "bound address");
+
+	/* a timewait socket in its FIN_WAIT2 substate (the peer has not closed): timer 3,
+	 * only timewait sockets have it; it reads TIME_WAIT, the remnant of a closed
+	 * connection. A full socket in FIN_WAIT2 (its timer 2) stays FIN_WAIT2 */
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_msg m;
+	} __attribute__((packed)) tw;
+	memset(&tw, 0, sizeof(tw));
+	tw.h.nlmsg_len = sizeof(tw);
+	tw.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	tw.h.nlmsg_flags = NLM_F_MULTI;
+	tw.m.idiag_family = AF_INET;
+	tw.m.idiag_state = SKS_FIN_WAIT2;
+	tw.m.idiag_timer = 3;
+	tw.m.id.idiag_sport = htons(40000);
+	tw.m.id.idiag_dport = htons(443);
+	tw.m.id.idiag_src[0] = htonl(0xc0000201);
+	tw.m.id.idiag_dst[0] = htonl(0xc6336407);
+	g.n = 0;
+	diag_parse(&tw, sizeof(tw), SK_TCP, collect, &g);
+	ok(g.n == 1 && g.v[0].state == SKS_TIME_WAIT, "a FIN_WAIT2 timewait remnant reads TIME_WAIT");
+	tw.m.idiag_timer = 2;
+	g.n = 0;
+	diag_parse(&tw, sizeof(tw), SK_TCP, collect, &g);
+	ok(g.n == 1 && g.v[0].state == SKS_FIN_WAIT2, "a full socket in FIN_WAIT2 stays FIN_WAIT2");
 
 	/* the libmnl trap: an error inside NLMSG_DONE must not read as "no sockets" */
 	struct {
