@@ -322,13 +322,16 @@ static int watch_until_done(struct run *r)
 	snprintf(err, sizeof(err), "%llu polls, %llu dumps, %llu skipped, %llu destroy "
 		 "notifications, %llu lost incidents, %llu disk-full incidents, %llu rows written, "
 		 "%llu forged netlink messages dropped, %llu owner fd links read, "
-		 "%llu listener-only refreshes",
+		 "%llu listener-only refreshes, %llu conntrack events, %llu flows joined, "
+		 "%llu flow rows, %llu recalled flows",
 		 (unsigned long long)s.ticks, (unsigned long long)s.dumps,
 		 (unsigned long long)s.skipped, (unsigned long long)s.destroy_events,
 		 (unsigned long long)s.lost_incidents, (unsigned long long)s.full_incidents,
 		 (unsigned long long)s.rows_written, (unsigned long long)s.forged,
 		 (unsigned long long)s.owner_fds_read,
-		 (unsigned long long)s.listener_refreshes);
+		 (unsigned long long)s.listener_refreshes, (unsigned long long)s.ct_events,
+		 (unsigned long long)s.flows_joined, (unsigned long long)s.flow_rows,
+		 (unsigned long long)s.flows_recalled);
 	log_line(&r->lc, 1, err);
 	return 0;
 }

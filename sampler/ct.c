@@ -17,10 +17,15 @@
 #define CT_RCVBUF (4 << 20)
 #define CT_BUF (64 << 10)
 #define CT_FORGED_MAX 64       /* forged datagrams dropped per ct_read */
+/* Refresh requests skipped while a dump is still being answered before one is sent
+ * anyway (its NLMSG_DONE lost: the kernel then answers EBUSY, which ends nothing) */
+#define CT_DUMP_WAIT_MAX 8
 
 struct ct {
 	struct mnl_socket *nl;
 	uint32_t seq;
+	uint32_t dump_seq;        /* the dump being answered, 0 for none */
+	unsigned dump_skips;      /* refresh requests skipped while it is */
 };
 
 struct ct *ct_open(void)
@@ -326,9 +331,12 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return rc;
 }
 
-int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
+/* *ended: the sequence number of a request's end (NLMSG_DONE, or an error answering it)
+ * the buffer holds, else 0. */
+static int parse(const void *buf, size_t len, ct_cb cb, void *arg, uint32_t *ended)
 {
 	struct parse_ctx p = { cb, arg };
+	*ended = 0;
 	const unsigned char *at = buf;
 	/* walked here, not with mnl_cb_run: libmnl 1.0.4 compares nlmsg_len as a signed
 	 * int, so a length above 2^31 passes its bound check (fuzz/ct found it) */
@@ -338,8 +346,10 @@ int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 			errno = EBADMSG;
 			return -1;
 		}
-		if (nlh->nlmsg_type == NLMSG_DONE)
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			*ended = nlh->nlmsg_seq;
 			return 0;
+		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
@@ -347,6 +357,7 @@ int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 				return -1;
 			}
 			if (e->error) {
+				*ended = nlh->nlmsg_seq;
 				/* the kernel's is a negative errno; INT_MIN cannot be negated
 				 * (fuzz/ct found it once the library's exit was gone) */
 				errno = e->error < 0 && e->error > INT_MIN ? -e->error : EBADMSG;
@@ -369,18 +380,24 @@ int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
 	return 0;
 }
 
-int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
+int ct_parse(const void *buf, size_t len, ct_cb cb, void *arg)
+{
+	uint32_t ended;
+	return parse(buf, len, cb, arg, &ended);
+}
+
+int ct_read(struct ct *c, ct_cb cb, void *arg, struct ct_read_info *info)
 {
 	/* on the stack, not per namespace: a thousand namespaces would hold 64 MiB */
 	char buf[CT_BUF] __attribute__((aligned(8)));
 	int n = 0, forged = 0;
-	*lost = 0;
+	memset(info, 0, sizeof(*info));
 	for (;;) {
 		ssize_t len = diag_recv_kernel(mnl_socket_get_fd(c->nl), buf, sizeof(buf),
 					       MSG_DONTWAIT);
 		if (len < 0) {
 			if (errno == ENOBUFS) {
-				*lost = 1;
+				info->lost = 1;
 				continue;
 			}
 			/* a datagram the kernel did not send (multicast forged inside the
@@ -395,8 +412,20 @@ int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost)
 		if (len == 0)
 			return n;
 		n++;
-		if (ct_parse(buf, (size_t)len, cb, arg) < 0 && errno != EBADMSG)
-			return -1;
+		/* one datagram that fails is one datagram: the events behind it are read
+		 * (stopping here would leave them for a later wakeup, after the sockets
+		 * they belong to have gone from the table) */
+		uint32_t ended;
+		if (parse(buf, (size_t)len, cb, arg, &ended) < 0) {
+			if (ended)
+				info->dump_err = errno;   /* the kernel refused a dump request */
+			else if (errno != EBADMSG && !info->err)
+				info->err = errno;
+		}
+		if (ended && ended == c->dump_seq) {
+			c->dump_seq = 0;
+			c->dump_skips = 0;
+		}
 	}
 }
 
@@ -406,12 +435,19 @@ int ct_request_dump(struct ct *c)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	/* one at a time: a request while one is answered is refused (EBUSY) */
+	if (c->dump_seq && c->dump_skips++ < CT_DUMP_WAIT_MAX)
+		return 0;
 	nlh->nlmsg_seq = ++c->seq ? c->seq : ++c->seq;
 	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
 	g->res_id = 0;
-	return mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	c->dump_seq = nlh->nlmsg_seq;
+	c->dump_skips = 0;
+	return 0;
 }
 
 static int write_one(const char *path)

@@ -34,11 +34,20 @@ struct ct;
 struct ct *ct_open(void);
 void ct_close(struct ct *c);
 int ct_fd(const struct ct *c);
-/* Reads every pending event without blocking; cb per flow. The number of messages read,
- * or -1 with errno. *lost is set when the kernel dropped events (ENOBUFS). */
-int ct_read(struct ct *c, ct_cb cb, void *arg, int *lost);
+/* What a ct_read saw besides its events: lost, the kernel dropped events (ENOBUFS);
+ * err, the first errno of a datagram that could not be taken (cb failed); dump_err, the
+ * kernel's refusal of a dump request. The datagrams after either are read all the same. */
+struct ct_read_info {
+	int lost;
+	int err;
+	int dump_err;
+};
+/* Reads every pending event without blocking; cb per flow. The number of datagrams read,
+ * or -1 with errno when the socket cannot be read. */
+int ct_read(struct ct *c, ct_cb cb, void *arg, struct ct_read_info *info);
 /* Asks for a dump of the namespace's flows; the answers arrive on the same socket,
- * read by ct_read as CT_UPDATE among the events. -1 with errno. */
+ * read by ct_read as CT_UPDATE among the events. One at a time: while one is still
+ * being answered, a request is skipped (0). -1 with errno. */
 int ct_request_dump(struct ct *c);
 /* Decodes a buffer of ctnetlink event messages as received. 0, or -1 with errno on a
  * malformed message (EBADMSG). Exposed for tests and the fuzz harness. */

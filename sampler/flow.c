@@ -18,6 +18,8 @@ struct fl {
 	uint8_t side;             /* the socket is the flow's source (0) or destination (1) */
 	uint8_t own;              /* ref is the flow's own row */
 	uint8_t destroyed;
+	uint8_t early;            /* first read as its DESTROY: alive before the watch */
+	uint8_t recalled;         /* ref is a row an earlier run wrote (table_recall) */
 	uint8_t dumped;           /* a dump ran after it was read */
 	uint8_t ticks;            /* join passes since then */
 	uint64_t base_sent, base_recvd; /* a UDP socket's bytes from its earlier flows */
@@ -30,6 +32,8 @@ struct flows {
 	struct u64map index;      /* key -> flow */
 	flows_local_fn local;
 	void *local_arg;
+	flows_recall_fn recall;
+	void *recall_arg;
 	size_t waiting;           /* flows with no ref, or destroyed with one */
 	struct flows_stats st;
 };
@@ -75,6 +79,12 @@ void flows_set_local(struct flows *fs, flows_local_fn fn, void *arg)
 {
 	fs->local = fn;
 	fs->local_arg = arg;
+}
+
+void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg)
+{
+	fs->recall = fn;
+	fs->recall_arg = arg;
 }
 
 int flows_waiting(const struct flows *fs)
@@ -142,6 +152,7 @@ int flows_event(struct flows *fs, const struct ctflow *f, int64_t now)
 		x = add(fs, f, key, now);
 		if (!x)
 			return -1;
+		x->early = f->event == CT_DESTROY;
 	} else {
 		int64_t start = x->f.start_ms;
 		x->f = *f;
@@ -204,7 +215,7 @@ static int score(void *arg, const struct store_socket *r, int closed, unsigned p
 {
 	const struct fl *x = arg;
 	int64_t start = x->f.start_ms ? x->f.start_ms : x->read_ms;
-	if (pins || (closed && r->flow))
+	if (pins || (closed && r->flow) || r->flow == STORE_FLOW_ONLY)
 		return 0;    /* it has its flow: one connection, counted once */
 	int side = side_of(&x->f, &r->sk);
 	if (side < 0)
@@ -249,7 +260,8 @@ static void fill(struct fl *x, int counters)
 	}
 	/* tcp_info's payload counts win, unless an RST lost the final ones */
 	if (counters && f->counters &&
-	    (!(k->have & SK_HAVE_BYTES) || r->bytes_flow || r->bytes_partial)) {
+	    (!(k->have & SK_HAVE_BYTES) ||
+	     ((r->bytes_flow || r->bytes_partial) && !(x->recalled && !x->own)))) {
 		/* a connected UDP socket outlives its flows: its bytes are their sum */
 		uint64_t sent = x->base_sent + (x->side ? f->reply_bytes : f->orig_bytes);
 		uint64_t recvd = x->base_recvd + (x->side ? f->orig_bytes : f->reply_bytes);
@@ -287,7 +299,9 @@ static int score_ping(void *arg, const struct store_socket *r, int closed, unsig
 	return closed ? 1 : 2;
 }
 
-static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t, int64_t now)
+/* The row a flow with no socket is: *in when its destination is ours. */
+static void flow_row_build(struct flows *fs, const struct fl *x, int64_t now,
+			   struct store_socket *row, int *in_out)
 {
 	const struct ctflow *f = &x->f;
 	struct store_socket r = { 0 };
@@ -311,6 +325,16 @@ static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t
 	r.first_seen = f->start_ms ? f->start_ms : x->read_ms;
 	r.last_seen = f->stop_ms ? f->stop_ms : now;
 	r.flow = STORE_FLOW_ONLY;
+	*row = r;
+	*in_out = in;
+}
+
+static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t, int64_t now)
+{
+	const struct ctflow *f = &x->f;
+	struct store_socket r;
+	int in;
+	flow_row_build(fs, x, now, &r, &in);
 	if (f->proto == SK_ICMP && !in) {
 		/* an unconnected ping socket sends to many hosts: each echo flow is a row of
 		 * its own, with the socket's owner */
@@ -323,6 +347,29 @@ static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t
 	x->side = (uint8_t)in;
 	x->own = 1;
 	return table_flow_row(t, &r);
+}
+
+/* A flow alive before the watch began (clawss restarted) that no socket in memory
+ * matches: the row an earlier run wrote of it, if the store has one, so that a restart
+ * does not count the connection twice. Needs the flow's start (its DESTROY has it). */
+static struct table_ref *recall(struct flows *fs, struct fl *x, struct table *t, int64_t now)
+{
+	struct store_socket probe;
+	int in;
+	if (!x->early || !fs->recall || !x->f.start_ms)
+		return NULL;
+	flow_row_build(fs, x, now, &probe, &in);
+	struct table_ref *ref = fs->recall(fs->recall_arg, t, &probe, x->f.start_ms - JOIN_SLACK_MS,
+					   (x->f.stop_ms ? x->f.stop_ms : now) + JOIN_SLACK_MS);
+	if (!ref)
+		return NULL;
+	const struct store_socket *r = table_ref_row(ref);
+	x->recalled = 1;
+	x->own = r->flow == STORE_FLOW_ONLY;
+	int side = x->own ? -1 : side_of(&x->f, &r->sk);
+	x->side = (uint8_t)(side < 0 ? in : side);
+	fs->st.recalled++;
+	return ref;
 }
 
 /* One flow's share of a join pass; 1 when it is done with and can be dropped. */
@@ -344,10 +391,12 @@ static int join_one(struct flows *fs, struct fl *x, struct table *t, int64_t now
 			}
 			fs->st.joined++;
 		} else if (x->ticks >= 2 || (how & FLOWS_FINAL)) {
-			x->ref = own_row(fs, x, t, now);
-			if (!x->ref)
-				return -1;
-			fs->st.own_rows++;
+			if (!(x->ref = recall(fs, x, t, now))) {
+				x->ref = own_row(fs, x, t, now);
+				if (!x->ref)
+					return -1;
+				fs->st.own_rows++;
+			}
 		} else {
 			return 0;
 		}

@@ -23,9 +23,18 @@ struct flows;
  * is not. NULL: every socketless flow is out. */
 typedef int (*flows_local_fn)(void *arg, int family, const uint8_t *addr);
 
+/* The row an earlier run wrote of the connection probe describes (the row a flow with
+ * no socket would be), first seen up to `to` and not closed before `from`: put back in
+ * the table (table_recall) and returned, or NULL. Asked only for a flow that was alive
+ * before the watch began and that no socket in memory matches. */
+typedef struct table_ref *(*flows_recall_fn)(void *arg, struct table *t,
+					     const struct store_socket *probe, int64_t from,
+					     int64_t to);
+
 struct flows *flows_new(void);
 void flows_free(struct flows *fs);
 void flows_set_local(struct flows *fs, flows_local_fn fn, void *arg);
+void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg);
 
 /* A conntrack event read at now. -1 only when out of memory. */
 int flows_event(struct flows *fs, const struct ctflow *f, int64_t now);
@@ -42,6 +51,7 @@ int flows_waiting(const struct flows *fs);
 struct flows_stats {
 	size_t live;              /* flows held (alive, or waiting to be applied) */
 	uint64_t joined, own_rows, events;
+	uint64_t recalled;        /* joined to a row an earlier run wrote (a restart) */
 };
 void flows_stats(const struct flows *fs, struct flows_stats *out);
 

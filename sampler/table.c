@@ -454,6 +454,29 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	return (struct table_ref *)e;
 }
 
+struct table_ref *table_recall(struct table *t, const struct store_socket *row)
+{
+	struct entry *e = u64map_get(&t->keys, row->sk.cookie);
+	if (e)
+		return e->pins ? NULL : (struct table_ref *)e;   /* seeded, still held */
+	e = entry_from_row(t, row);
+	if (!e)
+		return NULL;
+	e->seen_gen = t->gen;
+	if (row->flow == STORE_FLOW_ONLY) {
+		/* an earlier run's row of this flow: as if this run had made it (a dump
+		 * closed it as gone at the start, before its flow ended) */
+		e->flow_row = 1;
+		t->nflowrows++;
+		e->row.closed_at = 0;
+		table_fold_index(t, e);
+	} else if (row->closed_at) {
+		e->closed = 1;
+		e->close_gen = t->gen;
+	}
+	return (struct table_ref *)e;
+}
+
 void table_ref_close(struct table *t, struct table_ref *r, int64_t when)
 {
 	struct entry *e = (struct entry *)r;

@@ -98,6 +98,11 @@ void table_ref_pin(struct table_ref *r, int delta);
  * table_ref_close does. */
 struct table_ref *table_flow_row(struct table *t, const struct store_socket *row);
 void table_ref_close(struct table *t, struct table_ref *r, int64_t when);
+/* A row an earlier run wrote, back in memory for the flow it belongs to (flow.c's
+ * recall): a socket's as closed, a flow's own row (STORE_FLOW_ONLY) as open, for its
+ * flow's end to close; the entry of its cookie if one is held (seeded at the start).
+ * NULL when that one has a flow already, or out of memory. */
+struct table_ref *table_recall(struct table *t, const struct store_socket *row);
 
 struct table_stats {
 	size_t entries;          /* sockets held in memory */

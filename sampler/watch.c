@@ -99,7 +99,6 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 	int quiet = !force && watch_flow_quiet(w, wt, now);
 	if (force) {
 		watch_drain_destroy(w, wt, now);
-		watch_flow_read_ct(w, wt, now);
 	} else if (!quiet) {
 		watch_read_destroy(w, wt, now);
 	}
@@ -127,6 +126,7 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 			wt->last_look = now;
 		} else if (force || moved || !wt->dumped || wt->pending || wt->need_dump ||
 			   wt->flow_activity || refresh) {
+			wt->flow_activity = 0;   /* the dump sees what the events said */
 			poll_dump(w, wt, now, wt->procnet_kinds);
 			wt->last_look = now;
 			how |= FLOWS_DUMPED;
@@ -134,6 +134,14 @@ static int poll_one(struct watch *w, struct wt *wt, int64_t now, int force, int 
 			w->stats.skipped++;
 		}
 	}
+	/* the flows of every socket this tick has, before the join: a flow's NEW comes
+	 * before its socket's close, so once the notifications are read its event is in
+	 * the conntrack socket, and read here it cannot wait in epoll's order behind this
+	 * tick (whose flush lets a closed, unjoined socket go: the flow would then be a
+	 * second row of the one connection). What it reads after the dump is activity
+	 * for the next tick. */
+	if (!quiet)
+		watch_flow_read_ct(w, wt, now);
 	if (watch_flow_tick(w, wt, now, how, in_txn) < 0)
 		return -1;
 	int container_due = force || now - wt->last_container_write >= w->o.refresh_ms;

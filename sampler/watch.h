@@ -46,6 +46,7 @@ struct watch_stats {
 	uint64_t full_incidents;  /* times the database was full (watch kept watching) */
 	uint64_t targets_denied;  /* entering refused (EPERM/EACCES): a missing capability */
 	uint64_t ct_events, tamper, flow_rows, flows_joined;
+	uint64_t flows_recalled;  /* alive before the watch: joined to an earlier run's row */
 	uint64_t listener_refreshes; /* quiet refreshes that asked for TCP listeners only */
 };
 

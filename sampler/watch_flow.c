@@ -20,6 +20,30 @@ static void say_off(struct watch *w, struct wt *wt, const char *why)
 		watch_log(w, WLOG_VERBOSE, "%s: flows are off (%s)", wt->t.name, why);
 }
 
+struct recall_ctx {
+	struct table *t;
+	struct table_ref *ref;
+};
+
+static int recall_row(void *arg, const struct store_socket *s)
+{
+	struct recall_ctx *c = arg;
+	c->ref = table_recall(c->t, s);
+	return 1;
+}
+
+/* flows_recall_fn: the store's row of a connection this watch did not see begin. A
+ * store failure is said and taken as "none": the flow is then a row of its own. */
+static struct table_ref *recall_cb(void *arg, struct table *t, const struct store_socket *probe,
+				   int64_t from, int64_t to)
+{
+	struct wt *wt = arg;
+	struct recall_ctx c = { t, NULL };
+	if (store_socket_recall(wt->w->st, wt->sc.id, probe, from, to, recall_row, &c) < 0)
+		watch_log(wt->w, WLOG_WARN, "%s: %s", wt->t.name, store_errmsg(wt->w->st));
+	return c.ref;
+}
+
 void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd)
 {
 	char why[160];
@@ -63,6 +87,7 @@ void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd)
 		flowns_close(&wt->fl, 1);
 		return;
 	}
+	flows_set_recall(wt->fl.flows, recall_cb, wt);
 	wt->flows_on = 1;
 	wt->nft_check = 0;
 	watch_log(w, WLOG_VERBOSE, "%s: flows on (table inet %s)", wt->t.name, NFT_TABLE_NAME);
@@ -92,16 +117,16 @@ static int ct_cb_flow(void *arg, const struct ctflow *f)
 void watch_flow_read_ct(struct watch *w, struct wt *wt, int64_t now)
 {
 	struct ct_ctx c = { wt->fl.flows, now };
-	int lost = 0;
+	struct ct_read_info info;
 	if (!wt->flows_on)
 		return;
-	int n = ct_read(wt->fl.ct, ct_cb_flow, &c, &lost);
+	int n = ct_read(wt->fl.ct, ct_cb_flow, &c, &info);
 	if (n > 0) {
 		/* any event, even of a kind not recorded (a raw protocol), means activity */
 		wt->flow_activity = 1;
 		w->stats.ct_events += (uint64_t)n;
 	}
-	if (lost) {
+	if (info.lost) {
 		/* flows whose events were dropped are missing (their sockets are not) */
 		wt->flow_activity = 1;
 		wt->need_dump = 1;
@@ -119,6 +144,12 @@ void watch_flow_read_ct(struct watch *w, struct wt *wt, int64_t now)
 	if (n < 0)
 		watch_log(w, WLOG_WARN, "%s: reading conntrack events: %s", wt->t.name,
 			  strerror(errno));
+	else if (info.err)
+		watch_log(w, WLOG_WARN, "%s: conntrack events: %s", wt->t.name,
+			  strerror(info.err));
+	if (n >= 0 && info.dump_err)
+		watch_log(w, WLOG_VERBOSE, "%s: conntrack dump refused: %s", wt->t.name,
+			  strerror(info.dump_err));
 }
 
 void watch_flow_read_nft(struct watch *w, struct wt *wt)
@@ -169,8 +200,6 @@ int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *i
 {
 	if (!wt->flows_on)
 		return 0;
-	if (how & FLOWS_DUMPED)
-		wt->flow_activity = 0;
 	if (wt->nft_check) {
 		wt->nft_check = 0;
 		int rc = nft_check(wt->fl.nft);
@@ -197,5 +226,6 @@ int watch_flow_tick(struct watch *w, struct wt *wt, int64_t now, int how, int *i
 	flows_stats(wt->fl.flows, &after);
 	w->stats.flow_rows += after.own_rows - before.own_rows;
 	w->stats.flows_joined += after.joined - before.joined;
+	w->stats.flows_recalled += after.recalled - before.recalled;
 	return 0;
 }

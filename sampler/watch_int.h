@@ -64,6 +64,7 @@ struct wev {
 
 /* One watched namespace. */
 struct wt {
+	struct watch *w;          /* its watcher (for callbacks that get only the wt) */
 	struct target t;
 	struct nsh h;
 	struct table *tab;

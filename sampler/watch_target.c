@@ -165,6 +165,7 @@ int watch_add(struct watch *w, struct target *t, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	wt->w = w;
 	wt->t = *t;
 	t->nsfd = t->pidfd = -1;
 	if (wt_enter(w, wt, err, errlen) < 0)

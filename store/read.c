@@ -69,6 +69,9 @@ static int row_socket(sqlite3_stmt *q, int64_t container_id, struct store_socket
 		k->inode = (uint32_t)sqlite3_column_int64(q, 17), k->have |= SK_HAVE_INODE;
 	s->seen_alive = sqlite3_column_int(q, 18);
 	s->closed_at = col_null(q, 19) ? 0 : sqlite3_column_int64(q, 19);
+	s->flow = col_null(q, 20) ? 0 : (uint8_t)sqlite3_column_int(q, 20);
+	const unsigned char *src = sqlite3_column_text(q, 21);
+	s->bytes_flow = src && strcmp((const char *)src, "flow") == 0;
 	return 0;
 }
 
@@ -128,3 +131,27 @@ int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
 	return socket_walk(st, b, container_id, cb, arg);
 }
 
+
+int store_socket_recall(struct store *st, int64_t container_id, const struct store_socket *probe,
+			int64_t from, int64_t to,
+			int (*cb)(void *arg, const struct store_socket *s), void *arg)
+{
+	const struct sk *k = &probe->sk;
+	char ra[INET6_ADDRSTRLEN];
+	if (st->walking)
+		return store_fail(st, "recall a socket: walk already in progress");
+	if (!(k->have & SK_HAVE_RADDR) || !*sk_addr_text(k->family, k->raddr, ra, sizeof(ra)))
+		return 0;
+	struct bind b = { store_stmt(st, S_SOCK_RECALL), SQLITE_OK };
+	if (b.s) {
+		store_bind_int(&b, 1, container_id);
+		store_bind_int(&b, 2, from - STORE_RECALL_BACK_MS);
+		store_bind_int(&b, 3, to);
+		store_bind_text(&b, 4, sk_proto_name(k->proto));
+		store_bind_int(&b, 5, k->lport);
+		store_bind_text(&b, 6, ra);
+		store_bind_int(&b, 7, k->rport);
+		store_bind_int(&b, 8, from);
+	}
+	return socket_walk(st, b, container_id, cb, arg);
+}

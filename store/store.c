@@ -45,7 +45,7 @@
 #define SOCK_COLUMNS \
 	"id, cookie, proto, family, direction, local_addr, local_port, remote_addr, " \
 	"remote_port, state, first_seen, last_seen, bytes_sent, bytes_received, pid, comm, " \
-	"uid, inode, seen_alive, closed_at"
+	"uid, inode, seen_alive, closed_at, flow, bytes_source"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -87,6 +87,15 @@ static const char *const stmt_sql[S_COUNT] = {
 		"WHERE container_id = ?1 AND first_seen >= ?2 AND closed_at >= ?3 "
 		"AND proto = 'tcp' AND local_addr IS NOT NULL AND local_port IS NOT NULL "
 		"AND remote_addr IS NOT NULL AND remote_port IS NOT NULL ORDER BY id",
+	/* one connection's row (store_socket_recall): the index bounds the walk to what
+	 * was first seen in ?2..?3; the remote port matches, or an RST lost it */
+	[S_SOCK_RECALL] =
+		"SELECT " SOCK_COLUMNS " FROM sockets "
+		"WHERE container_id = ?1 AND first_seen >= ?2 AND first_seen <= ?3 "
+		"AND proto = ?4 AND local_port = ?5 AND remote_addr = ?6 "
+		"AND (remote_port = ?7 OR remote_port IS NULL) "
+		"AND (closed_at IS NULL OR closed_at >= ?8) "
+		"ORDER BY remote_port IS NULL, id DESC LIMIT 1",
 	[S_ACTIVITY] =
 		"INSERT INTO activity (container_id, kind, start, end, count, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",

@@ -94,6 +94,15 @@ int store_socket_each_open(struct store *st, int64_t container_id,
 int store_socket_each_closed_tcp(struct store *st, int64_t container_id,
 				 int64_t opened_since, int64_t closed_since,
 				 int (*cb)(void *arg, const struct store_socket *s), void *arg);
+/* The row of one connection an earlier run may have written, for a flow that was alive
+ * before this run began (clawss restarted): the newest row of the container with
+ * probe's protocol, local port and remote address, its remote port or none (RST), first
+ * seen from STORE_RECALL_BACK_MS before from up to to, and not closed before from.
+ * cb is called for it (as store_socket_each_open) or not at all. */
+#define STORE_RECALL_BACK_MS (3600 * 1000)
+int store_socket_recall(struct store *st, int64_t container_id, const struct store_socket *probe,
+			int64_t from, int64_t to,
+			int (*cb)(void *arg, const struct store_socket *s), void *arg);
 /* Records an incident or activity window (kind "lost-events", "exec", ...). */
 int store_activity(struct store *st, int64_t container_id, const char *kind,
 		   int64_t start, int64_t end, int64_t count, const char *detail);

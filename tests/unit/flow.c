@@ -113,6 +113,41 @@ static int64_t new_container(struct store *st, const char *name)
 	return c.id;
 }
 
+/* What the watcher's recall does (watch_flow.c): the store's row, back in the table. */
+struct recall_ctx {
+	struct table *t;
+	struct table_ref *ref;
+};
+
+static int recall_row(void *arg, const struct store_socket *s)
+{
+	struct recall_ctx *c = arg;
+	c->ref = table_recall(c->t, s);
+	return 1;
+}
+
+static struct table_ref *recall(void *arg, struct table *t, const struct store_socket *probe,
+				int64_t from, int64_t to)
+{
+	struct ns *n = arg;
+	struct recall_ctx c = { t, NULL };
+	store_socket_recall(n->st, n->cid, probe, from, to, recall_row, &c);
+	return c.ref;
+}
+
+/* A watcher restarted on container cid: a new table, seeded as watch_target.c does. */
+static int seed(void *arg, const struct store_socket *s)
+{
+	return table_seed(arg, s);
+}
+
+static void restart(struct ns *n)
+{
+	fresh(n, n->st, n->cid);
+	store_socket_each_open(n->st, n->cid, seed, n->t);
+	flows_set_recall(n->fs, recall, n);
+}
+
 #define Q(n, fmt, ...) ({ char sql_[512]; \
 	snprintf(sql_, sizeof(sql_), fmt, __VA_ARGS__); q((n)->st, sql_); })
 
@@ -129,7 +164,7 @@ int main(void)
 		printf("1..0 # skip store: %s\n", err);
 		return 0;
 	}
-	tap_plan(36);
+	tap_plan(42);
 
 	/* flow before socket: the NEW event is read before any dump showed the socket */
 	fresh(&n, st, new_container(st, "before"));
@@ -360,6 +395,49 @@ int main(void)
 	tick(&n, 1400, v3, 3, 1);
 	is_int(Q(&n, "SELECT direction = 'in' AND flow = 2 FROM sockets WHERE cookie = 73 AND "
 		 "container_id = %lld", (long long)n.cid), 1, "an accepted connection reads in");
+
+	/* a restart: an RST-closed connection one run wrote, its flow's DESTROY read by the
+	 * next run (which never saw its NEW): the row is recalled, not written twice */
+	fresh(&n, st, new_container(st, "restart"));
+	struct ctflow fr1 = flow(CT_NEW, SK_TCP, HERE, 41000, THERE, 443, 20, 0);
+	flows_event(n.fs, &fr1, 1000);
+	struct sk rs = sock(201, SK_TCP, SKS_CLOSE, 41000, THERE, 0);
+	rs.have &= ~(SK_HAVE_RPORT | SK_HAVE_LADDR | SK_HAVE_BYTES);
+	table_destroyed(n.t, &rs, 1050);
+	tick(&n, 1100, NULL, 0, 1);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE remote_port = 443 AND flow = 2 AND "
+		 "bytes_sent IS NULL AND container_id = %lld", (long long)n.cid), 1,
+	       "restart: the first run joined the RST-closed socket, bytes not yet known");
+	restart(&n);
+	struct ctflow fr1e = ended(flow(CT_DESTROY, SK_TCP, HERE, 41000, THERE, 443, 20, 990),
+				   300, 60, 11000);
+	flows_event(n.fs, &fr1e, 11000);
+	tick(&n, 11100, NULL, 0, 1);
+	tick(&n, 11300, NULL, 0, 1);
+	struct flows_stats fst;
+	flows_stats(n.fs, &fst);
+	ok(fst.recalled == 1 && fst.own_rows == 0, "restart: the flow recalled the row (%llu, %llu)",
+	   (unsigned long long)fst.recalled, (unsigned long long)fst.own_rows);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE container_id = %lld", (long long)n.cid), 1,
+	       "restart: still one row");
+	is_int(Q(&n, "SELECT bytes_sent FROM sockets WHERE container_id = %lld", (long long)n.cid),
+	       300, "restart: the row has its flow's final counters");
+	/* one whose row closed before the flow began is another connection of the tuple */
+	struct ctflow fr2e = ended(flow(CT_DESTROY, SK_TCP, HERE, 41000, THERE, 443, 21, 9000),
+				   10, 10, 12000);
+	flows_event(n.fs, &fr2e, 12000);
+	tick(&n, 12100, NULL, 0, 1);
+	tick(&n, 12300, NULL, 0, 1);
+	is_int(Q(&n, "SELECT count(*) FROM sockets WHERE flow = 1 AND container_id = %lld",
+		 (long long)n.cid), 1, "restart: a later use of the tuple is a row of its own");
+	/* and a flow this run saw begin is never recalled (its socket is in memory, or
+	 * it is a row of its own) */
+	struct ctflow fr3 = flow(CT_NEW, SK_UDP, HERE, 5300, THERE, 53, 22, 0);
+	flows_event(n.fs, &fr3, 12400);
+	tick(&n, 12500, NULL, 0, 1);
+	tick(&n, 12700, NULL, 0, 1);
+	flows_stats(n.fs, &fst);
+	ok(fst.recalled == 1 && fst.own_rows == 2, "restart: a flow seen from its NEW is not recalled");
 
 	table_free(n.t);
 	flows_free(n.fs);
