@@ -34,6 +34,7 @@ struct flows {
 	void *local_arg;
 	flows_recall_fn recall;
 	void *recall_arg;
+	int64_t recall_before;    /* flows that began before this (the watch's start) */
 	size_t waiting;           /* flows with no ref, or destroyed with one */
 	struct flows_stats st;
 };
@@ -81,10 +82,11 @@ void flows_set_local(struct flows *fs, flows_local_fn fn, void *arg)
 	fs->local_arg = arg;
 }
 
-void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg)
+void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg, int64_t before)
 {
 	fs->recall = fn;
 	fs->recall_arg = arg;
+	fs->recall_before = before;
 }
 
 int flows_waiting(const struct flows *fs)
@@ -351,12 +353,14 @@ static struct table_ref *own_row(struct flows *fs, struct fl *x, struct table *t
 
 /* A flow alive before the watch began (clawss restarted) that no socket in memory
  * matches: the row an earlier run wrote of it, if the store has one, so that a restart
- * does not count the connection twice. Needs the flow's start (its DESTROY has it). */
+ * does not count the connection twice. Needs the flow's start (its DESTROY has it); one
+ * that began later and came as a DESTROY alone lost its NEW (an overflow): it is a row
+ * of its own, never folded into an older row of the same tuple. */
 static struct table_ref *recall(struct flows *fs, struct fl *x, struct table *t, int64_t now)
 {
 	struct store_socket probe;
 	int in;
-	if (!x->early || !fs->recall || !x->f.start_ms)
+	if (!x->early || !fs->recall || !x->f.start_ms || x->f.start_ms >= fs->recall_before)
 		return NULL;
 	flow_row_build(fs, x, now, &probe, &in);
 	struct table_ref *ref = fs->recall(fs->recall_arg, t, &probe, x->f.start_ms - JOIN_SLACK_MS,

@@ -34,7 +34,8 @@ typedef struct table_ref *(*flows_recall_fn)(void *arg, struct table *t,
 struct flows *flows_new(void);
 void flows_free(struct flows *fs);
 void flows_set_local(struct flows *fs, flows_local_fn fn, void *arg);
-void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg);
+/* before: the watch's start; only a flow that began before it is recalled. */
+void flows_set_recall(struct flows *fs, flows_recall_fn fn, void *arg, int64_t before);
 
 /* A conntrack event read at now. -1 only when out of memory. */
 int flows_event(struct flows *fs, const struct ctflow *f, int64_t now);

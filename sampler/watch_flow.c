@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include "../lib/util.h"
 #include "../store/store.h"
 #include "watch_int.h"
 
@@ -87,7 +88,7 @@ void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd)
 		flowns_close(&wt->fl, 1);
 		return;
 	}
-	flows_set_recall(wt->fl.flows, recall_cb, wt);
+	flows_set_recall(wt->fl.flows, recall_cb, wt, time_now_ms());
 	wt->flows_on = 1;
 	wt->nft_check = 0;
 	watch_log(w, WLOG_VERBOSE, "%s: flows on (table inet %s)", wt->t.name, NFT_TABLE_NAME);
