@@ -167,7 +167,7 @@ def bench_quiet1000():
     B.say("   at --interval 1s: seconds until all are attached (rows in containers), CPU")
     B.say("   seconds of the warm-up (start, attach, first dumps and owner lookups, two")
     B.say("   refreshes), CPU share over %.0f s of steady state after it, resident size." % win)
-    B.say("   Budget: < 1%% of one core,")
+    B.say("   Budget: < 1% of one core,")
     B.say("   RSS < 64 MiB, attached within 10 s.")
     with B.Holder(n, 0) as h:
         targets = ["pid:%d" % p for p in h.pids]
