@@ -454,7 +454,12 @@ struct table_ref *table_flow_row(struct table *t, const struct store_socket *row
 	return (struct table_ref *)e;
 }
 
-struct table_ref *table_recall(struct table *t, const struct store_socket *row)
+struct recall_ctx {
+	struct table *t;
+	struct table_ref *ref;
+};
+
+static struct table_ref *recall_row(struct table *t, const struct store_socket *row)
 {
 	struct entry *e = u64map_get(&t->keys, row->sk.cookie);
 	if (e)
@@ -475,6 +480,22 @@ struct table_ref *table_recall(struct table *t, const struct store_socket *row)
 		e->close_gen = t->gen;
 	}
 	return (struct table_ref *)e;
+}
+
+static int recall_cb(void *arg, const struct store_socket *row)
+{
+	struct recall_ctx *c = arg;
+	c->ref = recall_row(c->t, row);
+	return 1;
+}
+
+int table_recall(struct table *t, struct store *st, const struct store_socket *probe,
+		 int64_t from, int64_t to, struct table_ref **out)
+{
+	struct recall_ctx c = { t, NULL };
+	int rc = store_socket_recall(st, t->container_id, probe, from, to, recall_cb, &c);
+	*out = c.ref;
+	return rc;
 }
 
 void table_ref_close(struct table *t, struct table_ref *r, int64_t when)

@@ -98,11 +98,13 @@ void table_ref_pin(struct table_ref *r, int delta);
  * table_ref_close does. */
 struct table_ref *table_flow_row(struct table *t, const struct store_socket *row);
 void table_ref_close(struct table *t, struct table_ref *r, int64_t when);
-/* A row an earlier run wrote, back in memory for the flow it belongs to (flow.c's
- * recall): a socket's as closed, a flow's own row (STORE_FLOW_ONLY) as open, for its
- * flow's end to close; the entry of its cookie if one is held (seeded at the start).
- * NULL when that one has a flow already, or out of memory. */
-struct table_ref *table_recall(struct table *t, const struct store_socket *row);
+/* The row an earlier run wrote of the connection probe describes (store_socket_recall,
+ * from..to), back in memory for the flow it belongs to (flow.c's recall): a socket's as
+ * closed, a flow's own row (STORE_FLOW_ONLY) as open, for its flow's end to close; the
+ * entry of its cookie if one is held (seeded at the start). *out is NULL when the store
+ * has none, that entry has a flow already, or memory ran out. -1 on a store failure. */
+int table_recall(struct table *t, struct store *st, const struct store_socket *probe,
+		 int64_t from, int64_t to, struct table_ref **out);
 
 struct table_stats {
 	size_t entries;          /* sockets held in memory */

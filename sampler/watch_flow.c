@@ -21,28 +21,16 @@ static void say_off(struct watch *w, struct wt *wt, const char *why)
 		watch_log(w, WLOG_VERBOSE, "%s: flows are off (%s)", wt->t.name, why);
 }
 
-struct recall_ctx {
-	struct table *t;
-	struct table_ref *ref;
-};
-
-static int recall_row(void *arg, const struct store_socket *s)
-{
-	struct recall_ctx *c = arg;
-	c->ref = table_recall(c->t, s);
-	return 1;
-}
-
 /* flows_recall_fn: the store's row of a connection this watch did not see begin. A
  * store failure is said and taken as "none": the flow is then a row of its own. */
 static struct table_ref *recall_cb(void *arg, struct table *t, const struct store_socket *probe,
 				   int64_t from, int64_t to)
 {
 	struct wt *wt = arg;
-	struct recall_ctx c = { t, NULL };
-	if (store_socket_recall(wt->w->st, wt->sc.id, probe, from, to, recall_row, &c) < 0)
+	struct table_ref *ref;
+	if (table_recall(t, wt->w->st, probe, from, to, &ref) < 0)
 		watch_log(wt->w, WLOG_WARN, "%s: %s", wt->t.name, store_errmsg(wt->w->st));
-	return c.ref;
+	return ref;
 }
 
 void watch_flow_attach(struct watch *w, struct wt *wt, int nsfd)

@@ -114,25 +114,13 @@ static int64_t new_container(struct store *st, const char *name)
 }
 
 /* What the watcher's recall does (watch_flow.c): the store's row, back in the table. */
-struct recall_ctx {
-	struct table *t;
-	struct table_ref *ref;
-};
-
-static int recall_row(void *arg, const struct store_socket *s)
-{
-	struct recall_ctx *c = arg;
-	c->ref = table_recall(c->t, s);
-	return 1;
-}
-
 static struct table_ref *recall(void *arg, struct table *t, const struct store_socket *probe,
 				int64_t from, int64_t to)
 {
 	struct ns *n = arg;
-	struct recall_ctx c = { t, NULL };
-	store_socket_recall(n->st, n->cid, probe, from, to, recall_row, &c);
-	return c.ref;
+	struct table_ref *ref;
+	table_recall(t, n->st, probe, from, to, &ref);
+	return ref;
 }
 
 /* A watcher restarted on container cid: a new table, seeded as watch_target.c does. */
